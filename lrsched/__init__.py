@@ -1,0 +1,62 @@
+"""lrsched: learning-rate schedules as data, evaluated by one compiled kernel.
+
+>>> import lrsched
+>>> s = lrsched.warmup_cosine(peak_value=3e-4, warmup_steps=2_000, total_steps=1_000_000, end_value=3e-5)
+>>> s.table(1_000_000).shape
+(1000000,)
+"""
+
+from ._program import MAX_STEP
+from ._schedule import Schedule, from_dict
+from .schedules import (
+    constant,
+    cosine,
+    exponential,
+    inverse_sqrt,
+    inverse_time,
+    join,
+    linear,
+    multistep,
+    piecewise_constant,
+    piecewise_linear,
+    polynomial,
+    product,
+    scale,
+    step,
+    tanh,
+    warmup,
+    warmup_constant,
+    warmup_cosine,
+    warmup_exponential,
+    warmup_linear,
+    warmup_polynomial,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MAX_STEP",
+    "Schedule",
+    "constant",
+    "cosine",
+    "exponential",
+    "from_dict",
+    "inverse_sqrt",
+    "inverse_time",
+    "join",
+    "linear",
+    "multistep",
+    "piecewise_constant",
+    "piecewise_linear",
+    "polynomial",
+    "product",
+    "scale",
+    "step",
+    "tanh",
+    "warmup",
+    "warmup_constant",
+    "warmup_cosine",
+    "warmup_exponential",
+    "warmup_linear",
+    "warmup_polynomial",
+]

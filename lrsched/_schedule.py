@@ -1,0 +1,237 @@
+"""class Schedule, the family registry and ``from_dict``."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from . import _kernels
+from . import _validate as V
+from ._program import MAX_STEP, Program
+
+# name -> (factory, {argument name: "one" | "list"} for arguments that are schedules)
+_REGISTRY: dict = {}
+
+
+def family(name, schedule_args=None):
+    """Register a public factory under ``name`` for ``from_dict``."""
+
+    def decorate(fn):
+        _REGISTRY[name] = (fn, dict(schedule_args or {}))
+        return fn
+
+    return decorate
+
+
+class Schedule:
+    """An immutable schedule: a Program to evaluate and the spec it was built from.
+
+    Build schedules with the factories (``lrsched.cosine(...)``,
+    ``lrsched.warmup_cosine(...)``, ...), never with this constructor.
+
+    Evaluation::
+
+        s(steps)        values at an int array of steps (same shape, float64);
+                        a Python or NumPy integer gives a Python float
+        s.at(step)      the value at one step, a Python float
+        s.table(n)      values at steps 0 .. n-1 (``start=``, ``dtype=``, ``out=``)
+
+    Composition: ``s * 0.5`` scales, ``s * t`` is the pointwise product,
+    ``lrsched.join`` concatenates in time, ``lrsched.warmup`` prepends a warmup.
+
+    Two schedules are equal when they lower to the same Program (the same
+    values at every step, computed the same way).
+    """
+
+    __slots__ = ("_program", "_spec")
+    __array_ufunc__ = None  # numpy defers `np.float64(2) * s` to Schedule.__rmul__
+
+    def __init__(self, program: Program, spec: dict):
+        self._program = program
+        self._spec = spec
+
+    # -- evaluation -----------------------------------------------------------
+
+    def __call__(self, steps):
+        if V._is_int(steps):
+            return self.at(steps)
+        arr = V.steps_array("Schedule.__call__", steps)
+        flat = np.ascontiguousarray(arr.reshape(-1))
+        out = np.empty(flat.size, np.float64)
+        if flat.size:
+            _kernels.eval_steps(*self._program.arrays, flat, out)
+        return out.reshape(arr.shape)
+
+    def at(self, step) -> float:
+        """The value used by optimizer update ``step`` (0-based), as a Python float."""
+        step = V.integer("Schedule.at", "step", step)
+        out = np.empty(1, np.float64)
+        _kernels.eval_steps(*self._program.arrays, np.array([step], np.int64), out)
+        return float(out[0])
+
+    def table(self, n, *, start=0, dtype=None, out=None):
+        """Values at steps ``start, ..., start + n - 1``.
+
+        Parameters
+        ----------
+        n : int
+            Number of steps.
+        start : int, default 0
+            First step.
+        dtype : numpy.float64 or numpy.float32, optional
+            Output type (float64 unless ``out`` says otherwise).  Values are
+            computed in float64 either way.
+        out : numpy.ndarray, optional
+            A writeable, C-contiguous 1-D array of shape ``(n,)`` to fill.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``out`` if given, else a new array.
+        """
+        fn = "Schedule.table"
+        n = V.integer(fn, "n", n)
+        start = V.integer(fn, "start", start)
+        if start + n > MAX_STEP + 1:
+            raise ValueError(f"{fn}: `start + n` must be <= 2**62 + 1, got start={start}, n={n}.")
+        if dtype is not None:
+            try:
+                dtype = np.dtype(dtype)
+            except TypeError:
+                V.fail(fn, "dtype", "numpy.float64 or numpy.float32", dtype, TypeError)
+            if dtype not in (np.float64, np.float32):
+                V.fail(fn, "dtype", "numpy.float64 or numpy.float32", dtype, TypeError)
+        if out is None:
+            out = np.empty(n, dtype or np.float64)
+        else:
+            _check_out(fn, out, n, dtype)
+        if n:
+            _kernels.eval_range(*self._program.arrays, start, out)
+        return out
+
+    # -- composition ----------------------------------------------------------
+
+    def __mul__(self, other):
+        from .schedules import product, scale
+
+        if isinstance(other, Schedule):
+            return product([self, other])
+        if V._is_real(other):
+            return scale(self, other)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    # -- data -----------------------------------------------------------------
+
+    @property
+    def program(self) -> Program:
+        """The lowered form (segment arrays) evaluated by the kernels."""
+        return self._program
+
+    def to_dict(self) -> dict:
+        """The spec as plain JSON types; ``lrsched.from_dict`` rebuilds an equal schedule."""
+        return _to_plain(self._spec)
+
+    def __eq__(self, other):
+        if not isinstance(other, Schedule):
+            return NotImplemented
+        return self._program == other._program
+
+    def __hash__(self):
+        return hash(self._program)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={_repr_arg(v)}" for k, v in self._spec.items() if k != "type")
+        return f"{self._spec['type']}({args})"
+
+    def __reduce__(self):  # pickling goes through the plain-data spec, never code
+        return (from_dict, (self.to_dict(),))
+
+
+def _check_out(fn, out, n, dtype):
+    if not isinstance(out, np.ndarray):
+        V.fail(fn, "out", "a numpy.ndarray", type(out).__name__, TypeError)
+    if out.dtype not in (np.float64, np.float32) or (dtype is not None and out.dtype != dtype):
+        want = "float64 or float32" if dtype is None else str(dtype)
+        V.fail(fn, "out", f"an array of dtype {want}", f"array of dtype {out.dtype}", TypeError)
+    if out.shape != (n,):
+        V.fail(fn, "out", f"an array of shape ({n},)", f"array of shape {out.shape}")
+    if not out.flags.c_contiguous:
+        V.fail(fn, "out", "C-contiguous", "a non-contiguous array")
+    if not out.flags.writeable:
+        V.fail(fn, "out", "writeable", "a read-only array")
+
+
+def _to_plain(v):
+    if isinstance(v, Schedule):
+        return v.to_dict()
+    if isinstance(v, dict):
+        return {k: _to_plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_to_plain(x) for x in v]
+    return v
+
+
+def _repr_arg(v):
+    if isinstance(v, tuple):
+        return "[" + ", ".join(_repr_arg(x) for x in v) + "]"
+    return repr(v)
+
+
+def make(program: Program, name: str, **args) -> Schedule:
+    """A Schedule from a factory: ``args`` are its normalized arguments."""
+    return Schedule(program, {"type": name, **args})
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def from_dict(d) -> Schedule:
+    """Rebuild a schedule from ``Schedule.to_dict()`` output.
+
+    The dict is plain data: ``{"type": <family name>, <argument>: <value>, ...}``
+    with nested schedules as dicts.  Every argument goes through the family's
+    own checks, so a dict from an untrusted file is as safe as a function
+    call; nothing is evaluated or unpickled.
+
+    Raises
+    ------
+    TypeError
+        ``d`` is not a dict, or a value is not a JSON type.
+    ValueError
+        Unknown ``type`` or argument, or an argument the family rejects.
+    """
+    fn = "from_dict"
+    if not isinstance(d, dict):
+        V.fail(fn, "d", "a dict", d, TypeError)
+    kind = d.get("type")
+    if not isinstance(kind, str) or kind not in _REGISTRY:
+        V.fail(fn, "d['type']", "one of " + ", ".join(sorted(_REGISTRY)), kind)
+    factory, schedule_args = _REGISTRY[kind]
+    params = inspect.signature(factory).parameters
+    kwargs = {}
+    for key, v in d.items():
+        if key == "type":
+            continue
+        if key not in params:
+            V.fail(fn, "d", f"a {kind!r} spec with keys among {', '.join(params)}", f"unknown key {key!r}")
+        if schedule_args.get(key) == "one":
+            v = from_dict(v)
+        elif schedule_args.get(key) == "list":
+            if not isinstance(v, list):
+                V.fail(fn, f"d[{key!r}]", "a list of schedule dicts", v, TypeError)
+            v = [from_dict(x) for x in v]
+        else:
+            _check_json(fn, key, v)
+        kwargs[key] = v
+    return factory(**kwargs)
+
+
+def _check_json(fn, key, v):
+    if isinstance(v, list):
+        for x in v:
+            _check_json(fn, key, x)
+    elif not isinstance(v, _JSON_SCALARS):
+        V.fail(fn, f"d[{key!r}]", "plain JSON data (numbers, strings, booleans, null, lists)", v, TypeError)

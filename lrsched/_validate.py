@@ -1,0 +1,149 @@
+"""Argument checks with one message template.
+
+Every check names the function, the argument, the rule and the value::
+
+    cosine: `steps` must be a positive integer, got steps=0.
+
+``TypeError`` for a value of the wrong type, ``ValueError`` for a value of
+the right type that breaks the rule.  Checks return the value converted to a
+plain Python ``int``/``float``/``tuple`` so that specs hold JSON types only.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ._program import MAX_STEP
+
+
+def fail(fn, name, rule, value, exc=ValueError):
+    raise exc(f"{fn}: `{name}` must be {rule}, got {name}={value!r}.")
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def integer(fn, name, value, *, minimum=0, maximum=MAX_STEP):
+    """An integer in [minimum, maximum] (a step count unless told otherwise)."""
+    if minimum == 0 and maximum == MAX_STEP:
+        rule = "an integer >= 0"
+    elif minimum == 1 and maximum == MAX_STEP:
+        rule = "a positive integer"
+    else:
+        rule = f"an integer in [{minimum}, {maximum}]"
+    if not _is_int(value):
+        fail(fn, name, rule, value, TypeError)
+    if not minimum <= value <= maximum:
+        fail(fn, name, rule, value)
+    return int(value)
+
+
+def real(fn, name, value, *, minimum=-math.inf, maximum=math.inf, low_open=False, high_open=False):
+    """A finite real number in the given (closed unless told) interval."""
+    rule = _interval_rule(minimum, maximum, low_open, high_open)
+    if not _is_real(value):
+        fail(fn, name, rule, value, TypeError)
+    x = float(value)
+    if not math.isfinite(x):
+        fail(fn, name, rule, value)
+    if x < minimum or x > maximum or (low_open and x == minimum) or (high_open and x == maximum):
+        fail(fn, name, rule, value)
+    return x
+
+
+def _interval_rule(minimum, maximum, low_open, high_open):
+    lo = None if minimum == -math.inf else (">" if low_open else ">=") + f" {minimum:g}"
+    hi = None if maximum == math.inf else ("<" if high_open else "<=") + f" {maximum:g}"
+    if lo and hi:
+        return f"a finite number {lo} and {hi}"
+    return "a finite number" + (f" {lo or hi}" if (lo or hi) else "")
+
+
+def value(fn, name, v):
+    """A schedule value (a learning rate, momentum, ...): finite and >= 0."""
+    return real(fn, name, v, minimum=0.0)
+
+
+def boolean(fn, name, v):
+    if not isinstance(v, (bool, np.bool_)):
+        fail(fn, name, "True or False", v, TypeError)
+    return bool(v)
+
+
+def choice(fn, name, v, options):
+    rule = "one of " + ", ".join(repr(o) for o in options)
+    if not isinstance(v, str):
+        fail(fn, name, rule, v, TypeError)
+    if v not in options:
+        fail(fn, name, rule, v)
+    return v
+
+
+def sequence(fn, name, v, *, min_len=0):
+    """A list or tuple (or 1-D array) with at least ``min_len`` items, as a tuple."""
+    if isinstance(v, np.ndarray):
+        if v.ndim != 1:
+            fail(fn, name, "a 1-D sequence", v, ValueError)
+        v = v.tolist()
+    if not isinstance(v, (list, tuple)):
+        fail(fn, name, "a list or tuple", v, TypeError)
+    if len(v) < min_len:
+        fail(fn, name, f"a list with at least {min_len} item{'s' if min_len > 1 else ''}", list(v))
+    return tuple(v)
+
+
+def step_list(fn, name, v, *, strictly_increasing=False, min_len=0):
+    """Steps (integers >= 0) in non-decreasing (or strictly increasing) order."""
+    items = sequence(fn, name, v, min_len=min_len)
+    out = []
+    for k, item in enumerate(items):
+        out.append(integer(fn, f"{name}[{k}]", item))
+    order = "strictly increasing" if strictly_increasing else "non-decreasing"
+    for k in range(1, len(out)):
+        if out[k] < out[k - 1] or (strictly_increasing and out[k] == out[k - 1]):
+            fail(fn, name, f"integers >= 0 in {order} order", list(items))
+    return tuple(out)
+
+
+def value_list(fn, name, v, *, min_len=0):
+    items = sequence(fn, name, v, min_len=min_len)
+    return tuple(value(fn, f"{name}[{k}]", item) for k, item in enumerate(items))
+
+
+def steps_array(fn, steps):
+    """Steps to evaluate: an int64 array of integers in [0, MAX_STEP]."""
+    rule = f"integers in [0, 2**62] (an int, or an array-like of integer dtype)"
+    if isinstance(steps, (bool, np.bool_)):
+        fail(fn, "steps", rule, steps, TypeError)
+    try:
+        arr = np.asarray(steps)
+    except (ValueError, TypeError, OverflowError):
+        fail(fn, "steps", rule, steps, TypeError)
+    if arr.dtype.kind not in "iu":
+        if arr.dtype == object and arr.size and all(_is_int(x) for x in arr.flat):
+            fail(fn, "steps", rule, _short(steps))  # Python ints beyond int64
+        if arr.size == 0 and arr.dtype.kind == "f" and not isinstance(steps, np.ndarray):
+            arr = arr.astype(np.int64)  # [] is an empty list of steps
+        else:
+            fail(fn, "steps", rule, _short(steps), TypeError)
+    if arr.size:
+        lo = arr.min()
+        hi = arr.max()
+        if lo < 0 or hi > MAX_STEP:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"{fn}: `steps` must be {rule}, got a step of {int(bad)}.")
+    return arr.astype(np.int64, copy=False)
+
+
+def _short(x):
+    if isinstance(x, np.ndarray) and x.size > 6:
+        return np.array2string(x, threshold=6)
+    return x

@@ -1,0 +1,788 @@
+"""Public schedule factories: validate once, build a Program, return a Schedule.
+
+Values are absolute (a learning rate, a momentum, ...).  A step is the 0-based
+index of an optimizer update; schedules with a horizon hold their end value
+past it; in ``join`` each piece sees local time.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import _validate as V
+from ._program import Op, Program, Segment
+from ._schedule import Schedule, family, make
+
+WARMUP_SHAPES = ("linear", "cosine", "exponential", "1-sqrt")
+
+
+def _program(*segments):
+    return Program.from_segments(segments)
+
+
+def _decay(op, init, end, length, shape=()):
+    """A decay from ``init`` at local step 0 to ``end`` at ``length``, then ``end``."""
+    return _program(Segment(0, op, init, end, shape, length=length), Segment(length, Op.CONST, end))
+
+
+# -- single-phase families ---------------------------------------------------
+
+
+@family("constant")
+def constant(value) -> Schedule:
+    """The same value at every step.
+
+    Parameters
+    ----------
+    value : float
+        Finite, >= 0.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.constant(0.1).at(10**12)
+    0.1
+    """
+    value = V.value("constant", "value", value)
+    return make(_program(Segment(0, Op.CONST, value)), "constant", value=value)
+
+
+@family("linear")
+def linear(*, init_value, steps, end_value=0.0) -> Schedule:
+    """A straight line from ``init_value`` to ``end_value`` over ``steps``, then ``end_value``.
+
+    .. math:: v(t) = v_0 + (v_1 - v_0) \\min(t, L) / L
+
+    Parameters
+    ----------
+    init_value, end_value : float
+        Values at step 0 and at step ``steps`` (finite, >= 0).
+    steps : int
+        Length of the ramp, >= 1.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.linear(init_value=1.0, end_value=0.0, steps=4)([0, 1, 2, 3, 4, 5])
+    array([1.  , 0.75, 0.5 , 0.25, 0.  , 0.  ])
+
+    See also
+    --------
+    torch.optim.lr_scheduler.LinearLR, optax.linear_schedule
+    """
+    fn = "linear"
+    init = V.value(fn, "init_value", init_value)
+    end = V.value(fn, "end_value", end_value)
+    length = V.integer(fn, "steps", steps, minimum=1)
+    return make(_decay(Op.LINEAR, init, end, length), fn, init_value=init, steps=length, end_value=end)
+
+
+@family("cosine")
+def cosine(*, init_value, steps, end_value=0.0, exponent=1.0) -> Schedule:
+    """Half a cosine from ``init_value`` to ``end_value`` over ``steps``, then ``end_value``.
+
+    .. math:: v(t) = v_1 + (v_0 - v_1) \\left(\\frac{1 + \\cos(\\pi \\min(t, L) / L)}{2}\\right)^{p}
+
+    Unlike torch's ``CosineAnnealingLR`` it does not rise again past ``steps``.
+
+    Parameters
+    ----------
+    init_value, end_value : float
+        Values at step 0 and at step ``steps`` (finite, >= 0).
+    steps : int
+        Length of the decay, >= 1.
+    exponent : float, default 1.0
+        ``p`` above (optax's ``exponent``), > 0.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.cosine(init_value=1.0, steps=100)
+    >>> [round(s.at(t), 12) for t in (0, 50, 100, 10**9)]
+    [1.0, 0.5, 0.0, 0.0]
+
+    See also
+    --------
+    torch.optim.lr_scheduler.CosineAnnealingLR, optax.cosine_decay_schedule
+    """
+    fn = "cosine"
+    init = V.value(fn, "init_value", init_value)
+    end = V.value(fn, "end_value", end_value)
+    length = V.integer(fn, "steps", steps, minimum=1)
+    p = V.real(fn, "exponent", exponent, minimum=0.0, low_open=True)
+    program = _decay(Op.COSINE, init, end, length, (p,))
+    return make(program, fn, init_value=init, steps=length, end_value=end, exponent=p)
+
+
+@family("polynomial")
+def polynomial(*, init_value, steps, end_value=0.0, power=1.0) -> Schedule:
+    """A polynomial decay from ``init_value`` to ``end_value`` over ``steps``, then ``end_value``.
+
+    .. math:: v(t) = v_1 + (v_0 - v_1) (1 - \\min(t, L) / L)^{p}
+
+    Parameters
+    ----------
+    init_value, end_value : float
+        Values at step 0 and at step ``steps`` (finite, >= 0).
+    steps : int
+        Length of the decay, >= 1.
+    power : float, default 1.0
+        ``p`` above, > 0.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.polynomial(init_value=1.0, steps=4, power=2.0)([0, 1, 2, 3, 4, 5])
+    array([1.    , 0.5625, 0.25  , 0.0625, 0.    , 0.    ])
+
+    See also
+    --------
+    torch.optim.lr_scheduler.PolynomialLR, optax.polynomial_schedule
+    """
+    fn = "polynomial"
+    init = V.value(fn, "init_value", init_value)
+    end = V.value(fn, "end_value", end_value)
+    length = V.integer(fn, "steps", steps, minimum=1)
+    p = V.real(fn, "power", power, minimum=0.0, low_open=True)
+    program = _decay(Op.POLY, init, end, length, (p,))
+    return make(program, fn, init_value=init, steps=length, end_value=end, power=p)
+
+
+@family("exponential")
+def exponential(
+    *, init_value, decay_rate, transition_steps, staircase=False, transition_begin=0, end_value=None
+) -> Schedule:
+    """``init_value`` times ``decay_rate`` per ``transition_steps`` steps.
+
+    .. math:: v(t) = v_0 \\, r^{\\max(0, t - B) / T}
+              \\quad(\\lfloor\\cdot\\rfloor \\text{ of the exponent if staircase})
+
+    never past ``end_value`` (a lower bound when ``r < 1``, an upper bound when
+    ``r > 1``; with ``r = 1`` the value is ``init_value`` throughout).
+
+    Parameters
+    ----------
+    init_value : float
+        Value up to step ``transition_begin``, > 0.
+    decay_rate : float
+        ``r``, > 0.  A rate above 1 (growth) needs ``end_value`` as its bound.
+    transition_steps : int
+        ``T``, >= 1.
+    staircase : bool, default False
+        Apply the rate in whole steps of ``T``.
+    transition_begin : int, default 0
+        ``B``: the decay starts after this many steps.
+    end_value : float, optional
+        The bound; <= ``init_value`` for a decay, >= for growth.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.exponential(init_value=1.0, decay_rate=0.5, transition_steps=2)
+    >>> s([0, 2, 4, 6]), s.at(1) == 0.5 ** 0.5
+    (array([1.   , 0.5  , 0.25 , 0.125]), True)
+
+    See also
+    --------
+    torch.optim.lr_scheduler.ExponentialLR (``r = gamma, T = 1``), optax.exponential_decay
+    """
+    fn = "exponential"
+    init = V.real(fn, "init_value", init_value, minimum=0.0, low_open=True)
+    rate = V.real(fn, "decay_rate", decay_rate, minimum=0.0, low_open=True)
+    period = V.integer(fn, "transition_steps", transition_steps, minimum=1)
+    stair = V.boolean(fn, "staircase", staircase)
+    begin = V.integer(fn, "transition_begin", transition_begin)
+    lo, hi = 0.0, math.inf
+    if end_value is None:
+        if rate > 1.0:
+            V.fail(fn, "end_value", "given when decay_rate > 1 (growth needs a bound)", end_value)
+    else:
+        end_value = V.value(fn, "end_value", end_value)
+        if rate < 1.0 and end_value > init:
+            V.fail(fn, "end_value", f"<= init_value={init} when decay_rate < 1", end_value)
+        if rate > 1.0 and end_value < init:
+            V.fail(fn, "end_value", f">= init_value={init} when decay_rate > 1", end_value)
+        if rate < 1.0:
+            lo = end_value / init
+        elif rate > 1.0:
+            hi = end_value / init
+    op = Op.EXP_STAIR if stair else Op.EXP
+    program = _program(
+        Segment(0, Op.CONST, init),
+        Segment(begin, op, init, 0.0, (rate, lo, hi), length=period),
+    )
+    return make(
+        program,
+        fn,
+        init_value=init,
+        decay_rate=rate,
+        transition_steps=period,
+        staircase=stair,
+        transition_begin=begin,
+        end_value=end_value,
+    )
+
+
+@family("inverse_time")
+def inverse_time(*, init_value, decay_rate, decay_steps, staircase=False) -> Schedule:
+    """Inverse-time decay.
+
+    .. math:: v(t) = \\frac{v_0}{1 + r \\, t / T} \\quad(\\lfloor t / T \\rfloor \\text{ if staircase})
+
+    Parameters
+    ----------
+    init_value : float
+        Value at step 0, >= 0.
+    decay_rate : float
+        ``r``, >= 0.
+    decay_steps : int
+        ``T``, >= 1.
+    staircase : bool, default False
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.inverse_time(init_value=1.0, decay_rate=1.0, decay_steps=10)([0, 10, 30])
+    array([1.  , 0.5 , 0.25])
+
+    See also
+    --------
+    keras.optimizers.schedules.InverseTimeDecay
+    """
+    fn = "inverse_time"
+    init = V.value(fn, "init_value", init_value)
+    rate = V.real(fn, "decay_rate", decay_rate, minimum=0.0)
+    period = V.integer(fn, "decay_steps", decay_steps, minimum=1)
+    stair = V.boolean(fn, "staircase", staircase)
+    op = Op.INVTIME_STAIR if stair else Op.INVTIME
+    program = _program(Segment(0, op, init, 0.0, (rate,), length=period))
+    return make(program, fn, init_value=init, decay_rate=rate, decay_steps=period, staircase=stair)
+
+
+@family("inverse_sqrt")
+def inverse_sqrt(*, peak_value, warmup_steps=0, timescale=None, init_value=0.0) -> Schedule:
+    """Linear warmup to ``peak_value``, then inverse square-root decay.
+
+    .. math:: v(t) = v_p \\sqrt{\\tau / (t - W + \\tau)} \\quad (t \\ge W)
+
+    With ``timescale = warmup_steps`` (the default) this is the Transformer
+    schedule, ``v_p \\sqrt{W / t}``, as in Megatron-LM and transformers.
+
+    Parameters
+    ----------
+    peak_value : float
+        Value at step ``warmup_steps``, >= 0.
+    warmup_steps : int, default 0
+        ``W``.
+    timescale : int, optional
+        ``tau``, >= 1; defaults to ``warmup_steps`` (required when that is 0).
+    init_value : float, default 0.0
+        Value at step 0 when ``warmup_steps > 0``.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.inverse_sqrt(peak_value=1.0, warmup_steps=4)([0, 2, 4, 16])
+    array([0. , 0.5, 1. , 0.5])
+
+    See also
+    --------
+    transformers.get_inverse_sqrt_schedule
+    """
+    fn = "inverse_sqrt"
+    peak = V.value(fn, "peak_value", peak_value)
+    w = V.integer(fn, "warmup_steps", warmup_steps)
+    init = V.value(fn, "init_value", init_value)
+    if timescale is None:
+        if w == 0:
+            V.fail(fn, "timescale", "given when warmup_steps=0", timescale)
+        ts = w
+    else:
+        ts = V.integer(fn, "timescale", timescale, minimum=1)
+    program = _program(Segment(0, Op.INVSQRT, peak, 0.0, length=ts))
+    program = _with_warmup(program, peak, w, init, "linear")
+    timescale = None if timescale is None else ts
+    return make(program, fn, peak_value=peak, warmup_steps=w, timescale=timescale, init_value=init)
+
+
+@family("tanh")
+def tanh(*, init_value, steps, end_value=0.0, lower=-7.0, upper=3.0) -> Schedule:
+    """Hyperbolic-tangent decay (timm's ``TanhLRScheduler``), held after ``steps``.
+
+    .. math:: v(t) = v_1 + \\frac{v_0 - v_1}{2}\\left(1 - \\tanh(l (1 - r) + u r)\\right),
+              \\quad r = \\min(t, L) / L
+
+    As in timm, the curve starts just below ``init_value`` and ends just above
+    ``end_value`` (at ``(1 - tanh(u)) / 2`` of the way); past ``steps`` it
+    holds its value at ``steps``.
+
+    Parameters
+    ----------
+    init_value, end_value : float
+        Finite, >= 0.
+    steps : int
+        ``L``, >= 1.
+    lower, upper : float, default -7.0, 3.0
+        timm's ``lb`` and ``ub``; ``lower < upper``.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.tanh(init_value=1.0, steps=10, lower=-3.0, upper=3.0)
+    >>> s.at(5), round(s.at(0), 4), s.at(10) == s.at(11)
+    (0.5, 0.9975, True)
+
+    See also
+    --------
+    timm.scheduler.TanhLRScheduler
+    """
+    fn = "tanh"
+    init = V.value(fn, "init_value", init_value)
+    end = V.value(fn, "end_value", end_value)
+    length = V.integer(fn, "steps", steps, minimum=1)
+    lo = V.real(fn, "lower", lower)
+    hi = V.real(fn, "upper", upper)
+    if not lo < hi:
+        V.fail(fn, "upper", f"> lower={lo}", upper)
+    e = math.exp(-2.0 * abs(hi))  # (1 -+ tanh(hi)) / 2 without cancellation, as the kernel
+    g, gc = (e / (1.0 + e), 1.0 / (1.0 + e)) if hi > 0 else (1.0 / (1.0 + e), e / (1.0 + e))
+    last = init * g + end * gc
+    program = _program(
+        Segment(0, Op.TANH, init, end, (lo, hi), length=length),
+        Segment(length, Op.CONST, last),
+    )
+    return make(program, fn, init_value=init, steps=length, end_value=end, lower=lo, upper=hi)
+
+
+@family("step")
+def step(*, init_value, step_size, gamma=0.1) -> Schedule:
+    """``init_value`` times ``gamma`` every ``step_size`` steps.
+
+    .. math:: v(t) = v_0 \\, \\gamma^{\\lfloor t / s \\rfloor}
+
+    Parameters
+    ----------
+    init_value : float
+        >= 0.
+    step_size : int
+        ``s``, >= 1.
+    gamma : float, default 0.1
+        In (0, 1].
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.step(init_value=1.0, step_size=2, gamma=0.5)([0, 1, 2, 3, 4])
+    array([1.  , 1.  , 0.5 , 0.5 , 0.25])
+
+    See also
+    --------
+    torch.optim.lr_scheduler.StepLR
+    """
+    fn = "step"
+    init = V.value(fn, "init_value", init_value)
+    size = V.integer(fn, "step_size", step_size, minimum=1)
+    g = V.real(fn, "gamma", gamma, minimum=0.0, maximum=1.0, low_open=True)
+    program = _program(Segment(0, Op.EXP_STAIR, init, 0.0, (g, 0.0, math.inf), length=size))
+    return make(program, fn, init_value=init, step_size=size, gamma=g)
+
+
+@family("multistep")
+def multistep(*, init_value, milestones, gamma=0.1) -> Schedule:
+    """``init_value`` times ``gamma`` once for each milestone reached.
+
+    .. math:: v(t) = v_0 \\, \\gamma^{\\#\\{m \\in M : m \\le t\\}}
+
+    A milestone listed twice applies ``gamma`` twice (as torch's ``MultiStepLR``).
+
+    Parameters
+    ----------
+    init_value : float
+        >= 0.
+    milestones : list of int
+        Non-decreasing steps >= 0.
+    gamma : float, default 0.1
+        > 0.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.multistep(init_value=1.0, milestones=[2, 2, 5], gamma=0.5)(range(7))
+    array([1.   , 1.   , 0.25 , 0.25 , 0.25 , 0.125, 0.125])
+
+    See also
+    --------
+    torch.optim.lr_scheduler.MultiStepLR
+    """
+    fn = "multistep"
+    init = V.value(fn, "init_value", init_value)
+    ms = V.step_list(fn, "milestones", milestones)
+    g = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
+    segments = [Segment(0, Op.CONST, init)]
+    segments += [Segment(m, Op.CONST, init * g ** (k + 1)) for k, m in enumerate(ms)]
+    return make(_program(*segments), fn, init_value=init, milestones=ms, gamma=g)
+
+
+@family("piecewise_constant")
+def piecewise_constant(*, boundaries, values) -> Schedule:
+    """``values[k]`` on ``[boundaries[k-1], boundaries[k])``: the switch happens *at* a boundary.
+
+    Parameters
+    ----------
+    boundaries : list of int
+        Strictly increasing steps >= 0.
+    values : list of float
+        One more than ``boundaries``; finite, >= 0.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.piecewise_constant(boundaries=[2, 4], values=[1.0, 0.5, 0.1])(range(6))
+    array([1. , 1. , 0.5, 0.5, 0.1, 0.1])
+
+    See also
+    --------
+    optax.piecewise_constant_schedule (same switch step), keras PiecewiseConstantDecay
+    (switches one step later)
+    """
+    fn = "piecewise_constant"
+    bounds = V.step_list(fn, "boundaries", boundaries, strictly_increasing=True)
+    vals = V.value_list(fn, "values", values, min_len=1)
+    if len(vals) != len(bounds) + 1:
+        raise ValueError(
+            f"{fn}: `values` must have one more item than `boundaries`, "
+            f"got {len(vals)} values and {len(bounds)} boundaries."
+        )
+    segments = [Segment(b, Op.CONST, v) for b, v in zip((0, *bounds), vals)]
+    return make(_program(*segments), fn, boundaries=bounds, values=vals)
+
+
+@family("piecewise_linear")
+def piecewise_linear(*, knots, values) -> Schedule:
+    """Straight lines through ``(knots[k], values[k])``, holding the first and last value outside.
+
+    Two equal knots make a jump: the value at that step is the later one.
+
+    Parameters
+    ----------
+    knots : list of int
+        Non-decreasing steps >= 0.
+    values : list of float
+        Same length as ``knots``; finite, >= 0.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.piecewise_linear(knots=[1, 3, 5], values=[1.0, 0.8, 0.2])(range(7))
+    array([1. , 1. , 0.9, 0.8, 0.5, 0.2, 0.2])
+
+    See also
+    --------
+    ignite.handlers.PiecewiseLinear
+    """
+    fn = "piecewise_linear"
+    ks = V.step_list(fn, "knots", knots, min_len=1)
+    vals = V.value_list(fn, "values", values, min_len=1)
+    if len(vals) != len(ks):
+        raise ValueError(
+            f"{fn}: `values` must have as many items as `knots`, got {len(vals)} values and {len(ks)} knots."
+        )
+    segments = [Segment(0, Op.CONST, vals[0])]
+    for k0, k1, v0, v1 in zip(ks, ks[1:], vals, vals[1:]):
+        if k1 > k0:
+            segments.append(Segment(k0, Op.LINEAR, v0, v1, length=k1 - k0))
+    segments.append(Segment(ks[-1], Op.CONST, vals[-1]))
+    return make(_program(*segments), fn, knots=ks, values=vals)
+
+
+# -- warmup ------------------------------------------------------------------
+
+
+def _warmup_segment(shape, init, target, length):
+    op, shape_params = {
+        "linear": (Op.LINEAR, ()),
+        "cosine": (Op.COSINE, (1.0,)),  # init + (target - init) (1 - cos(pi p)) / 2
+        "1-sqrt": (Op.POLY, (0.5,)),  # init + (target - init) (1 - sqrt(1 - p))
+        "exponential": (Op.EXPWARM, (5.0,)),
+    }[shape]
+    return Segment(0, op, init, target, shape_params, length=length)
+
+
+def _with_warmup(program, target, warmup_steps, init, shape):
+    if warmup_steps == 0:
+        return program
+    ramp = _program(_warmup_segment(shape, init, target, warmup_steps))
+    return Program.join([ramp, program], [warmup_steps])
+
+
+@family("warmup", schedule_args={"schedule": "one"})
+def warmup(schedule, warmup_steps, init_value=0.0, shape="linear") -> Schedule:
+    """Prepend a warmup of ``warmup_steps`` steps that ends on ``schedule``'s first value.
+
+    The result is ``ramp(t)`` for ``t < W`` and ``schedule(t - W)`` after:
+    the wrapped schedule starts (local step 0) at step ``W``.  With ``p = t / W``
+    and ``v* = schedule.at(0)``:
+
+    ============== ===============================================================
+    shape          ramp
+    ============== ===============================================================
+    linear         ``init + (v* - init) p``
+    cosine         ``init + (v* - init) (1 - cos(pi p)) / 2``
+    1-sqrt         ``init + (v* - init) (1 - sqrt(1 - p))``
+    exponential    ``init + (v* - init) (1 - exp(-5 p)) / (1 - exp(-5))``
+    ============== ===============================================================
+
+    The exponential ramp is the classic ``v* (1 - exp(-5 t / W))`` normalised so
+    that it reaches ``v*`` at ``W`` instead of stopping 0.7 % short.
+
+    Parameters
+    ----------
+    schedule : Schedule
+    warmup_steps : int
+        ``W`` (0 returns the schedule's values unchanged).
+    init_value : float, default 0.0
+        Value at step 0, >= 0.
+    shape : {"linear", "cosine", "exponential", "1-sqrt"}
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.warmup(lrsched.constant(1.0), 4)(range(6))
+    array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
+    """
+    fn = "warmup"
+    if not isinstance(schedule, Schedule):
+        V.fail(fn, "schedule", "a lrsched.Schedule", schedule, TypeError)
+    w = V.integer(fn, "warmup_steps", warmup_steps)
+    init = V.value(fn, "init_value", init_value)
+    shape = V.choice(fn, "shape", shape, WARMUP_SHAPES)
+    program = _with_warmup(schedule.program, schedule.at(0), w, init, shape)
+    return make(program, fn, schedule=schedule, warmup_steps=w, init_value=init, shape=shape)
+
+
+def _warmup_and_decay(fn, peak_value, warmup_steps, total_steps, init_value, warmup_shape):
+    peak = V.value(fn, "peak_value", peak_value)
+    w = V.integer(fn, "warmup_steps", warmup_steps)
+    total = V.integer(fn, "total_steps", total_steps, minimum=1)
+    if total <= w:
+        V.fail(fn, "total_steps", f"> warmup_steps={w} (the decay needs at least one step)", total_steps)
+    init = V.value(fn, "init_value", init_value)
+    shape = V.choice(fn, "warmup_shape", warmup_shape, WARMUP_SHAPES)
+    return peak, w, total, init, shape
+
+
+@family("warmup_cosine")
+def warmup_cosine(
+    *, peak_value, warmup_steps, total_steps, end_value=0.0, init_value=0.0, exponent=1.0, warmup_shape="linear"
+) -> Schedule:
+    """Warmup from ``init_value`` to ``peak_value``, then half-cosine to ``end_value``.
+
+    Linear (or ``warmup_shape``) from ``init_value`` at step 0 to ``peak_value``
+    at ``warmup_steps``; then ``cosine`` to ``end_value`` at ``total_steps``
+    (which includes the warmup, as in optax); then ``end_value``.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=110, end_value=0.1)
+    >>> [round(s.at(t), 12) for t in (0, 5, 10, 60, 110, 10**9)]
+    [0.0, 0.5, 1.0, 0.55, 0.1, 0.1]
+
+    See also
+    --------
+    transformers.get_cosine_schedule_with_warmup, optax.warmup_cosine_decay_schedule
+    """
+    fn = "warmup_cosine"
+    peak, w, total, init, shape = _warmup_and_decay(fn, peak_value, warmup_steps, total_steps, init_value, warmup_shape)
+    end = V.value(fn, "end_value", end_value)
+    p = V.real(fn, "exponent", exponent, minimum=0.0, low_open=True)
+    program = _with_warmup(_decay(Op.COSINE, peak, end, total - w, (p,)), peak, w, init, shape)
+    return make(
+        program, fn, peak_value=peak, warmup_steps=w, total_steps=total, end_value=end,
+        init_value=init, exponent=p, warmup_shape=shape,
+    )  # fmt: skip
+
+
+@family("warmup_linear")
+def warmup_linear(
+    *, peak_value, warmup_steps, total_steps, end_value=0.0, init_value=0.0, warmup_shape="linear"
+) -> Schedule:
+    """Warmup to ``peak_value`` at ``warmup_steps``, then linear to ``end_value`` at ``total_steps``.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.warmup_linear(peak_value=1.0, warmup_steps=2, total_steps=6)(range(8))
+    array([0.  , 0.5 , 1.  , 0.75, 0.5 , 0.25, 0.  , 0.  ])
+
+    See also
+    --------
+    transformers.get_linear_schedule_with_warmup
+    """
+    fn = "warmup_linear"
+    peak, w, total, init, shape = _warmup_and_decay(fn, peak_value, warmup_steps, total_steps, init_value, warmup_shape)
+    end = V.value(fn, "end_value", end_value)
+    program = _with_warmup(_decay(Op.LINEAR, peak, end, total - w), peak, w, init, shape)
+    return make(
+        program, fn, peak_value=peak, warmup_steps=w, total_steps=total, end_value=end,
+        init_value=init, warmup_shape=shape,
+    )  # fmt: skip
+
+
+@family("warmup_polynomial")
+def warmup_polynomial(
+    *, peak_value, warmup_steps, total_steps, end_value=0.0, power=1.0, init_value=0.0, warmup_shape="linear"
+) -> Schedule:
+    """Warmup to ``peak_value`` at ``warmup_steps``, then ``polynomial`` to ``end_value`` at ``total_steps``.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.warmup_polynomial(peak_value=1.0, warmup_steps=2, total_steps=6, power=2.0)
+    >>> s(range(8))
+    array([0.    , 0.5   , 1.    , 0.5625, 0.25  , 0.0625, 0.    , 0.    ])
+
+    See also
+    --------
+    transformers.get_polynomial_decay_schedule_with_warmup
+    """
+    fn = "warmup_polynomial"
+    peak, w, total, init, shape = _warmup_and_decay(fn, peak_value, warmup_steps, total_steps, init_value, warmup_shape)
+    end = V.value(fn, "end_value", end_value)
+    p = V.real(fn, "power", power, minimum=0.0, low_open=True)
+    program = _with_warmup(_decay(Op.POLY, peak, end, total - w, (p,)), peak, w, init, shape)
+    return make(
+        program, fn, peak_value=peak, warmup_steps=w, total_steps=total, end_value=end,
+        power=p, init_value=init, warmup_shape=shape,
+    )  # fmt: skip
+
+
+@family("warmup_constant")
+def warmup_constant(*, peak_value, warmup_steps, init_value=0.0, warmup_shape="linear") -> Schedule:
+    """Warmup to ``peak_value`` at ``warmup_steps``, then ``peak_value`` for ever.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> lrsched.warmup_constant(peak_value=1.0, warmup_steps=4)(range(6))
+    array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
+
+    See also
+    --------
+    transformers.get_constant_schedule_with_warmup
+    """
+    fn = "warmup_constant"
+    peak = V.value(fn, "peak_value", peak_value)
+    w = V.integer(fn, "warmup_steps", warmup_steps)
+    init = V.value(fn, "init_value", init_value)
+    shape = V.choice(fn, "warmup_shape", warmup_shape, WARMUP_SHAPES)
+    program = _with_warmup(_program(Segment(0, Op.CONST, peak)), peak, w, init, shape)
+    return make(program, fn, peak_value=peak, warmup_steps=w, init_value=init, warmup_shape=shape)
+
+
+@family("warmup_exponential")
+def warmup_exponential(
+    *, peak_value, warmup_steps, decay_rate, transition_steps, staircase=False, end_value=None,
+    init_value=0.0, warmup_shape="linear",
+) -> Schedule:  # fmt: skip
+    """Warmup to ``peak_value`` at ``warmup_steps``, then ``exponential`` decay in local time.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.warmup_exponential(peak_value=1.0, warmup_steps=2, decay_rate=0.5, transition_steps=1)
+    >>> s(range(6))
+    array([0.   , 0.5  , 1.   , 0.5  , 0.25 , 0.125])
+    """
+    fn = "warmup_exponential"
+    peak = V.real(fn, "peak_value", peak_value, minimum=0.0, low_open=True)
+    w = V.integer(fn, "warmup_steps", warmup_steps)
+    init = V.value(fn, "init_value", init_value)
+    shape = V.choice(fn, "warmup_shape", warmup_shape, WARMUP_SHAPES)
+    decay = exponential(
+        init_value=peak, decay_rate=decay_rate, transition_steps=transition_steps,
+        staircase=staircase, end_value=end_value,
+    )  # fmt: skip
+    program = _with_warmup(decay.program, peak, w, init, shape)
+    d = decay.to_dict()
+    return make(
+        program, fn, peak_value=peak, warmup_steps=w, decay_rate=d["decay_rate"],
+        transition_steps=d["transition_steps"], staircase=d["staircase"], end_value=d["end_value"],
+        init_value=init, warmup_shape=shape,
+    )  # fmt: skip
+
+
+# -- composition -------------------------------------------------------------
+
+
+def _schedules(fn, name, schedules, min_len=1):
+    items = V.sequence(fn, name, schedules, min_len=min_len)
+    for k, s in enumerate(items):
+        if not isinstance(s, Schedule):
+            V.fail(fn, f"{name}[{k}]", "a lrsched.Schedule", s, TypeError)
+    return items
+
+
+@family("join", schedule_args={"schedules": "list"})
+def join(schedules, boundaries) -> Schedule:
+    """Run ``schedules[k]`` from ``boundaries[k-1]`` to ``boundaries[k]``, each in local time.
+
+    The piece that starts at boundary ``b`` sees ``step - b``: it starts from
+    its own step 0, as optax's ``join_schedules`` and torch's ``SequentialLR``.
+
+    Parameters
+    ----------
+    schedules : list of Schedule
+        One more than ``boundaries``.
+    boundaries : list of int
+        Strictly increasing steps >= 0.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> ramp = lrsched.linear(init_value=0.0, end_value=1.0, steps=2)
+    >>> lrsched.join([ramp, lrsched.step(init_value=1.0, step_size=2, gamma=0.5)], [2])(range(7))
+    array([0.  , 0.5 , 1.  , 1.  , 0.5 , 0.5 , 0.25])
+    """
+    fn = "join"
+    items = _schedules(fn, "schedules", schedules)
+    bounds = V.step_list(fn, "boundaries", boundaries, strictly_increasing=True)
+    if len(items) != len(bounds) + 1:
+        raise ValueError(
+            f"{fn}: `schedules` must have one more item than `boundaries`, "
+            f"got {len(items)} schedules and {len(bounds)} boundaries."
+        )
+    program = Program.join([s.program for s in items], bounds)
+    return make(program, fn, schedules=list(items), boundaries=bounds)
+
+
+@family("product", schedule_args={"schedules": "list"})
+def product(schedules) -> Schedule:
+    """The pointwise product of schedules (``s * t`` for two).
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.constant(2.0) * lrsched.step(init_value=1.0, step_size=1, gamma=0.5)
+    >>> s(range(3))
+    array([2. , 1. , 0.5])
+    """
+    items = _schedules("product", "schedules", schedules)
+    return make(Program.product([s.program for s in items]), "product", schedules=list(items))
+
+
+@family("scale", schedule_args={"schedule": "one"})
+def scale(schedule, factor) -> Schedule:
+    """``schedule`` times a constant ``factor`` (``s * factor``).
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> (lrsched.linear(init_value=1.0, steps=2) * 0.5)(range(3))
+    array([0.5 , 0.25, 0.  ])
+    """
+    fn = "scale"
+    if not isinstance(schedule, Schedule):
+        V.fail(fn, "schedule", "a lrsched.Schedule", schedule, TypeError)
+    c = V.value(fn, "factor", factor)
+    return make(schedule.program.scaled(c), fn, schedule=schedule, factor=c)

@@ -1,0 +1,133 @@
+"""Hypothesis strategies: random schedules of every family and composites of them."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+import lrsched
+
+values = st.one_of(
+    st.sampled_from([0.0, 1.0, 0.1, 3e-4, 1e-8]),
+    st.floats(min_value=0.0, max_value=10.0, allow_nan=False, allow_infinity=False),
+)
+positive = st.floats(min_value=1e-6, max_value=10.0)
+lengths = st.one_of(st.integers(1, 12), st.integers(1, 2_000), st.integers(1, 10**6))
+small = st.integers(0, 50)
+powers = st.one_of(st.sampled_from([1.0, 0.5, 2.0]), st.floats(min_value=0.05, max_value=8.0))
+shapes = st.sampled_from(lrsched.schedules.WARMUP_SHAPES)
+
+
+@st.composite
+def _exponential(draw, warm=False):
+    init = draw(positive)
+    rate = draw(st.floats(min_value=0.01, max_value=3.0))
+    end = None
+    if rate > 1.0 or draw(st.booleans()):
+        end = init * draw(st.floats(1.0, 100.0)) if rate > 1.0 else init * draw(st.floats(0.0, 1.0))
+    kw = dict(decay_rate=rate, transition_steps=draw(lengths), staircase=draw(st.booleans()), end_value=end)
+    if warm:
+        return lrsched.warmup_exponential(
+            peak_value=init, warmup_steps=draw(small), init_value=draw(values), warmup_shape=draw(shapes), **kw
+        )
+    return lrsched.exponential(init_value=init, transition_begin=draw(small), **kw)
+
+
+@st.composite
+def _decays(draw):
+    kind = draw(st.sampled_from(["linear", "cosine", "polynomial", "tanh"]))
+    kw = dict(init_value=draw(values), end_value=draw(values), steps=draw(lengths))
+    if kind == "cosine":
+        kw["exponent"] = draw(powers)
+    if kind == "polynomial":
+        kw["power"] = draw(powers)
+    if kind == "tanh":
+        lo = draw(st.floats(-10.0, 0.0))
+        kw.update(lower=lo, upper=lo + draw(st.floats(0.5, 12.0)))
+    return getattr(lrsched, kind)(**kw)
+
+
+@st.composite
+def _warmup_decays(draw):
+    kind = draw(st.sampled_from(["warmup_cosine", "warmup_linear", "warmup_polynomial"]))
+    w = draw(st.integers(0, 3_000))
+    kw = dict(
+        peak_value=draw(values), warmup_steps=w, total_steps=w + draw(lengths), end_value=draw(values),
+        init_value=draw(values), warmup_shape=draw(shapes),
+    )  # fmt: skip
+    if kind == "warmup_cosine":
+        kw["exponent"] = draw(powers)
+    if kind == "warmup_polynomial":
+        kw["power"] = draw(powers)
+    return getattr(lrsched, kind)(**kw)
+
+
+@st.composite
+def _pieces(draw):
+    n = draw(st.integers(1, 6))
+    steps = sorted(draw(st.lists(st.integers(0, 10**5), min_size=n, max_size=n, unique=True)))
+    kind = draw(st.sampled_from(["multistep", "piecewise_constant", "piecewise_linear"]))
+    if kind == "multistep":
+        return lrsched.multistep(
+            init_value=draw(values), milestones=sorted(draw(st.lists(st.integers(0, 10**5), max_size=6))),
+            gamma=draw(st.floats(0.01, 2.0)),
+        )  # fmt: skip
+    vals = draw(st.lists(values, min_size=n + 1, max_size=n + 1))
+    if kind == "piecewise_constant":
+        return lrsched.piecewise_constant(boundaries=steps, values=vals)
+    knots = sorted(draw(st.lists(st.integers(0, 10**5), min_size=n, max_size=n)))  # repeats: jumps
+    return lrsched.piecewise_linear(knots=knots, values=vals[:n])
+
+
+base = st.one_of(
+    st.builds(lrsched.constant, values),
+    _decays(),
+    _warmup_decays(),
+    _exponential(),
+    _exponential(warm=True),
+    st.builds(
+        lambda v, r, d, s: lrsched.inverse_time(init_value=v, decay_rate=r, decay_steps=d, staircase=s),
+        values, st.floats(0.0, 5.0), lengths, st.booleans(),
+    ),
+    st.builds(
+        lambda p, w, ts, i: lrsched.inverse_sqrt(peak_value=p, warmup_steps=w, timescale=ts, init_value=i),
+        values, st.integers(1, 5_000), st.one_of(st.none(), lengths), values,
+    ),
+    st.builds(
+        lambda v, s, g: lrsched.step(init_value=v, step_size=s, gamma=g),
+        values, lengths, st.floats(0.01, 1.0),
+    ),
+    _pieces(),
+    st.builds(lrsched.warmup_constant, peak_value=values, warmup_steps=small, init_value=values),
+)  # fmt: skip
+
+
+@st.composite
+def _joined(draw):
+    parts = draw(st.lists(base, min_size=1, max_size=4))
+    bounds = sorted(draw(st.lists(st.integers(0, 10**6), min_size=len(parts) - 1,
+                                  max_size=len(parts) - 1, unique=True)))  # fmt: skip
+    return lrsched.join(parts, bounds)
+
+
+composite = st.one_of(
+    _joined(),
+    st.builds(lambda s, w, i, sh: lrsched.warmup(s, w, i, sh), base, st.integers(0, 3_000), values, shapes),
+    st.builds(lambda a, b: a * b, base, base),
+    st.builds(lambda a, c: a * c, base, st.floats(0.0, 4.0)),
+)
+
+schedules = st.one_of(base, composite)
+
+
+@st.composite
+def step_arrays(draw, schedule):
+    """Steps that matter for ``schedule``: every boundary and its neighbours, random and huge steps."""
+    from reference import boundaries
+
+    marks = boundaries(schedule.to_dict())
+    near = {b + d for b in marks for d in (-1, 0, 1) if 0 <= b + d <= lrsched.MAX_STEP}
+    extra = draw(st.lists(st.integers(0, 2 * 10**6), max_size=20))
+    huge = draw(st.lists(st.integers(0, lrsched.MAX_STEP), max_size=3))
+    steps = sorted(near | set(extra) | set(huge) | {0, 1, lrsched.MAX_STEP})
+    return np.array(steps, dtype=np.int64)
