@@ -230,26 +230,58 @@ def eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, start
             out[c0 + q] = values[q]
 
 
-@kernel([types.void(*_PROGRAM, types.int64[::1], types.float64[::1])])
-def eval_steps(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps, out):
-    """out[j] = value at steps[j], for any array of non-negative steps.
+@inline
+def _segment_of(seg_start, lo, hi, step):
+    """The segment of ``lo .. hi - 1`` that holds ``step`` (binary search; seg_start[lo] = 0)."""
+    a = lo + 1
+    b = hi
+    while a < b:
+        mid = (a + b) >> 1
+        if seg_start[mid] <= step:
+            a = mid + 1
+        else:
+            b = mid
+    return a - 1
 
-    Per layer: find each step's segment by binary search, group the steps by
-    segment (a counting sort, O(n + segments)), then evaluate each segment's
-    steps in one op dispatch and scatter the values back.
-    """
+
+@inline
+def _eval_chunk(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps, out, times, values, order, seg):
     n = steps.size
-    order = np.empty(n, np.int64)
-    times = np.empty(n, np.int64)
-    values = np.empty(n, np.float64)
+    ascending = True
+    for j in range(1, n):
+        if steps[j] < steps[j - 1]:
+            ascending = False
+            break
     for layer in range(layer_ptr.size - 1):
         lo = layer_ptr[layer]
         hi = layer_ptr[layer + 1]
+        if ascending:
+            j0 = 0
+            while j0 < n:
+                k = _segment_of(seg_start, lo, hi, steps[j0])
+                j1 = n
+                if k + 1 < hi:
+                    j1 = j0 + 1
+                    while j1 < n and steps[j1] < seg_start[k + 1]:
+                        j1 += 1
+                origin = seg_origin[k]
+                for q in range(j0, j1):
+                    times[q] = steps[q] - origin
+                _fill(seg_op[k], fparams[k], iparams[k], times[j0:j1], values[j0:j1])
+                j0 = j1
+            if layer == 0:
+                for q in range(n):
+                    out[q] = values[q]
+            else:
+                for q in range(n):
+                    out[q] *= values[q]
+            continue
         n_seg = hi - lo
-        seg = np.searchsorted(seg_start[lo:hi], steps, side="right") - 1
         begin = np.zeros(n_seg + 1, np.int64)
         for j in range(n):
-            begin[seg[j] + 1] += 1
+            k = _segment_of(seg_start, lo, hi, steps[j]) - lo
+            seg[j] = k
+            begin[k + 1] += 1
         for k in range(n_seg):
             begin[k + 1] += begin[k]
         fill = begin[:n_seg].copy()
@@ -273,3 +305,24 @@ def eval_steps(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps
         else:
             for q in range(n):
                 out[order[q]] *= values[q]
+
+
+@kernel([types.void(*_PROGRAM, types.int64[::1], types.float64[::1])])
+def eval_steps(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps, out):
+    """out[j] = value at steps[j], for any array of non-negative steps.
+
+    Works through ``steps`` in chunks that stay in cache.  In a chunk,
+    ascending steps (the common case: a range, a sorted sample) are cut into
+    runs that share a segment and filled run by run; other steps are grouped
+    by segment with a counting sort, filled segment by segment, and scattered
+    back.  Either way each segment dispatches its op once.
+    """
+    chunk = 4096
+    times = np.empty(chunk, np.int64)
+    values = np.empty(chunk, np.float64)
+    order = np.empty(chunk, np.int64)
+    seg = np.empty(chunk, np.int64)
+    for c0 in range(0, steps.size, chunk):
+        c1 = min(steps.size, c0 + chunk)
+        _eval_chunk(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr,
+                    steps[c0:c1], out[c0:c1], times, values, order, seg)  # fmt: skip

@@ -1,0 +1,124 @@
+"""The Schedule handle: call conventions, tables, data round trip, composition, no recompiles."""
+
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lrsched
+from lrsched import _kernels
+
+S = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=110, end_value=0.1)
+JIT = hasattr(_kernels.eval_range, "overloads")
+
+
+def test_python_and_numpy_integers_give_a_python_float():
+    for step in (5, np.int64(5), np.uint8(5), np.int32(5)):
+        v = S(step)
+        assert type(v) is float and v == S.at(5) == 0.5
+
+
+def test_arrays_keep_their_shape_and_give_float64():
+    steps = np.arange(12, dtype=np.int32).reshape(3, 4)
+    v = S(steps)
+    assert v.shape == (3, 4) and v.dtype == np.float64
+    np.testing.assert_array_equal(v.ravel(), S(np.arange(12)))
+    assert S(np.array(7)).shape == ()
+    assert S([]).shape == (0,) and S(np.array([], np.int64)).dtype == np.float64
+    np.testing.assert_array_equal(S([1, 2, 3]), S(range(1, 4)))
+    np.testing.assert_array_equal(S(np.arange(5, dtype=np.uint64)), S(np.arange(5)))
+
+
+def test_non_contiguous_and_strided_steps():
+    steps = np.arange(200)[::7]
+    np.testing.assert_array_equal(S(steps), [S.at(int(t)) for t in steps])
+
+
+def test_table_start_dtype_and_out():
+    np.testing.assert_array_equal(S.table(5, start=100), S(np.arange(100, 105)))
+    assert S.table(0).shape == (0,)
+    buf = np.full(20, -1.0)
+    assert S.table(20, out=buf) is buf
+    np.testing.assert_array_equal(buf, S(np.arange(20)))
+    buf32 = np.empty(20, np.float32)
+    assert S.table(20, out=buf32) is buf32 and S.table(3, dtype=np.float32).dtype == np.float32
+    assert S.table(3, dtype="float32", out=np.empty(3, np.float32)).dtype == np.float32
+
+
+def test_table_reaches_the_last_step():
+    t = S.table(3, start=lrsched.MAX_STEP - 2)
+    assert np.all(t == 0.1)
+
+
+def test_repr_is_readable_and_rebuilds_the_schedule():
+    r = repr(S)
+    assert r.startswith("warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=110")
+    assert eval(r, vars(lrsched)) == S  # noqa: S307 -- a test of the repr, not of user input
+    nested = lrsched.join([lrsched.constant(1.0), S * 0.5], [3])
+    assert "join(schedules=[constant(value=1.0), scale(schedule=warmup_cosine(" in repr(nested)
+    assert eval(repr(nested), vars(lrsched)) == nested  # noqa: S307
+
+
+def test_equality_and_hash():
+    same = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=110, end_value=0.1)
+    other = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=111, end_value=0.1)
+    assert S == same and hash(S) == hash(same) and S != other
+    assert S != "warmup_cosine" and len({S, same, other}) == 2
+    # equal programs are equal schedules, whichever factory built them
+    assert lrsched.warmup(lrsched.cosine(init_value=1.0, steps=100, end_value=0.1), 10) == S
+
+
+def test_multiplication_forms():
+    a = lrsched.linear(init_value=1.0, steps=10)
+    t = np.arange(12)
+    np.testing.assert_allclose((a * 3)(t), 3 * a(t), rtol=1e-15)
+    for scaled in (3 * a, np.float64(3) * a, a * np.float32(3)):
+        assert isinstance(scaled, lrsched.Schedule) and scaled == a * 3
+    assert (a * S).to_dict()["type"] == "product"
+    assert (a * 2).to_dict() == {"type": "scale", "schedule": a.to_dict(), "factor": 2.0}
+
+
+def test_schedules_are_immutable_data():
+    with pytest.raises(ValueError):
+        S.program.fparams[0, 0] = 5.0
+    with pytest.raises(AttributeError):
+        S.foo = 1
+
+
+def test_pickle_goes_through_plain_data():
+    again = pickle.loads(pickle.dumps(S))
+    assert again == S and again.to_dict() == S.to_dict()
+
+
+def test_to_dict_is_a_copy():
+    d = S.to_dict()
+    d["peak_value"] = 9.0
+    assert S.to_dict()["peak_value"] == 1.0
+
+
+@pytest.mark.skipif(not JIT, reason="counts compiled overloads, which exist only with the JIT on")
+def test_new_composites_never_compile():
+    entry = (_kernels.eval_range, _kernels.eval_steps)
+    before = [len(f.overloads) for f in entry]
+    parts = [lrsched.cosine(init_value=1.0, steps=7), lrsched.multistep(init_value=1.0, milestones=[3, 9])]
+    for k in range(5):
+        s = lrsched.warmup(lrsched.join(parts, [k + 1]) * lrsched.step(init_value=1.0, step_size=k + 2), k, 0.1)
+        s.table(50_000)
+        s.table(10, dtype=np.float32)
+        s(np.arange(100)[::-1])
+        s.at(3)
+    assert [len(f.overloads) for f in entry] == before == [2, 1]  # the explicit signatures, nothing else
+
+
+def test_import_lrsched_loads_no_optional_heavyweight():
+    """torch, transformers and matplotlib are optional and imported lazily where used."""
+    code = (
+        "import sys, lrsched\n"
+        "top = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(top & {'torch', 'transformers', 'matplotlib', 'pandas', 'jax', 'tensorflow'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
+    assert out.stdout.strip() == "[]"
