@@ -125,25 +125,27 @@ def _fill(op, f, p, times, dst):
             for j in range(n):
                 t = times[j]
                 dst[j] = a * math.pow((length - t) / length, e) - b * math.expm1(e * math.log1p(-(t / length)))
-    elif op == 4:  # EXP: g = clip(rate ** (t / T), lo, hi)
+    elif op == 4:  # EXP: g = clip(rate ** (t / T), lo, hi); f[5] caps the exponent once hi is reached
         period = p[0]
         rate = f[2]
         lo = f[3]
         hi = f[4]
+        cap = f[5]
         for j in range(n):
-            dst[j] = a * min(max(math.pow(rate, times[j] / period), lo), hi)
+            dst[j] = a * min(max(math.pow(rate, min(times[j] / period, cap)), lo), hi)
     elif op == 5:  # EXP_STAIR: g = clip(rate ** (t // T), lo, hi); also StepLR's gamma ** (t // s)
         period = p[0]
         rate = f[2]
         lo = f[3]
         hi = f[4]
+        cap = f[5]
         last = -1
         v = a
         for j in range(n):
             k = times[j] // period
             if k != last:  # one pow per stair, not per step
                 last = k
-                v = a * min(max(math.pow(rate, k), lo), hi)
+                v = a * min(max(math.pow(rate, min(k, cap)), lo), hi)
             dst[j] = v
     elif op == 6:  # INVTIME: g = 1 / (1 + rate * t / T)
         period = p[0]

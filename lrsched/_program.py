@@ -22,7 +22,7 @@ import numpy as np
 
 MAX_STEP = 2**62  # largest step lrsched evaluates; keeps step + offset inside int64
 
-N_FLOAT = 5  # a, b and up to three float shape parameters
+N_FLOAT = 6  # a, b and up to four float shape parameters
 N_INT = 1  # one integer shape parameter (a length or period)
 
 
@@ -42,12 +42,17 @@ class Op(IntEnum):
     EXPWARM = 10  # two-point, g = (exp(-k t / L) - exp(-k)) / (1 - exp(-k))
 
 
+TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM)
+
+
 class Segment:
     """One segment, as factories write it (local start 0 unless ``start`` is given)."""
 
     __slots__ = ("start", "op", "f", "i", "origin")
 
     def __init__(self, start, op, a, b=0.0, shape=(), length=0, origin=None):
+        if op in TWO_POINT and a == b:  # from a value to itself: exactly constant
+            op, b, shape = Op.CONST, 0.0, ()
         self.start = int(start)
         self.op = int(op)
         f = [float(a), float(b), *map(float, shape)]
@@ -144,6 +149,17 @@ class Program:
         first = slice(self.layer_ptr[0], self.layer_ptr[1])
         f[first, :2] *= factor
         return Program(self.seg_start, self.seg_origin, self.seg_op, f, self.iparams, self.layer_ptr)
+
+    def bound(self):
+        """An upper bound of |value| at any step (every op stays within its a, b and clip bound)."""
+        out = 1.0
+        for lo, hi in zip(self.layer_ptr[:-1], self.layer_ptr[1:]):
+            f = np.abs(self.fparams[lo:hi])
+            grows = np.isin(self.seg_op[lo:hi], (Op.EXP, Op.EXP_STAIR)) & (f[:, 2] > 1.0)
+            growth = np.where(grows, f[:, 4], 1.0)  # a growing exponential stops at a * hi
+            with np.errstate(over="ignore", invalid="ignore"):
+                out *= float(np.max(np.maximum(f[:, 0] * growth, f[:, 1])))
+        return out
 
     # -- plumbing -------------------------------------------------------------
 

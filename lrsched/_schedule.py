@@ -55,7 +55,7 @@ class Schedule:
 
     def __call__(self, steps):
         if V._is_int(steps):
-            return self.at(steps)
+            return self._at(V.integer("Schedule.__call__", "steps", steps))
         arr = V.steps_array("Schedule.__call__", steps)
         flat = np.ascontiguousarray(arr.reshape(-1))
         out = np.empty(flat.size, np.float64)
@@ -65,7 +65,9 @@ class Schedule:
 
     def at(self, step) -> float:
         """The value used by optimizer update ``step`` (0-based), as a Python float."""
-        step = V.integer("Schedule.at", "step", step)
+        return self._at(V.integer("Schedule.at", "step", step))
+
+    def _at(self, step):
         out = np.empty(1, np.float64)
         _kernels.eval_steps(*self._program.arrays, np.array([step], np.int64), out)
         return float(out[0])
@@ -199,16 +201,23 @@ def from_dict(d) -> Schedule:
     Raises
     ------
     TypeError
-        ``d`` is not a dict, or a value is not a JSON type.
+        ``d`` (or a nested schedule) is not a dict, or a value is not a JSON type.
     ValueError
         Unknown ``type`` or argument, or an argument the family rejects.
     """
+    return _from_dict(d, "d")
+
+
+def _from_dict(d, where):
     fn = "from_dict"
     if not isinstance(d, dict):
-        V.fail(fn, "d", "a dict", d, TypeError)
+        V.fail(fn, where, "a dict", d, TypeError)
     kind = d.get("type")
-    if not isinstance(kind, str) or kind not in _REGISTRY:
-        V.fail(fn, "d['type']", "one of " + ", ".join(sorted(_REGISTRY)), kind)
+    rule = "one of " + ", ".join(sorted(_REGISTRY))
+    if "type" in d and not isinstance(kind, str):
+        V.fail(fn, f"{where}['type']", rule, kind, TypeError)
+    if kind not in _REGISTRY:
+        V.fail(fn, f"{where}['type']", rule, kind)
     factory, schedule_args = _REGISTRY[kind]
     params = inspect.signature(factory).parameters
     kwargs = {}
@@ -216,15 +225,15 @@ def from_dict(d) -> Schedule:
         if key == "type":
             continue
         if key not in params:
-            V.fail(fn, "d", f"a {kind!r} spec with keys among {', '.join(params)}", f"unknown key {key!r}")
+            V.fail(fn, where, f"a {kind!r} spec with keys among {', '.join(params)}", f"unknown key {key!r}")
         if schedule_args.get(key) == "one":
-            v = from_dict(v)
+            v = _from_dict(v, f"{where}[{key!r}]")
         elif schedule_args.get(key) == "list":
             if not isinstance(v, list):
-                V.fail(fn, f"d[{key!r}]", "a list of schedule dicts", v, TypeError)
-            v = [from_dict(x) for x in v]
+                V.fail(fn, f"{where}[{key!r}]", "a list of schedule dicts", v, TypeError)
+            v = [_from_dict(x, f"{where}[{key!r}][{k}]") for k, x in enumerate(v)]
         else:
-            _check_json(fn, key, v)
+            _check_json(fn, f"{where}[{key!r}]", v)
         kwargs[key] = v
     return factory(**kwargs)
 
@@ -234,4 +243,4 @@ def _check_json(fn, key, v):
         for x in v:
             _check_json(fn, key, x)
     elif not isinstance(v, _JSON_SCALARS):
-        V.fail(fn, f"d[{key!r}]", "plain JSON data (numbers, strings, booleans, null, lists)", v, TypeError)
+        V.fail(fn, key, "plain JSON data (numbers, strings, booleans, null, lists)", v, TypeError)

@@ -51,7 +51,10 @@ def real(fn, name, value, *, minimum=-math.inf, maximum=math.inf, low_open=False
     rule = _interval_rule(minimum, maximum, low_open, high_open)
     if not _is_real(value):
         fail(fn, name, rule, value, TypeError)
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond float range
+        x = math.inf
     if not math.isfinite(x):
         fail(fn, name, rule, value)
     if x < minimum or x > maximum or (low_open and x == minimum) or (high_open and x == maximum):

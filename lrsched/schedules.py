@@ -188,39 +188,40 @@ def exponential(
     """
     fn = "exponential"
     init = V.real(fn, "init_value", init_value, minimum=0.0, low_open=True)
+    begin = V.integer(fn, "transition_begin", transition_begin)
+    program, args = _exponential(fn, "init_value", init, decay_rate, transition_steps, staircase, end_value)
+    program = Program.join([_program(Segment(0, Op.CONST, init)), program], [begin]) if begin else program
+    return make(
+        program, fn, init_value=init, decay_rate=args["decay_rate"], transition_steps=args["transition_steps"],
+        staircase=args["staircase"], transition_begin=begin, end_value=args["end_value"],
+    )  # fmt: skip
+
+
+def _exponential(fn, init_name, init, decay_rate, transition_steps, staircase, end_value):
+    """The decay from ``init`` at local step 0, and its normalized arguments."""
     rate = V.real(fn, "decay_rate", decay_rate, minimum=0.0, low_open=True)
     period = V.integer(fn, "transition_steps", transition_steps, minimum=1)
     stair = V.boolean(fn, "staircase", staircase)
-    begin = V.integer(fn, "transition_begin", transition_begin)
-    lo, hi = 0.0, math.inf
+    lo, hi, cap = 0.0, math.inf, math.inf
     if end_value is None:
         if rate > 1.0:
             V.fail(fn, "end_value", "given when decay_rate > 1 (growth needs a bound)", end_value)
     else:
         end_value = V.value(fn, "end_value", end_value)
         if rate < 1.0 and end_value > init:
-            V.fail(fn, "end_value", f"<= init_value={init} when decay_rate < 1", end_value)
+            V.fail(fn, "end_value", f"<= {init_name}={init} when decay_rate < 1", end_value)
         if rate > 1.0 and end_value < init:
-            V.fail(fn, "end_value", f">= init_value={init} when decay_rate > 1", end_value)
+            V.fail(fn, "end_value", f">= {init_name}={init} when decay_rate > 1", end_value)
         if rate < 1.0:
             lo = end_value / init
         elif rate > 1.0:
             hi = end_value / init
+            if not math.isfinite(hi):
+                V.fail(fn, "end_value", f"within float range of {init_name}={init} (end / init overflows)", end_value)
+            cap = math.log(hi) / math.log(rate)  # past this exponent the bound holds; pow never overflows
     op = Op.EXP_STAIR if stair else Op.EXP
-    program = _program(
-        Segment(0, Op.CONST, init),
-        Segment(begin, op, init, 0.0, (rate, lo, hi), length=period),
-    )
-    return make(
-        program,
-        fn,
-        init_value=init,
-        decay_rate=rate,
-        transition_steps=period,
-        staircase=stair,
-        transition_begin=begin,
-        end_value=end_value,
-    )
+    program = _program(Segment(0, op, init, 0.0, (rate, lo, hi, cap), length=period))
+    return program, dict(decay_rate=rate, transition_steps=period, staircase=stair, end_value=end_value)
 
 
 @family("inverse_time")
@@ -383,7 +384,7 @@ def step(*, init_value, step_size, gamma=0.1) -> Schedule:
     init = V.value(fn, "init_value", init_value)
     size = V.integer(fn, "step_size", step_size, minimum=1)
     g = V.real(fn, "gamma", gamma, minimum=0.0, maximum=1.0, low_open=True)
-    program = _program(Segment(0, Op.EXP_STAIR, init, 0.0, (g, 0.0, math.inf), length=size))
+    program = _program(Segment(0, Op.EXP_STAIR, init, 0.0, (g, 0.0, math.inf, math.inf), length=size))
     return make(program, fn, init_value=init, step_size=size, gamma=g)
 
 
@@ -418,8 +419,13 @@ def multistep(*, init_value, milestones, gamma=0.1) -> Schedule:
     init = V.value(fn, "init_value", init_value)
     ms = V.step_list(fn, "milestones", milestones)
     g = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
-    segments = [Segment(0, Op.CONST, init)]
-    segments += [Segment(m, Op.CONST, init * g ** (k + 1)) for k, m in enumerate(ms)]
+    try:
+        levels = [init * g**k for k in range(len(ms) + 1)]
+    except OverflowError:
+        levels = [math.inf]
+    if not all(map(math.isfinite, levels)):
+        V.fail(fn, "gamma", f"small enough that init_value * gamma**{len(ms)} stays finite", gamma)
+    segments = [Segment(m, Op.CONST, v) for m, v in zip((0, *ms), levels)]
     return make(_program(*segments), fn, init_value=init, milestones=ms, gamma=g)
 
 
@@ -699,15 +705,11 @@ def warmup_exponential(
     w = V.integer(fn, "warmup_steps", warmup_steps)
     init = V.value(fn, "init_value", init_value)
     shape = V.choice(fn, "warmup_shape", warmup_shape, WARMUP_SHAPES)
-    decay = exponential(
-        init_value=peak, decay_rate=decay_rate, transition_steps=transition_steps,
-        staircase=staircase, end_value=end_value,
-    )  # fmt: skip
-    program = _with_warmup(decay.program, peak, w, init, shape)
-    d = decay.to_dict()
+    decay, args = _exponential(fn, "peak_value", peak, decay_rate, transition_steps, staircase, end_value)
+    program = _with_warmup(decay, peak, w, init, shape)
     return make(
-        program, fn, peak_value=peak, warmup_steps=w, decay_rate=d["decay_rate"],
-        transition_steps=d["transition_steps"], staircase=d["staircase"], end_value=d["end_value"],
+        program, fn, peak_value=peak, warmup_steps=w, decay_rate=args["decay_rate"],
+        transition_steps=args["transition_steps"], staircase=args["staircase"], end_value=args["end_value"],
         init_value=init, warmup_shape=shape,
     )  # fmt: skip
 
@@ -768,7 +770,10 @@ def product(schedules) -> Schedule:
     array([2. , 1. , 0.5])
     """
     items = _schedules("product", "schedules", schedules)
-    return make(Program.product([s.program for s in items]), "product", schedules=list(items))
+    program = Program.product([s.program for s in items])
+    if not math.isfinite(program.bound()):
+        V.fail("product", "schedules", "schedules whose product stays finite", list(items))
+    return make(program, "product", schedules=list(items))
 
 
 @family("scale", schedule_args={"schedule": "one"})
@@ -785,4 +790,7 @@ def scale(schedule, factor) -> Schedule:
     if not isinstance(schedule, Schedule):
         V.fail(fn, "schedule", "a lrsched.Schedule", schedule, TypeError)
     c = V.value(fn, "factor", factor)
-    return make(schedule.program.scaled(c), fn, schedule=schedule, factor=c)
+    program = schedule.program.scaled(c)
+    if not math.isfinite(program.bound()):
+        V.fail(fn, "factor", "small enough that the scaled values stay finite", factor)
+    return make(program, fn, schedule=schedule, factor=c)
