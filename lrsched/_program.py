@@ -147,7 +147,8 @@ class Program:
         """The same program times a constant (``a`` and ``b`` of the first layer)."""
         f = self.fparams.copy()
         first = slice(self.layer_ptr[0], self.layer_ptr[1])
-        f[first, :2] *= factor
+        with np.errstate(over="ignore"):  # an overflow shows in bound(); scale() rejects it
+            f[first, :2] *= factor
         return Program(self.seg_start, self.seg_origin, self.seg_op, f, self.iparams, self.layer_ptr)
 
     def bound(self):

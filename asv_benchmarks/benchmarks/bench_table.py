@@ -126,3 +126,24 @@ class TorchLoopSuite:
 
     def time_torch_sequentiallr_loop_10k(self):
         _torch_sequential_loop(self.torch, self.steps, self.buf)
+
+
+class TorchLoop1MSuite:
+    """The full 1_000_000 torch scheduler steps, measured once per round (about 2 s each)."""
+
+    number = 1
+    repeat = (1, 3, 30.0)
+    rounds = 1
+    timeout = 300
+    steps = 1_000_000
+
+    def setup(self):
+        try:
+            import torch
+        except ImportError:
+            raise NotImplementedError("torch is not installed") from None
+        self.torch = torch
+        self.buf = np.empty(self.steps, dtype=np.float64)
+
+    def time_torch_sequentiallr_loop_1M(self):
+        _torch_sequential_loop(self.torch, self.steps, self.buf)
