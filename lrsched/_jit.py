@@ -10,9 +10,10 @@ Options and why:
 
 * ``cache=True`` -- a fresh process loads machine code from ``__pycache__``
   instead of compiling (the first run on a machine pays the compile once).
-* explicit signatures -- compile at import time, never on a user's first call
-  with a surprising dtype, and never again for a new composite schedule: every
-  schedule is data fed to the same machine code.
+* explicit signatures -- compile exactly these, never on a user's call with a
+  surprising dtype, and never again for a new composite schedule: every
+  schedule is data fed to the same machine code.  Entry points load on first
+  use (see ``Kernel``).
 * ``fastmath={"contract"}`` -- lets LLVM fuse ``a * b + c`` into FMA.  It only
   ever removes a rounding, so results stay within the accuracy tests.  No
   ``reassoc``/``nnan``/``afn``: those change results.
@@ -33,15 +34,53 @@ _OPTIONS = dict(
 )
 
 
+class Kernel:
+    """An entry point compiled for exactly ``signatures``, on first use.
+
+    The machine code comes from Numba's on-disk cache after the first run on
+    a machine, but even loading it costs ~0.1 s per signature, so a process
+    pays only for the kernels it calls.  No other signature is ever compiled:
+    arguments of other types raise ``TypeError``.
+    """
+
+    def __init__(self, fn, signatures):
+        self._fn = fn
+        self._signatures = signatures
+        self._dispatcher = None
+        self.__doc__ = fn.__doc__
+        self.__name__ = fn.__name__
+
+    @property
+    def dispatcher(self):
+        if self._dispatcher is None:
+            self._dispatcher = njit(self._signatures, **_OPTIONS)(self._fn)
+        return self._dispatcher
+
+    def __call__(self, *args):
+        d = self._dispatcher
+        if d is None:
+            d = self.dispatcher
+        return d(*args)
+
+
 def kernel(signatures):
-    """Compile ``fn`` eagerly for ``signatures`` (a list of Numba type strings)."""
+    """Make ``fn`` an entry point compiled for ``signatures`` (Numba types), lazily."""
 
     def decorate(fn):
-        return njit(signatures, **_OPTIONS)(fn)
+        return Kernel(fn, signatures)
 
     return decorate
 
 
 def inline(fn):
-    """A helper compiled into each caller (never called from Python)."""
+    """A small helper compiled into each caller (never called from Python)."""
     return njit(inline="always", **_OPTIONS)(fn)
+
+
+def helper(fn):
+    """A large helper compiled once per argument types and called from kernels.
+
+    Unlike ``inline`` it is typed and lowered once per signature however many
+    call sites it has, which keeps the first compile on a machine short.
+    """
+    return njit(**_OPTIONS)(fn)

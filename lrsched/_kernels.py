@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import types
 
-from ._jit import inline, kernel
+from ._jit import helper, inline, kernel
 
 @inline
 def _sin_small(y):
@@ -71,7 +71,7 @@ def _logistic_pair(z):
     return (small, big) if z > 0.0 else (big, small)
 
 
-@inline
+@helper
 def _fill(op, f, p, times, dst):
     """dst[j] = value of one segment at local times[j].
 
@@ -188,8 +188,7 @@ _F2 = types.Array(types.float64, 2, "C", readonly=True)
 _PROGRAM = (_I1, _I1, _I1, _F2, _I2, _I1)
 
 
-@kernel([types.void(*_PROGRAM, types.int64, out) for out in (types.float64[::1], types.float32[::1])])
-def eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, start, out):
+def _eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, start, out):
     """out[i] = value at step start + i, for a contiguous range of steps.
 
     Chunk by chunk: each layer walks its segments with a cursor (steps only
@@ -222,14 +221,22 @@ def eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, start
                 t0 = step - seg_origin[k]
                 for q in range(stop - pos):
                     times[q] = t0 + q
-                _fill(seg_op[k], fparams[k], iparams[k], times[: stop - pos], dst[pos:stop])
+                if n_layers == 1:
+                    _fill(seg_op[k], fparams[k], iparams[k], times[: stop - pos], out[c0 + pos : c0 + stop])
+                else:
+                    _fill(seg_op[k], fparams[k], iparams[k], times[: stop - pos], dst[pos:stop])
                 pos = stop
             cursor[layer] = k
             if layer > 0:
                 for q in range(m):
                     values[q] *= factor[q]
-        for q in range(m):
-            out[c0 + q] = values[q]
+        if n_layers > 1:
+            for q in range(m):
+                out[c0 + q] = values[q]
+
+
+eval_range = kernel([types.void(*_PROGRAM, types.int64, types.float64[::1])])(_eval_range)
+eval_range_f32 = kernel([types.void(*_PROGRAM, types.int64, types.float32[::1])])(_eval_range)
 
 
 @inline

@@ -109,7 +109,8 @@ class Schedule:
         else:
             _check_out(fn, out, n, dtype)
         if n:
-            _kernels.eval_range(*self._program.arrays, start, out)
+            fill = _kernels.eval_range if out.dtype == np.float64 else _kernels.eval_range_f32
+            fill(*self._program.arrays, start, out)
         return out
 
     # -- composition ----------------------------------------------------------
