@@ -5,8 +5,9 @@ cosine from PEAK to END over T - W steps, then END (``lrsched.warmup_cosine``).
 
 * ``TableSuite`` -- one table of ``n`` steps (0 .. n-1), n in {1e3, 1e5, 1e6}:
   lrsched into a preallocated buffer, lrsched allocating, the same schedule as
-  a vectorized NumPy expression, and ``np.full(n, 1.0)`` as the
-  memory-bandwidth floor (allocate and write n float64, no arithmetic).
+  a vectorized NumPy expression, and ``np.full(n, 1.0)`` / ``buf.fill(1.0)`` as
+  the memory-bandwidth floors (write n float64, no arithmetic; np.full also
+  pays for fresh pages, so compare table(out=buf) with fill).
 * ``TorchLoopSuite`` -- torch's way of getting the same values: step an
   ``LRScheduler`` on a one-parameter SGD optimizer and read the lr each step.
   That costs microseconds per step, so it is timed over 10_000 steps (the
@@ -58,6 +59,10 @@ class TableSuite:
 
     def time_numpy_full_floor(self, n):
         np.full(n, 1.0)
+
+    def time_numpy_fill_out_floor(self, n):
+        # the same floor into the preallocated buffer: compare with time_lrsched_table_out
+        self.buf.fill(1.0)
 
 
 def _torch_lambda_loop(torch, steps, out):
