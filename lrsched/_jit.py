@@ -84,3 +84,9 @@ def helper(fn):
     call sites it has, which keeps the first compile on a machine short.
     """
     return njit(**_OPTIONS)(fn)
+
+
+def exact(fn):
+    """A helper compiled without ``contract``: its float arithmetic rounds exactly as
+    Python's does, for results that decide integer boundaries (cycle starts)."""
+    return njit(**{**_OPTIONS, "fastmath": False})(fn)

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import types
 
-from ._jit import helper, inline, kernel
+from ._jit import exact, helper, inline, kernel
 
 @inline
 def _sin_small(y):
@@ -71,6 +71,59 @@ def _logistic_pair(z):
     return (small, big) if z > 0.0 else (big, small)
 
 
+@inline
+def _progress_pair(t, length, k):
+    """(1 - p, p) for p = (t / L) ** k, 0 <= t < L, each with a small relative error."""
+    r = math.pow(t / length, k)
+    q = 1.0 if t == 0 else -math.expm1(k * math.log1p(-((length - t) / length)))
+    return q, r
+
+
+@inline
+def _cos2_sin2_progress(t, length, k):
+    """(cos^2(pi p / 2), sin^2(pi p / 2)) for p = (t / L) ** k (timm's k-decay)."""
+    q, r = _progress_pair(t, length, k)
+    far = r > 0.5
+    s = _sin_small(0.5 * math.pi * (q if far else r))
+    small = s * s
+    big = 1.0 - small
+    return (small, big) if far else (big, small)
+
+
+@inline
+def _hash32(x):
+    """A 32-bit integer mix (xorshift-multiply); int64 arithmetic, low 32 bits kept."""
+    x &= 0xFFFFFFFF
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & 0xFFFFFFFF
+    x ^= x >> 16
+    return x
+
+
+@inline
+def _uniform(seed, step, draw):
+    """A uniform number in [0, 1) with 53 random bits, a pure function of (seed, step, draw)."""
+    h = _hash32(seed ^ _hash32((step & 0xFFFFFFFF) ^ _hash32((step >> 32) ^ _hash32(draw))))
+    h2 = _hash32(h ^ 0x9E3779B9)
+    return ((h >> 5) * 67108864.0 + (h2 >> 6)) / 9007199254740992.0
+
+
+@inline
+def _noise(seed, step, gaussian, std, pct):
+    """Gaussian (std, resampled until |n| < pct, timm's rule) or uniform on (-pct, pct)."""
+    if not gaussian:
+        return (2.0 * _uniform(seed, step, 0) - 1.0) * pct
+    for attempt in range(10_000):  # factories keep pct >= std / 100: never exhausted in practice
+        u1 = 1.0 - _uniform(seed, step, 2 * attempt)
+        u2 = _uniform(seed, step, 2 * attempt + 1)
+        x = std * math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+        if abs(x) < pct:
+            return x
+    return 0.0
+
+
 @helper
 def _fill(op, f, p, times, dst):
     """dst[j] = value of one segment at local times[j].
@@ -91,22 +144,33 @@ def _fill(op, f, p, times, dst):
         for j in range(n):
             t = times[j]
             dst[j] = a * ((length - t) / length) + b * (t / length)
-    elif op == 2:  # COSINE: g = ((1 + cos(pi t / L)) / 2) ** exponent
+    elif op == 2:  # COSINE: g = ((1 + cos(pi p)) / 2) ** exponent, p = (t / L) ** k
         length = p[0]
         c = math.pi / (2.0 * length)
         e = f[2]
-        if e == 1.0:
+        k = f[3]
+        if k == 1.0 and e == 1.0:
             for j in range(n):
                 g, gc = _cos2_sin2(times[j], length, c)
                 dst[j] = a * g + b * gc
         else:
             for j in range(n):
-                g, gc = _cos2_sin2(times[j], length, c)
-                dst[j] = a * math.pow(g, e) - b * math.expm1(e * math.log1p(-gc))
-    elif op == 3:  # POLY: g = ((L - t) / L) ** power
+                if k == 1.0:
+                    g, gc = _cos2_sin2(times[j], length, c)
+                else:
+                    g, gc = _cos2_sin2_progress(times[j], length, k)
+                if e != 1.0:
+                    g, gc = math.pow(g, e), -math.expm1(e * math.log1p(-gc))
+                dst[j] = a * g + b * gc
+    elif op == 3:  # POLY: g = (1 - p) ** power, p = (t / L) ** k
         length = p[0]
         e = f[2]
-        if e == 1.0:
+        k = f[3]
+        if k != 1.0:
+            for j in range(n):
+                q, r = _progress_pair(times[j], length, k)  # (1 - p, p)
+                dst[j] = a * math.pow(q, e) - b * math.expm1(e * math.log1p(-r))
+        elif e == 1.0:
             for j in range(n):
                 t = times[j]
                 dst[j] = a * ((length - t) / length) + b * (t / length)
@@ -179,6 +243,163 @@ def _fill(op, f, p, times, dst):
             g = math.expm1(k * ((length - t) / length)) / span
             gc = -math.expm1(-k * (t / length)) / (1.0 - floor)
             dst[j] = a * g + b * gc
+    elif op == 11:  # INVPOLY: g = 1 - (t / L) ** power
+        length = p[0]
+        e = f[2]
+        for j in range(n):
+            t = times[j]
+            gc = math.pow(t / length, e)
+            g = 1.0 if t == 0 else -math.expm1(e * math.log1p(-((length - t) / length)))
+            dst[j] = a * g + b * gc
+    elif op == 12:  # EXP2: g = 2 ** (1 - t / L) - 1, 1 - g = 2 (1 - 2 ** (-t / L))
+        length = p[0]
+        ln2 = math.log(2.0)
+        for j in range(n):
+            t = times[j]
+            g = math.expm1(((length - t) / length) * ln2)
+            gc = -2.0 * math.expm1(-(t / length) * ln2)
+            dst[j] = a * g + b * gc
+    elif op == 13:  # NOISE: a * (1 + n), n from (seed, t) alone
+        std = f[2]
+        pct = f[3]
+        seed = p[1]
+        gaussian = p[2] == 0
+        for j in range(n):
+            dst[j] = a * (1.0 + _noise(seed, times[j], gaussian, std, pct))
+
+
+@inline
+def _segment_of(seg_start, lo, hi, step):
+    """The segment of ``lo .. hi - 1`` that holds ``step`` (binary search; seg_start[lo] = 0)."""
+    a = lo + 1
+    b = hi
+    while a < b:
+        mid = (a + b) >> 1
+        if seg_start[mid] <= step:
+            a = mid + 1
+        else:
+            b = mid
+    return a - 1
+
+
+@exact
+def _float_start(i, period, mult):
+    """First step of cycle i when lengths are not integers: round(period * G(i)) with
+    G(i) = i (mult = 1) or (mult**i - 1) / (mult - 1), halves rounded up."""
+    if mult == 1.0:
+        x = period * i
+    else:
+        x = period * math.expm1(i * math.log(mult)) / (mult - 1.0)
+    if not x < 4.6116860184273879e18:  # past 2**62 (or inf): beyond every step
+        return 4611686018427387905
+    r = math.floor(x)
+    return int(r) + (1 if x - r >= 0.5 else 0)
+
+
+@inline
+def _cycle_of(t, first, m, mult, period):
+    """(index, first step, length) of the cycle holding local step t, in exact integers.
+
+    m >= 1: cycle i is first * m**i long (no float log: the loop runs at most
+    62 times, because lengths at least double).  m == 0: cycle i starts at
+    ``_float_start(i)``; a float estimate of i is corrected by comparing
+    integer starts, so the answer is exact for that rule.
+    """
+    if m == 1:
+        i = t // first
+        return i, i * first, first
+    if m > 1:
+        start = 0
+        length = first
+        i = 0
+        while t - start >= length:
+            start += length
+            length = length * m if length <= 4611686018427387905 // m else 4611686018427387905
+            i += 1
+        return i, start, length
+    if mult == 1.0:
+        i = int(t / period)
+    else:
+        i = int(math.log1p(t * (mult - 1.0) / period) / math.log(mult))
+    i = max(i, 0)
+    while i > 0 and _float_start(i, period, mult) > t:
+        i -= 1
+    while _float_start(i + 1, period, mult) <= t:
+        i += 1
+    start = _float_start(i, period, mult)
+    return i, start, _float_start(i + 1, period, mult) - start
+
+
+@helper
+def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst):
+    """A CYCLE segment: the body, cycle by cycle, in runs of consecutive steps.
+
+    ``times`` is the caller's scratch buffer and is overwritten with body
+    times.  For each run inside one cycle: the body segments it crosses are
+    filled with one op dispatch each (the last one stretched to the cycle's
+    length if asked), then the values are pulled towards the anchor:
+    ``anchor (1 - c) + v c`` with ``c = (decay**i - rho) / (1 - rho)``, times
+    ``gamma ** t`` when the cycle has a per-step factor.
+    """
+    f = fparams[k]
+    p = iparams[k]
+    anchor = f[0]
+    decay = f[2]
+    rho = f[3]
+    mult = f[4]
+    gamma = f[5]
+    period = f[6]
+    first = p[0]
+    m = p[1]
+    lo = p[2]
+    hi = p[3]
+    stretch = (p[4] & 1) != 0
+    per_step = (p[4] & 2) != 0
+    body_ints = np.empty(p.size, np.int64)  # a body segment's integers (its length stretched)
+    n = times.size
+    j = 0
+    while j < n:
+        t = times[j]
+        i, start, length = _cycle_of(t, first, m, mult, period)
+        j2 = j + 1
+        while j2 < n and times[j2] == times[j2 - 1] + 1 and times[j2] - start < length:
+            j2 += 1
+        c = 1.0 if decay == 1.0 else (math.pow(decay, i) - rho) / (1.0 - rho)
+        b = _segment_of(seg_start, lo, hi, t - start)
+        q = j
+        while q < j2:
+            tau = times[q] - start
+            while b + 1 < hi and seg_start[b + 1] <= tau:
+                b += 1
+            q2 = j2
+            if b + 1 < hi:
+                q2 = min(j2, q + (seg_start[b + 1] - tau))
+            origin = seg_origin[b]
+            for r in range(q, q2):
+                times[r] -= start + origin
+            for x in range(p.size):
+                body_ints[x] = iparams[b, x]
+            if stretch and b == hi - 1:
+                body_ints[0] = length - origin
+            _fill(seg_op[b], fparams[b], body_ints, times[q:q2], dst[q:q2])
+            if per_step:
+                for r in range(q, q2):
+                    cr = c * math.pow(gamma, start + origin + times[r])
+                    dst[r] = anchor * (1.0 - cr) + dst[r] * cr
+            elif c != 1.0:
+                for r in range(q, q2):
+                    dst[r] = anchor * (1.0 - c) + dst[r] * c
+            q = q2
+        j = j2
+
+
+@helper
+def _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst):
+    """Fill ``dst`` with segment k at local ``times`` (a cycle, or one op)."""
+    if seg_op[k] == 14:  # CYCLE
+        _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst)
+    else:
+        _fill(seg_op[k], fparams[k], iparams[k].copy(), times, dst)  # one array type for _fill
 
 
 # Program arrays are read-only (a Program is immutable), which Numba types separately.
@@ -203,6 +424,12 @@ def _eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, star
     factor = np.empty(chunk, np.float64)
     times = np.empty(chunk, np.int64)
     cursor = layer_ptr[:-1].copy()
+    # One layer is written in place, unless a cycle would have to read float32 values back to
+    # pull them to its anchor; otherwise values are formed in float64 and stored once.
+    cycles = False
+    for k in range(seg_op.size):
+        cycles = cycles or seg_op[k] == 14
+    direct = n_layers == 1 and (out.itemsize == 8 or not cycles)
     for c0 in range(0, n, chunk):
         m = min(chunk, n - c0)
         first = start + c0
@@ -221,36 +448,24 @@ def _eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, star
                 t0 = step - seg_origin[k]
                 for q in range(stop - pos):
                     times[q] = t0 + q
-                if n_layers == 1:
-                    _fill(seg_op[k], fparams[k], iparams[k], times[: stop - pos], out[c0 + pos : c0 + stop])
+                if direct:
+                    _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k,
+                                  times[: stop - pos], out[c0 + pos : c0 + stop])  # fmt: skip
                 else:
-                    _fill(seg_op[k], fparams[k], iparams[k], times[: stop - pos], dst[pos:stop])
+                    _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k,
+                                  times[: stop - pos], dst[pos:stop])  # fmt: skip
                 pos = stop
             cursor[layer] = k
             if layer > 0:
                 for q in range(m):
                     values[q] *= factor[q]
-        if n_layers > 1:
+        if not direct:
             for q in range(m):
                 out[c0 + q] = values[q]
 
 
 eval_range = kernel([types.void(*_PROGRAM, types.int64, types.float64[::1])])(_eval_range)
 eval_range_f32 = kernel([types.void(*_PROGRAM, types.int64, types.float32[::1])])(_eval_range)
-
-
-@inline
-def _segment_of(seg_start, lo, hi, step):
-    """The segment of ``lo .. hi - 1`` that holds ``step`` (binary search; seg_start[lo] = 0)."""
-    a = lo + 1
-    b = hi
-    while a < b:
-        mid = (a + b) >> 1
-        if seg_start[mid] <= step:
-            a = mid + 1
-        else:
-            b = mid
-    return a - 1
 
 
 @inline
@@ -276,7 +491,7 @@ def _eval_chunk(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, step
                 origin = seg_origin[k]
                 for q in range(j0, j1):
                     times[q] = steps[q] - origin
-                _fill(seg_op[k], fparams[k], iparams[k], times[j0:j1], values[j0:j1])
+                _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k, times[j0:j1], values[j0:j1])
                 j0 = j1
             if layer == 0:
                 for q in range(n):
@@ -307,7 +522,7 @@ def _eval_chunk(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, step
             origin = seg_origin[g]
             for q in range(b0, b1):
                 times[q] = steps[order[q]] - origin
-            _fill(seg_op[g], fparams[g], iparams[g], times[b0:b1], values[b0:b1])
+            _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, g, times[b0:b1], values[b0:b1])
         if layer == 0:
             for q in range(n):
                 out[order[q]] = values[q]

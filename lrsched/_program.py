@@ -12,6 +12,13 @@ with ``t = s - origin``
 (see ``_kernels.py`` for every ``g``).  Composition never compiles anything:
 ``join`` shifts and cuts segment arrays, ``product`` stacks layers, ``scale``
 multiplies ``a`` and ``b``.
+
+A ``CYCLE`` segment repeats a *body*: a short list of segments in the local
+time of one cycle, stored after the layers' segments and referenced by index.
+Cycle ``i`` has its own length (constant, or growing geometrically), the
+body's last segment stretches to fill it, and the cycle's values are pulled
+towards an anchor by a per-cycle factor.  However many cycles there are, the
+program holds the body once: memory never grows with the number of cycles.
 """
 
 from __future__ import annotations
@@ -22,8 +29,8 @@ import numpy as np
 
 MAX_STEP = 2**62  # largest step lrsched evaluates; keeps step + offset inside int64
 
-N_FLOAT = 6  # a, b and up to four float shape parameters
-N_INT = 1  # one integer shape parameter (a length or period)
+N_FLOAT = 8  # a, b and up to six float shape parameters
+N_INT = 6  # a length (or period) and up to five more integers
 
 
 class Op(IntEnum):
@@ -40,25 +47,49 @@ class Op(IntEnum):
     INVSQRT = 8  # a * sqrt(ts / (t + ts))
     TANH = 9  # two-point, g = (1 - tanh(lower (1 - t/L) + upper t/L)) / 2
     EXPWARM = 10  # two-point, g = (exp(-k t / L) - exp(-k)) / (1 - exp(-k))
+    INVPOLY = 11  # two-point, g = 1 - (t / L) ** power
+    EXP2 = 12  # two-point, g = 2 ** (1 - t / L) - 1  (Megatron's "exponential" decay)
+    NOISE = 13  # a * (1 + n(seed, t)), n deterministic per (seed, t)
+    CYCLE = 14  # a body repeated in cycles (see the module docstring)
 
 
-TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM)
+TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2)
+
+# shape parameters an op falls back to when a factory gives fewer
+_DEFAULT_SHAPE = {Op.COSINE: (1.0, 1.0), Op.POLY: (1.0, 1.0)}  # (exponent or power, k-decay)
+
+# CYCLE segment layout
+#   f: [anchor, 0, decay, rho, mult (0: integer lengths), gamma per step, period (float lengths)]
+#   i: [first length, integer multiplier (0: float lengths), body lo, body hi, flags]
+CYCLE_STRETCH = 1  # the body's last segment fills each cycle
+CYCLE_PER_STEP = 2  # values are also pulled to the anchor by gamma ** t
 
 
 class Segment:
     """One segment, as factories write it (local start 0 unless ``start`` is given)."""
 
-    __slots__ = ("start", "op", "f", "i", "origin")
+    __slots__ = ("start", "op", "f", "i", "origin", "body")
 
-    def __init__(self, start, op, a, b=0.0, shape=(), length=0, origin=None):
+    def __init__(self, start, op, a, b=0.0, shape=(), length=0, origin=None, ints=(), body=None):
         if op in TWO_POINT and a == b:  # from a value to itself: exactly constant
             op, b, shape = Op.CONST, 0.0, ()
+        shape = tuple(shape)
+        default = _DEFAULT_SHAPE.get(op, ())
+        shape = shape + default[len(shape) :]
         self.start = int(start)
         self.op = int(op)
         f = [float(a), float(b), *map(float, shape)]
         self.f = f + [0.0] * (N_FLOAT - len(f))
-        self.i = [int(length)]
+        i = [int(length), *map(int, ints)]
+        self.i = i + [0] * (N_INT - len(i))
         self.origin = self.start if origin is None else int(origin)
+        self.body = body
+
+    def copy(self):
+        s = Segment.__new__(Segment)
+        s.start, s.op, s.f, s.i, s.origin = self.start, self.op, list(self.f), list(self.i), self.origin
+        s.body = None if self.body is None else [b.copy() for b in self.body]
+        return s
 
 
 class Program:
@@ -86,32 +117,42 @@ class Program:
 
     @classmethod
     def _stack(cls, layers):
-        segs = [s for layer in layers for s in layer]
+        main = [s for layer in layers for s in layer]
+        rows = [(s, list(s.i)) for s in main]
+        for k, s in enumerate(main):  # bodies go after every layer's segments
+            if s.body is not None:
+                rows[k][1][2] = len(rows)
+                rows.extend((b, list(b.i)) for b in s.body)
+                rows[k][1][3] = len(rows)
         ptr = np.cumsum([0] + [len(layer) for layer in layers])
         return cls(
-            [s.start for s in segs],
-            [s.origin for s in segs],
-            [s.op for s in segs],
-            [s.f for s in segs],
-            [s.i for s in segs],
+            [s.start for s, _ in rows],
+            [s.origin for s, _ in rows],
+            [s.op for s, _ in rows],
+            [s.f for s, _ in rows],
+            [i for _, i in rows],
             ptr,
         )
 
+    def _segment(self, k):
+        s = Segment.__new__(Segment)
+        s.start = int(self.seg_start[k])
+        s.origin = int(self.seg_origin[k])
+        s.op = int(self.seg_op[k])
+        s.f = [float(x) for x in self.fparams[k]]
+        s.i = [int(x) for x in self.iparams[k]]
+        s.body = None
+        if s.op == Op.CYCLE:
+            s.body = [self._segment(b) for b in range(s.i[2], s.i[3])]
+        return s
+
     def layers(self):
-        """The layers as lists of ``Segment`` (for composition)."""
-        out = []
-        for lo, hi in zip(self.layer_ptr[:-1], self.layer_ptr[1:]):
-            layer = []
-            for k in range(lo, hi):
-                s = Segment.__new__(Segment)
-                s.start = int(self.seg_start[k])
-                s.origin = int(self.seg_origin[k])
-                s.op = int(self.seg_op[k])
-                s.f = [float(x) for x in self.fparams[k]]
-                s.i = [int(x) for x in self.iparams[k]]
-                layer.append(s)
-            out.append(layer)
-        return out
+        """The layers as lists of fresh ``Segment`` objects (for composition)."""
+        return [[self._segment(k) for k in range(lo, hi)] for lo, hi in zip(self.layer_ptr[:-1], self.layer_ptr[1:])]
+
+    @property
+    def has_cycles(self):
+        return bool(np.any(self.seg_op == Op.CYCLE))
 
     # -- composition ----------------------------------------------------------
 
@@ -144,22 +185,28 @@ class Program:
         return cls._stack([layer for p in programs for layer in p.layers()])
 
     def scaled(self, factor):
-        """The same program times a constant (``a`` and ``b`` of the first layer)."""
-        f = self.fparams.copy()
-        first = slice(self.layer_ptr[0], self.layer_ptr[1])
-        with np.errstate(over="ignore"):  # an overflow shows in bound(); scale() rejects it
-            f[first, :2] *= factor
-        return Program(self.seg_start, self.seg_origin, self.seg_op, f, self.iparams, self.layer_ptr)
+        """The same program times a constant (``a`` and ``b`` of the first layer and its bodies)."""
+        layers = self.layers()
+        for s in layers[0]:
+            for seg in [s, *(s.body or ())]:
+                seg.f[0] *= factor  # Python floats: an overflow is inf, which bound() reports
+                seg.f[1] *= factor
+        return Program._stack(layers)
 
     def bound(self):
-        """An upper bound of |value| at any step (every op stays within its a, b and clip bound)."""
+        """An upper bound of |value| at any step: each op stays within its a, b (and clip bound),
+        a noise factor within 2, a cycle within its body and anchor."""
         out = 1.0
-        for lo, hi in zip(self.layer_ptr[:-1], self.layer_ptr[1:]):
-            f = np.abs(self.fparams[lo:hi])
-            grows = np.isin(self.seg_op[lo:hi], (Op.EXP, Op.EXP_STAIR)) & (f[:, 2] > 1.0)
-            growth = np.where(grows, f[:, 4], 1.0)  # a growing exponential stops at a * hi
-            with np.errstate(over="ignore", invalid="ignore"):
-                out *= float(np.max(np.maximum(f[:, 0] * growth, f[:, 1])))
+        for layer in self.layers():
+            top = 0.0
+            for seg in [s for s in layer] + [b for s in layer for b in (s.body or ())]:
+                a, b = abs(seg.f[0]), abs(seg.f[1])
+                if seg.op in (Op.EXP, Op.EXP_STAIR) and seg.f[2] > 1.0:
+                    a *= seg.f[4]  # a growing exponential stops at a * hi
+                if seg.op == Op.NOISE:
+                    a *= 2.0
+                top = max(top, a, b)
+            out *= top
         return out
 
     # -- plumbing -------------------------------------------------------------
@@ -189,6 +236,8 @@ class Program:
         for depth, layer in enumerate(self.layers()):
             for s in layer:
                 rows.append(f"  layer {depth} from {s.start}: {Op(s.op).name} origin={s.origin} f={s.f} i={s.i}")
+                for b in s.body or ():
+                    rows.append(f"    body from {b.start}: {Op(b.op).name} origin={b.origin} f={b.f} i={b.i}")
         return "Program(\n" + "\n".join(rows) + "\n)"
 
 
