@@ -8,6 +8,8 @@
 
 from ._program import MAX_STEP
 from ._schedule import Schedule, from_dict
+from .cycles import cosine_restarts, cyclic, repeat, sgdr
+from .phases import one_cycle, one_cycle_momentum, wsd
 from .schedules import (
     constant,
     cosine,
@@ -17,6 +19,7 @@ from .schedules import (
     join,
     linear,
     multistep,
+    noise,
     piecewise_constant,
     piecewise_linear,
     polynomial,
@@ -39,6 +42,8 @@ __all__ = [
     "Schedule",
     "constant",
     "cosine",
+    "cosine_restarts",
+    "cyclic",
     "exponential",
     "from_dict",
     "inverse_sqrt",
@@ -46,11 +51,16 @@ __all__ = [
     "join",
     "linear",
     "multistep",
+    "noise",
+    "one_cycle",
+    "one_cycle_momentum",
     "piecewise_constant",
     "piecewise_linear",
     "polynomial",
     "product",
+    "repeat",
     "scale",
+    "sgdr",
     "step",
     "tanh",
     "warmup",
@@ -59,4 +69,5 @@ __all__ = [
     "warmup_exponential",
     "warmup_linear",
     "warmup_polynomial",
+    "wsd",
 ]

@@ -72,11 +72,20 @@ def _logistic_pair(z):
 
 
 @inline
+def _pow_pair(x, xc, e):
+    """(x ** e, 1 - x ** e) from x and 1 - x (both accurate), each with a small relative error."""
+    lg = math.log(x) if x < 0.5 else math.log1p(-xc)
+    return math.exp(e * lg), -math.expm1(e * lg)
+
+
+@inline
 def _progress_pair(t, length, k):
     """(1 - p, p) for p = (t / L) ** k, 0 <= t < L, each with a small relative error."""
-    r = math.pow(t / length, k)
-    q = 1.0 if t == 0 else -math.expm1(k * math.log1p(-((length - t) / length)))
-    return q, r
+    if t == 0:
+        return 1.0, 0.0
+    x = t / length
+    lg = math.log(x) if x < 0.5 else math.log1p(-((length - t) / length))
+    return -math.expm1(k * lg), math.exp(k * lg)
 
 
 @inline
@@ -160,7 +169,7 @@ def _fill(op, f, p, times, dst):
                 else:
                     g, gc = _cos2_sin2_progress(times[j], length, k)
                 if e != 1.0:
-                    g, gc = math.pow(g, e), -math.expm1(e * math.log1p(-gc))
+                    g, gc = _pow_pair(g, gc, e)
                 dst[j] = a * g + b * gc
     elif op == 3:  # POLY: g = (1 - p) ** power, p = (t / L) ** k
         length = p[0]
@@ -169,7 +178,8 @@ def _fill(op, f, p, times, dst):
         if k != 1.0:
             for j in range(n):
                 q, r = _progress_pair(times[j], length, k)  # (1 - p, p)
-                dst[j] = a * math.pow(q, e) - b * math.expm1(e * math.log1p(-r))
+                g, gc = _pow_pair(q, r, e)
+                dst[j] = a * g + b * gc
         elif e == 1.0:
             for j in range(n):
                 t = times[j]
@@ -188,7 +198,8 @@ def _fill(op, f, p, times, dst):
         else:
             for j in range(n):
                 t = times[j]
-                dst[j] = a * math.pow((length - t) / length, e) - b * math.expm1(e * math.log1p(-(t / length)))
+                g, gc = _pow_pair((length - t) / length, t / length, e)
+                dst[j] = a * g + b * gc
     elif op == 4:  # EXP: g = clip(rate ** (t / T), lo, hi); f[5] caps the exponent once hi is reached
         period = p[0]
         rate = f[2]
@@ -248,9 +259,11 @@ def _fill(op, f, p, times, dst):
         e = f[2]
         for j in range(n):
             t = times[j]
-            gc = math.pow(t / length, e)
-            g = 1.0 if t == 0 else -math.expm1(e * math.log1p(-((length - t) / length)))
-            dst[j] = a * g + b * gc
+            if t == 0:
+                dst[j] = a
+            else:
+                gc, g = _pow_pair(t / length, (length - t) / length, e)
+                dst[j] = a * g + b * gc
     elif op == 12:  # EXP2: g = 2 ** (1 - t / L) - 1, 1 - g = 2 (1 - 2 ** (-t / L))
         length = p[0]
         ln2 = math.log(2.0)
@@ -301,13 +314,13 @@ def _cycle_of(t, first, m, mult, period):
     """(index, first step, length) of the cycle holding local step t, in exact integers.
 
     m >= 1: cycle i is first * m**i long (no float log: the loop runs at most
-    62 times, because lengths at least double).  m == 0: cycle i starts at
+    62 times, because lengths at least double), cut to end by step 2**62 + 1.  m == 0: cycle i starts at
     ``_float_start(i)``; a float estimate of i is corrected by comparing
     integer starts, so the answer is exact for that rule.
     """
     if m == 1:
         i = t // first
-        return i, i * first, first
+        return i, i * first, min(first, 4611686018427387905 - i * first)
     if m > 1:
         start = 0
         length = first
@@ -316,7 +329,7 @@ def _cycle_of(t, first, m, mult, period):
             start += length
             length = length * m if length <= 4611686018427387905 // m else 4611686018427387905
             i += 1
-        return i, start, length
+        return i, start, min(length, 4611686018427387905 - start)  # cycles end by step 2**62 + 1
     if mult == 1.0:
         i = int(t / period)
     else:
@@ -335,17 +348,19 @@ def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst)
     """A CYCLE segment: the body, cycle by cycle, in runs of consecutive steps.
 
     ``times`` is the caller's scratch buffer and is overwritten with body
-    times.  For each run inside one cycle: the body segments it crosses are
+    times.  For each run inside one cycle, the body segments it crosses are
     filled with one op dispatch each (the last one stretched to the cycle's
-    length if asked), then the values are pulled towards the anchor:
-    ``anchor (1 - c) + v c`` with ``c = (decay**i - rho) / (1 - rho)``, times
-    ``gamma ** t`` when the cycle has a per-step factor.
+    length if asked), with the body's end values ``a`` and ``b`` adjusted for
+    cycle ``i``: scaled by ``decay**i`` where the segment marks them as peaks
+    (peaks mode: SGDR's peaks decay, its floor stays), or pulled to the
+    anchor, ``anchor + (v - anchor) * decay**i`` (amplitude mode: cyclic).
+    With a per-step factor the pull is ``(decay**i) * gamma**t``, per value.
     """
     f = fparams[k]
     p = iparams[k]
     anchor = f[0]
     decay = f[2]
-    rho = f[3]
+    peaks = f[3] != 0.0
     mult = f[4]
     gamma = f[5]
     period = f[6]
@@ -356,6 +371,7 @@ def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst)
     stretch = (p[4] & 1) != 0
     per_step = (p[4] & 2) != 0
     body_ints = np.empty(p.size, np.int64)  # a body segment's integers (its length stretched)
+    body_floats = np.empty(f.size, np.float64)  # its floats (its end values adjusted)
     n = times.size
     j = 0
     while j < n:
@@ -364,7 +380,7 @@ def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst)
         j2 = j + 1
         while j2 < n and times[j2] == times[j2 - 1] + 1 and times[j2] - start < length:
             j2 += 1
-        c = 1.0 if decay == 1.0 else (math.pow(decay, i) - rho) / (1.0 - rho)
+        c = 1.0 if decay == 1.0 else math.pow(decay, float(i))  # float: libm pow, not powi
         b = _segment_of(seg_start, lo, hi, t - start)
         q = j
         while q < j2:
@@ -381,14 +397,20 @@ def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst)
                 body_ints[x] = iparams[b, x]
             if stretch and b == hi - 1:
                 body_ints[0] = length - origin
-            _fill(seg_op[b], fparams[b], body_ints, times[q:q2], dst[q:q2])
+            for x in range(f.size):
+                body_floats[x] = fparams[b, x]
+            if c != 1.0 and not per_step:
+                for x in range(2):
+                    if peaks:
+                        if body_ints[5] & (1 << x):
+                            body_floats[x] *= c
+                    else:
+                        body_floats[x] = anchor + (body_floats[x] - anchor) * c
+            _fill(seg_op[b], body_floats, body_ints, times[q:q2], dst[q:q2])
             if per_step:
                 for r in range(q, q2):
-                    cr = c * math.pow(gamma, start + origin + times[r])
+                    cr = c * math.pow(gamma, float(start + origin + times[r]))
                     dst[r] = anchor * (1.0 - cr) + dst[r] * cr
-            elif c != 1.0:
-                for r in range(q, q2):
-                    dst[r] = anchor * (1.0 - c) + dst[r] * c
             q = q2
         j = j2
 
@@ -399,7 +421,7 @@ def _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst
     if seg_op[k] == 14:  # CYCLE
         _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst)
     else:
-        _fill(seg_op[k], fparams[k], iparams[k].copy(), times, dst)  # one array type for _fill
+        _fill(seg_op[k], fparams[k].copy(), iparams[k].copy(), times, dst)  # one array type for _fill
 
 
 # Program arrays are read-only (a Program is immutable), which Numba types separately.

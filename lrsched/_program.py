@@ -59,8 +59,11 @@ TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.
 _DEFAULT_SHAPE = {Op.COSINE: (1.0, 1.0), Op.POLY: (1.0, 1.0)}  # (exponent or power, k-decay)
 
 # CYCLE segment layout
-#   f: [anchor, 0, decay, rho, mult (0: integer lengths), gamma per step, period (float lengths)]
+#   f: [anchor, 0, decay, peaks mode (1) or amplitude mode (0), mult (float lengths), gamma per step,
+#       period (float lengths)]
 #   i: [first length, integer multiplier (0: float lengths), body lo, body hi, flags]
+# In peaks mode, body segments say which of their end values decay (i[5]: bit 0 for a, bit 1 for b).
+PEAK_A, PEAK_B = 1, 2
 CYCLE_STRETCH = 1  # the body's last segment fills each cycle
 CYCLE_PER_STEP = 2  # values are also pulled to the anchor by gamma ** t
 
@@ -70,8 +73,8 @@ class Segment:
 
     __slots__ = ("start", "op", "f", "i", "origin", "body")
 
-    def __init__(self, start, op, a, b=0.0, shape=(), length=0, origin=None, ints=(), body=None):
-        if op in TWO_POINT and a == b:  # from a value to itself: exactly constant
+    def __init__(self, start, op, a, b=0.0, shape=(), length=0, origin=None, ints=(), body=None, collapse=True):
+        if collapse and op in TWO_POINT and a == b:  # from a value to itself: exactly constant
             op, b, shape = Op.CONST, 0.0, ()
         shape = tuple(shape)
         default = _DEFAULT_SHAPE.get(op, ())

@@ -33,10 +33,10 @@ def _is_real(value):
 
 def integer(fn, name, value, *, minimum=0, maximum=MAX_STEP):
     """An integer in [minimum, maximum] (a step count unless told otherwise)."""
-    if minimum == 0 and maximum == MAX_STEP:
-        rule = "an integer >= 0"
-    elif minimum == 1 and maximum == MAX_STEP:
+    if minimum == 1 and maximum == MAX_STEP:
         rule = "a positive integer"
+    elif maximum == MAX_STEP:
+        rule = f"an integer >= {minimum}"
     else:
         rule = f"an integer in [{minimum}, {maximum}]"
     if not _is_int(value):

@@ -78,7 +78,7 @@ def linear(*, init_value, steps, end_value=0.0) -> Schedule:
 
 
 @family("cosine")
-def cosine(*, init_value, steps, end_value=0.0, exponent=1.0) -> Schedule:
+def cosine(*, init_value, steps, end_value=0.0, exponent=1.0, k=1.0) -> Schedule:
     """Half a cosine from ``init_value`` to ``end_value`` over ``steps``, then ``end_value``.
 
     .. math:: v(t) = v_1 + (v_0 - v_1) \\left(\\frac{1 + \\cos(\\pi \\min(t, L) / L)}{2}\\right)^{p}
@@ -93,6 +93,8 @@ def cosine(*, init_value, steps, end_value=0.0, exponent=1.0) -> Schedule:
         Length of the decay, >= 1.
     exponent : float, default 1.0
         ``p`` above (optax's ``exponent``), > 0.
+    k : float, default 1.0
+        k-decay (timm): the progress ``min(t, L) / L`` is raised to ``k`` first, > 0.
 
     Examples
     --------
@@ -110,12 +112,13 @@ def cosine(*, init_value, steps, end_value=0.0, exponent=1.0) -> Schedule:
     end = V.value(fn, "end_value", end_value)
     length = V.integer(fn, "steps", steps, minimum=1)
     p = V.real(fn, "exponent", exponent, minimum=0.0, low_open=True)
-    program = _decay(Op.COSINE, init, end, length, (p,))
-    return make(program, fn, init_value=init, steps=length, end_value=end, exponent=p)
+    kk = V.real(fn, "k", k, minimum=0.0, low_open=True)
+    program = _decay(Op.COSINE, init, end, length, (p, kk))
+    return make(program, fn, init_value=init, steps=length, end_value=end, exponent=p, k=kk)
 
 
 @family("polynomial")
-def polynomial(*, init_value, steps, end_value=0.0, power=1.0) -> Schedule:
+def polynomial(*, init_value, steps, end_value=0.0, power=1.0, k=1.0) -> Schedule:
     """A polynomial decay from ``init_value`` to ``end_value`` over ``steps``, then ``end_value``.
 
     .. math:: v(t) = v_1 + (v_0 - v_1) (1 - \\min(t, L) / L)^{p}
@@ -128,6 +131,8 @@ def polynomial(*, init_value, steps, end_value=0.0, power=1.0) -> Schedule:
         Length of the decay, >= 1.
     power : float, default 1.0
         ``p`` above, > 0.
+    k : float, default 1.0
+        k-decay (timm): ``min(t, L) / L`` is raised to ``k`` first, > 0.
 
     Examples
     --------
@@ -144,8 +149,9 @@ def polynomial(*, init_value, steps, end_value=0.0, power=1.0) -> Schedule:
     end = V.value(fn, "end_value", end_value)
     length = V.integer(fn, "steps", steps, minimum=1)
     p = V.real(fn, "power", power, minimum=0.0, low_open=True)
-    program = _decay(Op.POLY, init, end, length, (p,))
-    return make(program, fn, init_value=init, steps=length, end_value=end, power=p)
+    kk = V.real(fn, "k", k, minimum=0.0, low_open=True)
+    program = _decay(Op.POLY, init, end, length, (p, kk))
+    return make(program, fn, init_value=init, steps=length, end_value=end, power=p, k=kk)
 
 
 @family("exponential")
@@ -794,3 +800,62 @@ def scale(schedule, factor) -> Schedule:
     if not math.isfinite(program.bound()):
         V.fail(fn, "factor", "small enough that the scaled values stay finite", factor)
     return make(program, fn, schedule=schedule, factor=c)
+
+
+NOISE_KINDS = ("gaussian", "uniform")
+
+
+@family("noise", schedule_args={"schedule": "one"})
+def noise(schedule, *, std=1.0, pct=0.67, kind="gaussian", seed=0, start=0, stop=None) -> Schedule:
+    """Multiply ``schedule`` by ``1 + n`` on steps ``[start, stop)``, ``n`` a pure function of ``(seed, step)``.
+
+    ``kind="gaussian"``: ``n ~ N(0, std)`` drawn again until ``|n| < pct``
+    (timm's rule); ``kind="uniform"``: ``n ~ U(-pct, pct)``.  The numbers come
+    from a counter-based generator evaluated in the kernel: the value at a
+    step never depends on which other steps are evaluated, in what order or
+    chunks, so tables, ``s(steps)``, ``s.at(step)`` and a resumed run agree.
+    Steps are those of the noise's own time line (local time inside ``join``).
+
+    Parameters
+    ----------
+    schedule : Schedule
+    std : float, default 1.0
+        Standard deviation of the gaussian, > 0 and <= 100 * ``pct``.
+    pct : float, default 0.67
+        Bound on ``|n|``, in (0, 1] (so values stay >= 0).
+    kind : {"gaussian", "uniform"}
+    seed : int, default 0
+        In [0, 2**32).
+    start, stop : int
+        The noisy steps; ``stop=None`` for all steps from ``start``.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.noise(lrsched.constant(1.0), std=0.1, pct=0.2, seed=7, start=2)
+    >>> t = s.table(1000)
+    >>> bool(t[0] == t[1] == 1.0), bool(abs(t[2:] - 1).max() < 0.2), bool(s.at(500) == t[500])
+    (True, True, True)
+
+    See also
+    --------
+    timm's ``noise_range_t``, ``noise_pct``, ``noise_std``, ``noise_seed``
+    """
+    fn = "noise"
+    if not isinstance(schedule, Schedule):
+        V.fail(fn, "schedule", "a lrsched.Schedule", schedule, TypeError)
+    kind = V.choice(fn, "kind", kind, NOISE_KINDS)
+    pct = V.real(fn, "pct", pct, minimum=0.0, maximum=1.0, low_open=True)
+    std = V.real(fn, "std", std, minimum=0.0, maximum=100.0 * pct, low_open=True)
+    seed = V.integer(fn, "seed", seed, maximum=2**32 - 1)
+    start = V.integer(fn, "start", start)
+    if stop is not None:
+        stop = V.integer(fn, "stop", stop)
+        if stop <= start:
+            V.fail(fn, "stop", f"> start={start}", stop)
+    segments = [Segment(0, Op.CONST, 1.0)]
+    segments.append(Segment(start, Op.NOISE, 1.0, 0.0, (std, pct), origin=0, ints=(seed, NOISE_KINDS.index(kind))))
+    if stop is not None:
+        segments.append(Segment(stop, Op.CONST, 1.0))
+    program = Program.product([schedule.program, _program(*segments)])
+    return make(program, fn, schedule=schedule, std=std, pct=pct, kind=kind, seed=seed, start=start, stop=stop)

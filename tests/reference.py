@@ -24,29 +24,51 @@ def sin2(t, length):
     return math.sin(math.pi * t / (2 * length)) ** 2
 
 
-def one_minus_pow(one_minus_x, p):
-    """1 - x**p from 1 - x, without cancellation near x = 1."""
-    if one_minus_x == 1:
-        return 1.0
-    return -math.expm1(p * math.log1p(-one_minus_x))
+def pow_pair(x, one_minus_x, p):
+    """(x**p, 1 - x**p) from x and 1 - x, both accurate: log(x) is taken from whichever
+    of the two is not close to 1, so neither result suffers cancellation."""
+    if x == 0:
+        return 0.0, 1.0
+    lg = math.log(x) if x < 0.5 else math.log1p(-one_minus_x)
+    return math.exp(p * lg), -math.expm1(p * lg)
 
 
-def _decay(shape, init, end, length, t, power=1.0):
+def progress(t, length, k):
+    """(1 - p, p) for p = (t / L) ** k (timm's k-decay), both accurate."""
+    if k == 1:
+        return (length - t) / length, t / length
+    if t == 0:
+        return 1.0, 0.0
+    x = t / length
+    lg = math.log(x) if x < 0.5 else math.log1p(-(length - t) / length)
+    return -math.expm1(k * lg), math.exp(k * lg)
+
+
+def _decay(shape, init, end, length, t, power=1.0, k=1.0):
     """From init at t = 0 to end at t = L, as init * g + end * (1 - g), then end.
 
     Every value here is >= 0, so this weighted sum has no cancellation as long
     as g and 1 - g are each accurate; they are computed separately.
     """
     t = min(t, length)
+    if t == length:
+        return end
+    q, r = progress(t, length, k)
     if shape == "linear":
-        return (init * (length - t) + end * t) / length
-    if shape == "cosine":
-        g, gc = cos2(t, length), sin2(t, length)
+        return init * q + end * r
+    if shape == "cosine":  # g = (1 + cos(pi r)) / 2 = sin^2(pi q / 2), 1 - g = sin^2(pi r / 2)
+        g, gc = math.sin(math.pi * q / 2) ** 2, math.sin(math.pi * r / 2) ** 2
         if power != 1.0:
-            g, gc = g**power, one_minus_pow(gc, power)
+            g, gc = pow_pair(g, gc, power)
         return init * g + end * gc
     if shape == "polynomial":
-        return init * ((length - t) / length) ** power + end * one_minus_pow(t / length, power)
+        g, gc = pow_pair(q, r, power)
+        return init * g + end * gc
+    if shape == "1-sqrt":  # g = 1 - sqrt(r)
+        gc, g = pow_pair(r, q, 0.5)
+        return init * g + end * gc
+    if shape == "exponential":  # g = 2 ** (1 - r) - 1
+        return init * math.expm1(q * math.log(2)) + end * -2 * math.expm1(-r * math.log(2))
     raise AssertionError(shape)
 
 
@@ -103,7 +125,7 @@ def value(spec, t):
         return g("value")
     if kind in ("linear", "cosine", "polynomial"):
         power = g("exponent", g("power", 1.0))
-        return _decay(kind, g("init_value"), g("end_value"), g("steps"), t, power)
+        return _decay(kind, g("init_value"), g("end_value"), g("steps"), t, power, g("k", 1.0))
     if kind == "exponential":
         return _exponential(
             g("init_value"), g("decay_rate"), g("transition_steps"), g("staircase"),
@@ -165,7 +187,168 @@ def value(spec, t):
         return out
     if kind == "scale":
         return g("factor") * value(g("schedule"), t)
+    if kind == "repeat":
+        return value(g("schedule"), t % g("period"))
+    if kind == "sgdr":
+        return _sgdr(spec, t)
+    if kind == "cosine_restarts":
+        w, total, n = g("warmup_steps"), g("total_steps"), g("num_cycles")
+        if t < w:
+            return _warmup("linear", g("init_value"), g("peak_value"), w, t)
+        if t >= total:
+            return g("end_value")
+        span = total - w
+        if span % n == 0:
+            i, start, length = _integer_cycle(t - w, span // n, 1)
+        else:
+            i, start, length = _float_cycle(t - w, span / n, 1.0)
+        return _decay("cosine", g("peak_value"), g("end_value"), length, t - w - start)
+    if kind == "cyclic":
+        return _cyclic(spec, t)
+    if kind in ("one_cycle", "one_cycle_momentum"):
+        return _one_cycle(spec, t)
+    if kind == "wsd":
+        return _wsd(spec, t)
+    if kind == "noise":
+        v = value(g("schedule"), t)
+        if t < g("start") or (g("stop") is not None and t >= g("stop")):
+            return v
+        return v * (1 + noise(g("seed"), t, g("kind"), g("std"), g("pct")))
     raise AssertionError(f"reference.py has no formula for {kind!r}")
+
+
+# -- cycles, written independently of the kernel's search: walk the cycles one by one
+
+
+def _integer_cycle(t, first, mult):
+    """(index, start, length) of the cycle holding t when lengths are first * mult**i,
+    every cycle cut to end by step 2**62 + 1 (the documented rule)."""
+    i, start, length = 0, 0, first
+    if mult == 1:
+        i, start = t // first, t // first * first
+    else:
+        while start + length <= t:
+            start, length, i = start + length, length * mult, i + 1
+    return i, start, min(length, 2**62 + 1 - start)
+
+
+def float_start(i, period, mult):
+    """The documented rule for float cycle lengths: cycle i starts at
+    round(period * (mult**i - 1) / (mult - 1)) (round(period * i) for mult = 1), halves up."""
+    x = period * i if mult == 1.0 else period * math.expm1(i * math.log(mult)) / (mult - 1.0)
+    if not x < 4.6116860184273879e18:
+        return 2**62 + 1
+    r = math.floor(x)
+    return int(r) + (1 if x - r >= 0.5 else 0)
+
+
+def _float_cycle(t, period, mult):
+    i = 0 if mult != 1.0 else max(0, int(t // period) - 2)
+    while float_start(i + 1, period, mult) <= t:
+        i += 1
+    start = float_start(i, period, mult)
+    return i, start, float_start(i + 1, period, mult) - start
+
+
+def _sgdr(spec, t):
+    g = spec.get
+    first, mult, limit = g("cycle_steps"), g("cycle_mult"), g("cycle_limit")
+    if float(mult).is_integer():
+        i, start, length = _integer_cycle(t, first, int(mult))
+    else:
+        i, start, length = _float_cycle(t, float(first), float(mult))
+    end = g("end_value")
+    if limit is not None and i >= limit:
+        return end
+    peak = g("peak_value") * g("cycle_decay") ** i
+    tau, w = t - start, g("warmup_steps")
+    if tau < w:
+        return (end * (w - tau) + peak * tau) / w
+    power = g("power")
+    return _decay(g("shape"), peak, end, length - w, tau - w, power if g("shape") != "linear" else 1.0, g("k"))
+
+
+def _cyclic(spec, t):
+    """torch's CyclicLR formula, with integer cycle arithmetic."""
+    g = spec.get
+    up, down = g("step_size_up"), g("step_size_down")
+    i, tau = divmod(t, up + down)
+    s = tau / up if tau < up else (up + down - tau) / down
+    x = i + 1 if g("scale_mode") == "cycle" else t
+    scale = {"triangular": 1.0, "triangular2": 0.5 ** (x - 1), "exp_range": g("gamma") ** x}[g("mode")]
+    base, top = g("base_value"), g("max_value")
+    return base + (top - base) * s * scale
+
+
+def _one_cycle(spec, t):
+    g = spec.get
+    total = g("total_steps")
+    up = int(g("pct_start") * total)
+    if spec["type"] == "one_cycle":
+        v0 = g("max_value") / g("div_factor")
+        pts = [(0, v0), (up, g("max_value"))]
+        pts += [(2 * up, v0), (total, v0 / g("final_div_factor"))] if g("three_phase") else [
+            (total, v0 / g("final_div_factor"))]  # fmt: skip
+    else:
+        lo, hi = g("base_momentum"), g("max_momentum")
+        pts = [(0, hi), (up, lo), (2 * up, hi), (total, hi)] if g("three_phase") else [(0, hi), (up, lo), (total, hi)]
+    if t >= total:
+        return pts[-1][1]
+    k = max(j for j in range(len(pts) - 1) if pts[j][0] <= t)
+    (s0, v0), (s1, v1) = pts[k], pts[k + 1]
+    return _decay("cosine" if g("anneal") == "cos" else "linear", v0, v1, s1 - s0, t - s0)
+
+
+def _wsd(spec, t):
+    g = spec.get
+    total = g("total_steps")
+    w = g("warmup_steps") if isinstance(g("warmup_steps"), int) else math.ceil(g("warmup_steps") * total)
+    d = g("decay_steps") if isinstance(g("decay_steps"), int) else math.ceil(g("decay_steps") * total)
+    peak, low = g("peak_value"), g("min_ratio") * g("peak_value")
+    stable = total - w - d
+    ts = g("timescale") or max(w, 1)
+    if t < w:
+        return _warmup(g("warmup_shape"), g("init_value"), peak, w, t)
+    u = t - w
+    if g("stable") == "rsqrt":
+        top = peak * math.sqrt(ts / (stable + ts))
+        if u < stable:
+            return peak * math.sqrt(ts / (u + ts))
+    else:
+        top = peak
+        if u < stable:
+            return peak
+    shape = {"minus_sqrt": "1-sqrt", "power": "polynomial"}.get(g("decay_shape"), g("decay_shape"))
+    return _decay(shape, top, low, d, u - stable, g("power") if shape == "polynomial" else 1.0)
+
+
+# -- noise: the documented counter-based generator
+
+
+def _mix32(x):
+    x &= 0xFFFFFFFF
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & 0xFFFFFFFF
+    return x ^ (x >> 16)
+
+
+def uniform(seed, step, draw):
+    h = _mix32(seed ^ _mix32((step & 0xFFFFFFFF) ^ _mix32((step >> 32) ^ _mix32(draw))))
+    h2 = _mix32(h ^ 0x9E3779B9)
+    return ((h >> 5) * 2**26 + (h2 >> 6)) / 2**53
+
+
+def noise(seed, step, kind, std, pct):
+    if kind == "uniform":
+        return (2 * uniform(seed, step, 0) - 1) * pct
+    for attempt in range(10_000):
+        u1, u2 = 1 - uniform(seed, step, 2 * attempt), uniform(seed, step, 2 * attempt + 1)
+        x = std * math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
+        if abs(x) < pct:
+            return x
+    return 0.0
 
 
 def scale(spec):
@@ -204,4 +387,36 @@ def boundaries(spec):
         out.update(boundaries(g("schedule")))
     if kind == "warmup_cosine" or kind == "warmup_linear" or kind == "warmup_polynomial":
         out.add(g("total_steps"))
+    if kind == "repeat":
+        p = g("period")
+        inner = {b for b in boundaries(g("schedule")) if b < p} | {0}
+        out.update(c * p + b for c in range(4) for b in inner)
+        out.update(2**40 // p * p + b for b in inner)
+    if kind == "sgdr":
+        first, mult = g("cycle_steps"), g("cycle_mult")
+        for i in range(60):
+            if float(mult).is_integer():
+                start = first * i if mult == 1 else first * (int(mult) ** i - 1) // (int(mult) - 1)
+            else:
+                start = float_start(i, float(first), float(mult))
+            if start > 2**62:
+                break
+            out.update((start, start + g("warmup_steps")))
+    if kind == "cosine_restarts":
+        w, span, n = g("warmup_steps"), g("total_steps") - g("warmup_steps"), g("num_cycles")
+        out.update(w + float_start(i, span / n, 1.0) for i in range(min(n, 50) + 1))
+    if kind == "cyclic":
+        c = g("step_size_up") + g("step_size_down")
+        out.update(k * c + b for k in range(4) for b in (0, g("step_size_up")))
+    if kind in ("one_cycle", "one_cycle_momentum"):
+        up = int(g("pct_start") * g("total_steps"))
+        out.update((up, 2 * up))
+    if kind == "wsd":
+        total = g("total_steps")
+        w = g("warmup_steps") if isinstance(g("warmup_steps"), int) else math.ceil(g("warmup_steps") * total)
+        d = g("decay_steps") if isinstance(g("decay_steps"), int) else math.ceil(g("decay_steps") * total)
+        out.update((w, total - d))
+    if kind == "noise":
+        out.update(boundaries(g("schedule")))
+        out.update(x for x in (g("start"), g("stop")) if x is not None)
     return out

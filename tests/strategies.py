@@ -41,6 +41,8 @@ def _decays(draw):
         kw["exponent"] = draw(powers)
     if kind == "polynomial":
         kw["power"] = draw(powers)
+    if kind in ("cosine", "polynomial") and draw(st.booleans()):
+        kw["k"] = draw(st.floats(0.2, 5.0))
     if kind == "tanh":
         lo = draw(st.floats(-10.0, 0.0))
         kw.update(lower=lo, upper=lo + draw(st.floats(0.5, 12.0)))
@@ -79,7 +81,71 @@ def _pieces(draw):
     return lrsched.piecewise_linear(knots=knots, values=vals[:n])
 
 
+@st.composite
+def _sgdr(draw):
+    first = draw(st.integers(1, 50) | st.integers(1, 10**5))
+    mult = draw(st.sampled_from([1, 2, 3]) | st.floats(1.0, 3.0) | st.integers(1, 10**3))
+    peak = draw(values)
+    return lrsched.sgdr(
+        peak, first, mult, end_value=peak * draw(st.floats(0.0, 1.0)), cycle_decay=draw(st.floats(0.05, 1.0)),
+        cycle_limit=draw(st.none() | st.integers(1, 20)), shape=draw(st.sampled_from(lrsched.cycles.SGDR_SHAPES)),
+        power=draw(powers), k=draw(st.sampled_from([1.0, 0.5, 2.0])), warmup_steps=draw(st.integers(0, first - 1)),
+    )  # fmt: skip
+
+
+@st.composite
+def _cosine_restarts(draw):
+    w = draw(small)
+    total = w + draw(st.integers(1, 10**5))
+    return lrsched.cosine_restarts(
+        peak_value=draw(values), total_steps=total, num_cycles=draw(st.integers(1, min(total - w, 40))),
+        end_value=draw(values), warmup_steps=w, init_value=draw(values),
+    )  # fmt: skip
+
+
+@st.composite
+def _cyclic(draw):
+    mode = draw(st.sampled_from(lrsched.cycles.CYCLIC_MODES))
+    return lrsched.cyclic(
+        base_value=draw(values), max_value=draw(values), step_size_up=draw(st.integers(1, 2_000)),
+        step_size_down=draw(st.none() | st.integers(1, 2_000)), mode=mode, gamma=draw(st.floats(0.5, 1.0)),
+        scale_mode=draw(st.sampled_from([None, "cycle", "iterations"])),
+    )  # fmt: skip
+
+
+@st.composite
+def _one_cycle(draw):
+    total = draw(st.integers(10, 10**5))
+    three = draw(st.booleans())
+    pct = draw(st.floats(0.1, 0.45))
+    anneal = draw(st.sampled_from(["cos", "linear"]))
+    if draw(st.booleans()):
+        return lrsched.one_cycle_momentum(total_steps=total, pct_start=pct, anneal=anneal, three_phase=three)
+    return lrsched.one_cycle(
+        max_value=draw(values), total_steps=total, pct_start=pct, anneal=anneal, three_phase=three,
+        div_factor=draw(st.floats(1.0, 100.0)), final_div_factor=draw(st.floats(1.0, 1e4)),
+    )  # fmt: skip
+
+
+@st.composite
+def _wsd(draw):
+    total = draw(st.integers(2, 10**5))
+    d = draw(st.integers(1, total) | st.floats(1e-3, 1.0))
+    d_steps = d if isinstance(d, int) else -(-d * total // 1)
+    w_max = total - int(d_steps)
+    w = draw(st.integers(0, max(0, w_max)))
+    return lrsched.wsd(
+        peak_value=draw(values), total_steps=total, warmup_steps=w, decay_steps=d, init_value=draw(values),
+        warmup_shape=draw(shapes), stable=draw(st.sampled_from(["constant", "rsqrt"])),
+        decay_shape=draw(st.sampled_from(lrsched.phases.WSD_DECAYS)), power=draw(powers),
+        min_ratio=draw(st.floats(0.0, 1.0)),
+    )  # fmt: skip
+
+
+cyclic_families = st.one_of(_sgdr(), _cosine_restarts(), _cyclic(), _one_cycle(), _wsd())
+
 base = st.one_of(
+    cyclic_families,
     st.builds(lrsched.constant, values),
     _decays(),
     _warmup_decays(),
@@ -110,8 +176,24 @@ def _joined(draw):
     return lrsched.join(parts, bounds)
 
 
+@st.composite
+def _noisy(draw):
+    start = draw(st.integers(0, 10**6))
+    return lrsched.noise(
+        draw(base), std=draw(st.floats(0.01, 1.0)), pct=draw(st.floats(0.01, 1.0)),
+        kind=draw(st.sampled_from(lrsched.schedules.NOISE_KINDS)), seed=draw(st.integers(0, 2**32 - 1)),
+        start=start, stop=draw(st.none() | st.integers(start + 1, start + 10**6)),
+    )  # fmt: skip
+
+
+def _repeatable(s):
+    return not s.program.has_cycles
+
+
 composite = st.one_of(
     _joined(),
+    st.builds(lrsched.repeat, base.filter(_repeatable), st.integers(1, 10**5)),
+    _noisy(),
     st.builds(lambda s, w, i, sh: lrsched.warmup(s, w, i, sh), base, st.integers(0, 3_000), values, shapes),
     st.builds(lambda a, b: a * b, base, base),
     st.builds(lambda a, c: a * c, base, st.floats(0.0, 4.0)),

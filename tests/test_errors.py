@@ -59,7 +59,17 @@ BASE = {
     "join": dict(schedules=[S, S], boundaries=[10]),
     "product": dict(schedules=[S, S]),
     "scale": dict(schedule=S, factor=0.5),
+    "repeat": dict(schedule=S, period=10),
+    "sgdr": dict(peak_value=1.0, cycle_steps=10),
+    "cosine_restarts": dict(peak_value=1.0, total_steps=100, num_cycles=3),
+    "cyclic": dict(base_value=0.1, max_value=1.0, step_size_up=10),
+    "one_cycle": dict(max_value=1.0, total_steps=100),
+    "one_cycle_momentum": dict(total_steps=100),
+    "wsd": dict(peak_value=1.0, total_steps=100, warmup_steps=10, decay_steps=20),
+    "noise": dict(schedule=S),
 }
+UNIT = "a finite number > 0 and <= 1"
+OPEN_UNIT = "a finite number > 0 and < 1"
 
 # The rule of every real-valued argument ("a finite number" alone: negative values allowed).
 DECAY = dict(init_value=VALUE, end_value=VALUE)
@@ -82,6 +92,13 @@ REAL_ARGS = {
     "warmup_constant": dict(peak_value=VALUE, init_value=VALUE),
     "warmup_exponential": dict(peak_value=POSITIVE, init_value=VALUE),  # the rest is checked by `exponential`
     "scale": dict(factor=VALUE),
+    "sgdr": dict(peak_value=VALUE, end_value=VALUE, cycle_decay=UNIT, power=POSITIVE, k=POSITIVE),
+    "cosine_restarts": dict(peak_value=VALUE, end_value=VALUE, init_value=VALUE),
+    "cyclic": dict(base_value=VALUE, max_value=VALUE, gamma=UNIT),
+    "one_cycle": dict(max_value=VALUE, pct_start=OPEN_UNIT, div_factor=POSITIVE, final_div_factor=POSITIVE),
+    "one_cycle_momentum": dict(pct_start=OPEN_UNIT, base_momentum=VALUE, max_momentum=VALUE),
+    "wsd": dict(peak_value=VALUE, init_value=VALUE, power=POSITIVE, min_ratio="a finite number >= 0 and <= 1"),
+    "noise": dict(pct=UNIT, std="a finite number > 0 and <= 67"),
 }
 # The smallest value of every step-count argument (all at most 2**62).
 WARMUP_STEPS = dict(warmup_steps=0, total_steps=1)
@@ -93,6 +110,12 @@ INT_ARGS = {
     "step": dict(step_size=1),
     **{fn: WARMUP_STEPS for fn in ("warmup_cosine", "warmup_linear", "warmup_polynomial")},
     **{fn: dict(warmup_steps=0) for fn in ("warmup", "warmup_constant", "warmup_exponential")},
+    "repeat": dict(period=1),
+    "sgdr": dict(cycle_steps=1, warmup_steps=0, cycle_limit=1),
+    "cosine_restarts": dict(total_steps=1, warmup_steps=0),
+    "cyclic": dict(step_size_up=1, step_size_down=1),
+    "wsd": dict(total_steps=1),
+    "noise": dict(start=0),
 }
 
 
@@ -196,6 +219,48 @@ SPECIAL_CASES = [
     bad("step", "gamma", 0.0, ValueError, "a finite number > 0 and <= 1"),
     bad("inverse_sqrt", "timescale", None, ValueError, "given when warmup_steps=0", warmup_steps=0),
     bad("warmup_exponential", "peak_value", 0.0, ValueError, POSITIVE),
+    # cycles
+    bad("repeat", "schedule", lrsched.sgdr(1.0, 5), ValueError,
+        "a schedule without cycles (repeat the inner schedule instead)"),
+    bad("repeat", "schedule", 1.0, TypeError, "a lrsched.Schedule"),
+    bad("sgdr", "cycle_mult", 0.5, ValueError, "a finite number >= 1 and <= 2.14748e+09"),
+    bad("sgdr", "cycle_mult", 0, ValueError, "an integer in [1, 2147483648]"),
+    bad("sgdr", "cycle_mult", "2", TypeError, "a number >= 1"),
+    bad("sgdr", "cycle_mult", True, TypeError, "a number >= 1"),
+    bad("sgdr", "cycle_mult", NAN, ValueError, "a finite number >= 1 and <= 2.14748e+09"),
+    bad("sgdr", "end_value", 2.0, ValueError, "<= peak_value=1.0"),
+    bad("sgdr", "warmup_steps", 10, ValueError, "< cycle_steps=10 (each cycle needs a decay)"),
+    bad("sgdr", "shape", "step", ValueError, "one of 'cosine', 'linear', 'polynomial'"),
+    bad("cosine_restarts", "num_cycles", 0, ValueError, "an integer in [1, 100]"),
+    bad("cosine_restarts", "num_cycles", 101, ValueError, "an integer in [1, 100]"),
+    bad("cosine_restarts", "total_steps", 10, ValueError, "> warmup_steps=10", warmup_steps=10),
+    bad("cyclic", "mode", "tri", ValueError, "one of 'triangular', 'triangular2', 'exp_range'"),
+    bad("cyclic", "scale_mode", "epoch", ValueError, "one of 'cycle', 'iterations'"),
+    bad("cyclic", "gamma", 1.5, ValueError, UNIT),
+    # phases
+    bad("one_cycle", "pct_start", 1.0, ValueError, OPEN_UNIT),
+    bad("one_cycle", "pct_start", 0.001, ValueError,
+        "such that every phase has at least one step (int(pct_start * total_steps)=0, total_steps=100)"),
+    bad("one_cycle", "pct_start", 0.5, ValueError,
+        "such that every phase has at least one step (int(pct_start * total_steps)=50, total_steps=100)",
+        three_phase=True),
+    bad("one_cycle", "total_steps", 1, ValueError, "an integer >= 2"),
+    bad("one_cycle", "anneal", "cosine", ValueError, "one of 'cos', 'linear'"),
+    bad("one_cycle_momentum", "base_momentum", 0.99, ValueError, "<= max_momentum=0.95"),
+    bad("wsd", "warmup_steps", 1.5, ValueError, "a finite number >= 0 and <= 1"),
+    bad("wsd", "warmup_steps", "10", TypeError, "a finite number >= 0 and <= 1"),
+    bad("wsd", "warmup_steps", 101, ValueError, "an integer in [0, 100]"),
+    bad("wsd", "decay_steps", 0, ValueError, "at least one step"),
+    bad("wsd", "decay_steps", 95, ValueError, "<= total_steps - warmup_steps = 90 steps"),
+    bad("wsd", "decay_steps", 0.95, ValueError, "<= total_steps - warmup_steps = 90 steps"),
+    bad("wsd", "decay_shape", "step", ValueError,
+        "one of 'linear', 'cosine', '1-sqrt', 'minus_sqrt', 'exponential', 'power'"),
+    bad("wsd", "stable", "linear", ValueError, "one of 'constant', 'rsqrt'"),
+    # noise
+    bad("noise", "kind", "pink", ValueError, "one of 'gaussian', 'uniform'"),
+    bad("noise", "seed", 2**32, ValueError, "an integer in [0, 4294967295]"),
+    bad("noise", "stop", 0, ValueError, "> start=0"),
+    bad("noise", "std", 1.0, ValueError, "a finite number > 0 and <= 0.5", pct=0.005),
     # known departures from the rule
     odd("constant", "value=10**400", ValueError, "constant: `value` must be a finite number >= 0", value=10**400),
     odd("warmup_exponential", "decay_rate=-1", ValueError, "warmup_exponential: `decay_rate`", decay_rate=-1.0),
@@ -377,7 +442,7 @@ FROM_DICT_CASES = [
     pytest.param([1], TypeError, message("from_dict", "d", "a dict", [1]), id="list"),
     pytest.param('{"type": "constant"}', TypeError, "from_dict: `d` must be a dict", id="json-string"),
     pytest.param({"value": 1.0}, ValueError, (TYPE_RULE, "got d['type']=None."), id="missing-type"),
-    pytest.param({"type": "cyclic"}, ValueError, (TYPE_RULE, "got d['type']='cyclic'."), id="unknown-type"),
+    pytest.param({"type": "nope"}, ValueError, (TYPE_RULE, "got d['type']='nope'."), id="unknown-type"),
     pytest.param({"type": "from_dict"}, ValueError, (TYPE_RULE, "got d['type']='from_dict'."), id="not-a-family"),
     pytest.param({"type": 1}, TypeError, (TYPE_RULE, "got d['type']=1."), id="type-not-a-string"),
     pytest.param({**CONST, "foo": 2}, ValueError, ("a 'constant' spec with keys among value", "unknown key 'foo'"),

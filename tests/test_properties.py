@@ -7,9 +7,48 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import lrsched
-from strategies import base, lengths, schedules, step_arrays, values
+import reference
+from strategies import base, cyclic_families, lengths, schedules, step_arrays, values
 
 steps_strategy = st.lists(st.integers(0, 3 * 10**6), min_size=1, max_size=200)
+
+
+@given(cyclic_families, st.data())
+def test_every_cycle_restarts_exactly_at_its_peak(s, data):
+    """At the first step of each cycle (after its warmup) the value is the cycle's peak."""
+    d = s.to_dict()
+    assume(d["type"] == "sgdr")
+    first, mult, w = d["cycle_steps"], d["cycle_mult"], d["warmup_steps"]
+    start = 0
+    for i in range(d["cycle_limit"] or 30):
+        if start + w > lrsched.MAX_STEP:
+            break
+        want = d["peak_value"] * d["cycle_decay"] ** i
+        assert np.isclose(s.at(start + w), want, rtol=1e-15, atol=0), (i, start)
+        if w:
+            assert s.at(start) == d["end_value"]
+        start = first * (i + 1) if mult == 1 else (
+            first * (int(mult) ** (i + 1) - 1) // (int(mult) - 1) if float(mult).is_integer()
+            else reference.float_start(i + 1, float(first), float(mult)))  # fmt: skip
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["gaussian", "uniform"]), st.integers(0, 10**12),
+       st.lists(st.integers(1, 5_000), max_size=5))  # fmt: skip
+def test_noise_depends_on_seed_and_step_only(seed, kind, start, cuts):
+    s = lrsched.noise(lrsched.constant(1.0), std=0.5, pct=0.9, kind=kind, seed=seed)
+    n = 5_001
+    whole = s.table(n, start=start)
+    edges = [0, *sorted(cuts), n]
+    parts = np.concatenate([s.table(b - a, start=start + a) for a, b in zip(edges, edges[1:])])
+    np.testing.assert_array_equal(parts, whole)
+    rng = np.random.default_rng(seed)
+    picks = rng.permutation(n)[:300]
+    np.testing.assert_array_equal(s(start + picks), whole[picks])  # any order, any subset
+    again = lrsched.from_dict(s.to_dict())  # "resume" in a new object
+    np.testing.assert_array_equal(again.table(n, start=start), whole)
+    assert np.all(np.abs(whole - 1.0) < 0.9)
+    other = lrsched.noise(lrsched.constant(1.0), std=0.5, pct=0.9, kind=kind, seed=(seed + 1) % 2**32)
+    assert not np.array_equal(other.table(n, start=start), whole)
 
 
 @given(schedules, st.data())
@@ -42,6 +81,20 @@ def value_range(spec):
         vs = [g("init_value"), g("init_value") * g("gamma") ** len(g("milestones"))]
     elif kind in ("piecewise_constant", "piecewise_linear"):
         vs = g("values")
+    elif kind == "sgdr":  # a decayed peak may fall below end_value, down to 0
+        vs = [g("peak_value"), g("end_value") if g("cycle_decay") == 1.0 else 0.0]
+    elif kind == "cosine_restarts":
+        vs = [g("peak_value"), g("end_value"), g("init_value")]
+    elif kind == "cyclic":  # triangular2 by iterations starts its amplitude at 2x (torch's 0.5 ** (t - 1))
+        base, top = g("base_value"), g("max_value")
+        vs = [base, top, base + 2 * (top - base)]
+    elif kind == "one_cycle":
+        v0 = g("max_value") / g("div_factor")
+        vs = [g("max_value"), v0, v0 / g("final_div_factor")]
+    elif kind == "one_cycle_momentum":
+        vs = [g("base_momentum"), g("max_momentum")]
+    elif kind == "wsd":  # an rsqrt stable phase ends below the peak, and may be below the floor
+        vs = [g("init_value"), g("peak_value"), g("min_ratio") * g("peak_value"), 0.0 if g("stable") == "rsqrt" else g("peak_value")]
     else:
         raise AssertionError(kind)
     return min(vs), max(vs)
@@ -122,7 +175,7 @@ def test_product_is_pointwise(a, b, steps):
 @given(base, st.floats(0.0, 100.0), steps_strategy)
 def test_scale_multiplies_every_value(a, c, steps):
     t = np.array(steps)
-    np.testing.assert_allclose((a * c)(t), c * a(t), rtol=1e-15, atol=0)
+    np.testing.assert_allclose((a * c)(t), c * a(t), rtol=1e-15, atol=1e-300)  # subnormals: absolute
 
 
 @given(base, st.integers(0, 3_000), values, st.sampled_from(lrsched.schedules.WARMUP_SHAPES))

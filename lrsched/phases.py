@@ -1,0 +1,200 @@
+"""Multi-phase families: one-cycle (and its momentum companion) and warmup-stable-decay."""
+
+from __future__ import annotations
+
+import math
+
+from . import _validate as V
+from ._program import Op, Segment
+from ._schedule import Schedule, family, make
+from .schedules import WARMUP_SHAPES, _program, _with_warmup
+
+ANNEAL = ("cos", "linear")
+WSD_DECAYS = ("linear", "cosine", "1-sqrt", "minus_sqrt", "exponential", "power")
+
+
+def _phase_steps(fn, total, pct_start, three_phase):
+    pct = V.real(fn, "pct_start", pct_start, minimum=0.0, maximum=1.0, low_open=True, high_open=True)
+    up = int(pct * total)
+    if up < 1 or total - (2 if three_phase else 1) * up < 1:
+        rule = "such that every phase has at least one step"
+        V.fail(fn, "pct_start", f"{rule} (int(pct_start * total_steps)={up}, total_steps={total})", pct_start)
+    return pct, up
+
+
+def _phases(anneal, points, total):
+    """Segments through (step, value) points, annealed by ``anneal``, then the last value."""
+    op = Op.COSINE if anneal == "cos" else Op.LINEAR
+    segments = [
+        Segment(s0, op, v0, v1, length=s1 - s0) for (s0, v0), (s1, v1) in zip(points, points[1:])
+    ]
+    return _program(*segments, Segment(total, Op.CONST, points[-1][1]))
+
+
+@family("one_cycle")
+def one_cycle(
+    *, max_value, total_steps, pct_start=0.3, anneal="cos", div_factor=25.0, final_div_factor=1e4, three_phase=False
+) -> Schedule:
+    """The one-cycle policy: up from ``max_value / div_factor`` to ``max_value``, then down below the start.
+
+    With ``U = int(pct_start * total_steps)``, ``v0 = max_value / div_factor``
+    and ``v_min = v0 / final_div_factor``, the phases (annealed by a half
+    cosine, or linearly) are
+
+    - two-phase: ``v0 -> max_value`` over ``[0, U)``, ``max_value -> v_min`` over ``[U, total_steps)``;
+    - three-phase: ``v0 -> max_value``, ``max_value -> v0`` over ``[U, 2U)``, ``v0 -> v_min``;
+
+    then ``v_min`` for ever.  (torch's ``OneCycleLR`` puts its phase ends at
+    ``pct_start * total_steps - 1`` and fails past ``total_steps``; its exact
+    numbers are ``lrsched.torch.OneCycleLR``'s job.)
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.one_cycle(max_value=1.0, total_steps=10, pct_start=0.2, anneal="linear", div_factor=10.0)
+    >>> s([0, 1, 2, 6, 10, 20]).round(6).tolist()
+    [0.1, 0.55, 1.0, 0.500005, 1e-05, 1e-05]
+
+    See also
+    --------
+    torch.optim.lr_scheduler.OneCycleLR, optax.cosine_onecycle_schedule, one_cycle_momentum
+    """
+    fn = "one_cycle"
+    top = V.value(fn, "max_value", max_value)
+    total = V.integer(fn, "total_steps", total_steps, minimum=2)
+    three = V.boolean(fn, "three_phase", three_phase)
+    pct, up = _phase_steps(fn, total, pct_start, three)
+    anneal = V.choice(fn, "anneal", anneal, ANNEAL)
+    div = V.real(fn, "div_factor", div_factor, minimum=0.0, low_open=True)
+    final = V.real(fn, "final_div_factor", final_div_factor, minimum=0.0, low_open=True)
+    v0 = top / div
+    low = v0 / final
+    if not (math.isfinite(v0) and math.isfinite(low)):
+        V.fail(fn, "div_factor", "such that max_value / div_factor / final_div_factor is finite", div_factor)
+    if three:
+        points = [(0, v0), (up, top), (2 * up, v0), (total, low)]
+    else:
+        points = [(0, v0), (up, top), (total, low)]
+    return make(
+        _phases(anneal, points, total), fn, max_value=top, total_steps=total, pct_start=pct, anneal=anneal,
+        div_factor=div, final_div_factor=final, three_phase=three,
+    )  # fmt: skip
+
+
+@family("one_cycle_momentum")
+def one_cycle_momentum(
+    *, total_steps, pct_start=0.3, base_momentum=0.85, max_momentum=0.95, anneal="cos", three_phase=False
+) -> Schedule:
+    """The momentum (or Adam beta1) companion of ``one_cycle``: the inverse cycle.
+
+    Down from ``max_momentum`` to ``base_momentum`` while the learning rate
+    rises, back up while it falls (two-phase), or back up over ``[U, 2U)`` and
+    then flat (three-phase); ``max_momentum`` afterwards.  Same phase steps as
+    ``one_cycle`` with the same arguments.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.one_cycle_momentum(total_steps=10, pct_start=0.2, anneal="linear")
+    >>> s([0, 1, 2, 6, 10]).round(4)
+    array([0.95, 0.9 , 0.85, 0.9 , 0.95])
+    """
+    fn = "one_cycle_momentum"
+    total = V.integer(fn, "total_steps", total_steps, minimum=2)
+    three = V.boolean(fn, "three_phase", three_phase)
+    pct, up = _phase_steps(fn, total, pct_start, three)
+    base = V.value(fn, "base_momentum", base_momentum)
+    top = V.value(fn, "max_momentum", max_momentum)
+    if base > top:
+        V.fail(fn, "base_momentum", f"<= max_momentum={top}", base_momentum)
+    anneal = V.choice(fn, "anneal", anneal, ANNEAL)
+    if three:
+        points = [(0, top), (up, base), (2 * up, top), (total, top)]
+    else:
+        points = [(0, top), (up, base), (total, top)]
+    return make(
+        _phases(anneal, points, total), fn, total_steps=total, pct_start=pct, base_momentum=base,
+        max_momentum=top, anneal=anneal, three_phase=three,
+    )  # fmt: skip
+
+
+def _length(fn, name, value, total):
+    """Steps (an int) or a fraction of ``total`` (a float in [0, 1], rounded up)."""
+    if V._is_int(value):
+        return V.integer(fn, name, value, maximum=total), int(value)
+    frac = V.real(fn, name, value, minimum=0.0, maximum=1.0)
+    return math.ceil(frac * total), frac
+
+
+@family("wsd")
+def wsd(
+    *, peak_value, total_steps, warmup_steps, decay_steps, init_value=0.0, warmup_shape="linear",
+    stable="constant", timescale=None, decay_shape="linear", power=1.0, min_ratio=0.0,
+) -> Schedule:  # fmt: skip
+    """Warmup-stable-decay: warm up to ``peak_value``, hold (or decay as 1/sqrt), then a final decay.
+
+    ``W = warmup_steps``, ``D = decay_steps`` (each an int number of steps, or
+    a float fraction of ``total_steps`` rounded up), stable for
+    ``S = total_steps - W - D`` steps, decaying over the last ``D`` to
+    ``v_min = min_ratio * peak_value``, then ``v_min``.
+
+    - warmup: ``warmup_shape`` from ``init_value`` (linear, cosine, 1-sqrt, exponential);
+    - stable: ``"constant"`` holds ``peak_value``; ``"rsqrt"`` is
+      ``peak * sqrt(tau / (t - W + tau))`` with ``tau = timescale`` (default ``max(W, 1)``);
+    - decay from the stable phase's last value ``v_s``:
+      ``v_min + (v_s - v_min) f(p)``, ``p`` from 0 to 1 over ``D`` steps, with ``f``
+      ``1 - p`` (linear), ``(1 + cos(pi p)) / 2`` (cosine), ``1 - sqrt(p)``
+      (``1-sqrt``, and Megatron's ``minus_sqrt``), ``2 ** (1 - p) - 1``
+      (Megatron's ``exponential``) or ``(1 - p) ** power`` (``power``).
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.wsd(peak_value=1.0, total_steps=9, warmup_steps=2, decay_steps=3, min_ratio=0.1,
+    ...                 init_value=0.1)
+    >>> s(range(11)).round(6).tolist()
+    [0.1, 0.55, 1.0, 1.0, 1.0, 1.0, 1.0, 0.7, 0.4, 0.1, 0.1]
+
+    See also
+    --------
+    transformers.get_wsd_schedule
+    """
+    fn = "wsd"
+    peak = V.value(fn, "peak_value", peak_value)
+    total = V.integer(fn, "total_steps", total_steps, minimum=1)
+    w, w_arg = _length(fn, "warmup_steps", warmup_steps, total)
+    d, d_arg = _length(fn, "decay_steps", decay_steps, total)
+    if d < 1:
+        V.fail(fn, "decay_steps", "at least one step", decay_steps)
+    if w + d > total:
+        V.fail(fn, "decay_steps", f"<= total_steps - warmup_steps = {total - w} steps", decay_steps)
+    init = V.value(fn, "init_value", init_value)
+    wshape = V.choice(fn, "warmup_shape", warmup_shape, WARMUP_SHAPES)
+    stable = V.choice(fn, "stable", stable, ("constant", "rsqrt"))
+    ts = max(w, 1) if timescale is None else V.integer(fn, "timescale", timescale, minimum=1)
+    dshape = V.choice(fn, "decay_shape", decay_shape, WSD_DECAYS)
+    power = V.real(fn, "power", power, minimum=0.0, low_open=True)
+    ratio = V.real(fn, "min_ratio", min_ratio, minimum=0.0, maximum=1.0)
+    low = ratio * peak
+    s = total - w - d
+    if stable == "constant":
+        segments = [Segment(0, Op.CONST, peak)]
+        top = peak
+    else:
+        segments = [Segment(0, Op.INVSQRT, peak, length=ts)]
+        top = peak * math.sqrt(ts / (s + ts))
+    op, shape = {
+        "linear": (Op.LINEAR, ()),
+        "cosine": (Op.COSINE, ()),
+        "1-sqrt": (Op.INVPOLY, (0.5,)),
+        "minus_sqrt": (Op.INVPOLY, (0.5,)),
+        "exponential": (Op.EXP2, ()),
+        "power": (Op.POLY, (power,)),
+    }[dshape]
+    segments += [Segment(s, op, top, low, shape, length=d), Segment(s + d, Op.CONST, low)]
+    program = _with_warmup(_program(*segments), peak, w, init, wshape)
+    return make(
+        program, fn, peak_value=peak, total_steps=total, warmup_steps=w_arg, decay_steps=d_arg, init_value=init,
+        warmup_shape=wshape, stable=stable, timescale=timescale if timescale is None else ts,
+        decay_shape=dshape, power=power, min_ratio=ratio,
+    )  # fmt: skip
