@@ -73,9 +73,17 @@ def _logistic_pair(z):
 
 @inline
 def _pow_pair(x, xc, e):
-    """(x ** e, 1 - x ** e) from x and 1 - x (both accurate), each with a small relative error."""
-    lg = math.log(x) if x < 0.5 else math.log1p(-xc)
-    return math.exp(e * lg), -math.expm1(e * lg)
+    """(x ** e, 1 - x ** e) from x and 1 - x (both accurate), each with a small relative error.
+
+    One log and one exp: whichever of the pair is below 1/2 is computed, the
+    other is 1 minus it (no cancellation above 1/2).
+    """
+    y = e * (math.log(x) if x < 0.5 else math.log1p(-xc))
+    if y < -0.6931471805599453:  # x ** e < 1/2
+        g = math.exp(y)
+        return g, 1.0 - g
+    gc = -math.expm1(y)
+    return 1.0 - gc, gc
 
 
 @inline
@@ -84,8 +92,8 @@ def _progress_pair(t, length, k):
     if t == 0:
         return 1.0, 0.0
     x = t / length
-    lg = math.log(x) if x < 0.5 else math.log1p(-((length - t) / length))
-    return -math.expm1(k * lg), math.exp(k * lg)
+    g, gc = _pow_pair(x, (length - t) / length, k)  # (x ** k, 1 - x ** k)
+    return gc, g
 
 
 @inline
@@ -134,8 +142,8 @@ def _noise(seed, step, gaussian, std, pct):
 
 
 @helper
-def _fill(op, f, p, times, dst):
-    """dst[j] = value of one segment at local times[j].
+def _fill(op, f, p, times, dst, contiguous):
+    """dst[j] = value of one segment at local times[j] (consecutive integers if ``contiguous``).
 
     Two-point ops are ``a * g + b * (1 - g)`` with ``a`` the value at local
     step 0, ``b`` the value at the end, and ``g`` and ``1 - g`` each computed
@@ -214,14 +222,24 @@ def _fill(op, f, p, times, dst):
         lo = f[3]
         hi = f[4]
         cap = f[5]
-        last = -1
-        v = a
-        for j in range(n):
-            k = times[j] // period
-            if k != last:  # one pow per stair, not per step
-                last = k
-                v = a * min(max(math.pow(rate, min(k, cap)), lo), hi)
-            dst[j] = v
+        if contiguous:  # stair by stair: one pow, then a plain fill
+            j = 0
+            while j < n:
+                k = times[j] // period
+                j2 = min(n, j + (k + 1) * period - times[j])
+                v = a * min(max(math.pow(rate, min(float(k), cap)), lo), hi)
+                for r in range(j, j2):
+                    dst[r] = v
+                j = j2
+        else:
+            last = -1
+            v = a
+            for j in range(n):
+                k = times[j] // period
+                if k != last:  # one pow per stair, not per step
+                    last = k
+                    v = a * min(max(math.pow(rate, min(float(k), cap)), lo), hi)
+                dst[j] = v
     elif op == 6:  # INVTIME: g = 1 / (1 + rate * t / T)
         period = p[0]
         rate = f[2]
@@ -344,7 +362,7 @@ def _cycle_of(t, first, m, mult, period):
 
 
 @helper
-def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst):
+def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, contiguous):
     """A CYCLE segment: the body, cycle by cycle, in runs of consecutive steps.
 
     ``times`` is the caller's scratch buffer and is overwritten with body
@@ -377,9 +395,12 @@ def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst)
     while j < n:
         t = times[j]
         i, start, length = _cycle_of(t, first, m, mult, period)
-        j2 = j + 1
-        while j2 < n and times[j2] == times[j2 - 1] + 1 and times[j2] - start < length:
-            j2 += 1
+        if contiguous:
+            j2 = min(n, j + (start + length - t))
+        else:
+            j2 = j + 1
+            while j2 < n and times[j2] == times[j2 - 1] + 1 and times[j2] - start < length:
+                j2 += 1
         c = 1.0 if decay == 1.0 else math.pow(decay, float(i))  # float: libm pow, not powi
         b = _segment_of(seg_start, lo, hi, t - start)
         q = j
@@ -406,7 +427,7 @@ def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst)
                             body_floats[x] *= c
                     else:
                         body_floats[x] = anchor + (body_floats[x] - anchor) * c
-            _fill(seg_op[b], body_floats, body_ints, times[q:q2], dst[q:q2])
+            _fill(seg_op[b], body_floats, body_ints, times[q:q2], dst[q:q2], True)
             if per_step:
                 for r in range(q, q2):
                     cr = c * math.pow(gamma, float(start + origin + times[r]))
@@ -416,12 +437,12 @@ def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst)
 
 
 @helper
-def _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst):
+def _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, contiguous):
     """Fill ``dst`` with segment k at local ``times`` (a cycle, or one op)."""
     if seg_op[k] == 14:  # CYCLE
-        _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst)
+        _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, contiguous)
     else:
-        _fill(seg_op[k], fparams[k].copy(), iparams[k].copy(), times, dst)  # one array type for _fill
+        _fill(seg_op[k], fparams[k].copy(), iparams[k].copy(), times, dst, contiguous)  # one array type for _fill
 
 
 # Program arrays are read-only (a Program is immutable), which Numba types separately.
@@ -472,10 +493,10 @@ def _eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, star
                     times[q] = t0 + q
                 if direct:
                     _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k,
-                                  times[: stop - pos], out[c0 + pos : c0 + stop])  # fmt: skip
+                                  times[: stop - pos], out[c0 + pos : c0 + stop], True)  # fmt: skip
                 else:
                     _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k,
-                                  times[: stop - pos], dst[pos:stop])  # fmt: skip
+                                  times[: stop - pos], dst[pos:stop], True)  # fmt: skip
                 pos = stop
             cursor[layer] = k
             if layer > 0:
@@ -513,7 +534,9 @@ def _eval_chunk(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, step
                 origin = seg_origin[k]
                 for q in range(j0, j1):
                     times[q] = steps[q] - origin
-                _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k, times[j0:j1], values[j0:j1])
+                consecutive = steps[j1 - 1] - steps[j0] == j1 - 1 - j0  # ascending, so no repeats either
+                _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k, times[j0:j1], values[j0:j1],
+                              consecutive)  # fmt: skip
                 j0 = j1
             if layer == 0:
                 for q in range(n):
@@ -544,7 +567,7 @@ def _eval_chunk(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, step
             origin = seg_origin[g]
             for q in range(b0, b1):
                 times[q] = steps[order[q]] - origin
-            _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, g, times[b0:b1], values[b0:b1])
+            _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, g, times[b0:b1], values[b0:b1], False)
         if layer == 0:
             for q in range(n):
                 out[order[q]] = values[q]

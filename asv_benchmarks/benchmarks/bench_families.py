@@ -1,0 +1,54 @@
+"""A 1M-step table of every family, into a preallocated buffer (compare with warmup_cosine)."""
+
+import numpy as np
+
+N = 1_000_000
+
+
+def families():
+    import lrsched
+
+    c = lrsched.constant(1.0)
+    return {
+        "warmup_cosine": lrsched.warmup_cosine(peak_value=3e-4, warmup_steps=2_000, total_steps=N, end_value=3e-5),
+        "constant": c,
+        "linear": lrsched.linear(init_value=1.0, steps=N),
+        "cosine": lrsched.cosine(init_value=1.0, steps=N),
+        "cosine_k2": lrsched.cosine(init_value=1.0, steps=N, k=2.0),
+        "polynomial": lrsched.polynomial(init_value=1.0, steps=N, power=2.5),
+        "exponential": lrsched.exponential(init_value=1.0, decay_rate=0.5, transition_steps=100_000),
+        "inverse_time": lrsched.inverse_time(init_value=1.0, decay_rate=1.0, decay_steps=1_000),
+        "inverse_sqrt": lrsched.inverse_sqrt(peak_value=1.0, warmup_steps=4_000),
+        "tanh": lrsched.tanh(init_value=1.0, steps=N),
+        "step": lrsched.step(init_value=1.0, step_size=100_000, gamma=0.5),
+        "multistep": lrsched.multistep(init_value=1.0, milestones=[300_000, 600_000, 900_000]),
+        "piecewise_linear": lrsched.piecewise_linear(knots=[0, 10_000, 500_000, N], values=[0.0, 1.0, 0.5, 0.0]),
+        "warmup_exponential": lrsched.warmup_exponential(peak_value=1.0, warmup_steps=1_000, decay_rate=0.5,
+                                                         transition_steps=100_000),
+        "sgdr": lrsched.sgdr(1.0, 10_000, 2, end_value=0.01, cycle_decay=0.9),
+        "sgdr_float_mult": lrsched.sgdr(1.0, 10_000, 1.5, end_value=0.01),
+        "sgdr_10_step_cycles": lrsched.sgdr(1.0, 10, end_value=0.01),
+        "cosine_restarts": lrsched.cosine_restarts(peak_value=1.0, total_steps=N, num_cycles=7, warmup_steps=1_000),
+        "cyclic_triangular2": lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=2_000,
+                                             mode="triangular2"),
+        "cyclic_exp_range": lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=2_000, mode="exp_range",
+                                           gamma=0.99999),
+        "one_cycle": lrsched.one_cycle(max_value=1.0, total_steps=N),
+        "wsd": lrsched.wsd(peak_value=1.0, total_steps=N, warmup_steps=0.01, decay_steps=0.2, decay_shape="1-sqrt"),
+        "repeat": lrsched.repeat(lrsched.warmup_cosine(peak_value=1.0, warmup_steps=100, total_steps=5_000), 5_000),
+        "noise": lrsched.noise(lrsched.cosine(init_value=1.0, steps=N), std=0.1, pct=0.5),
+        "product": lrsched.cosine(init_value=1.0, steps=N) * lrsched.step(init_value=1.0, step_size=100_000),
+    }  # fmt: skip
+
+
+class FamilySuite:
+    params = list(families())
+    param_names = ["family"]
+
+    def setup(self, family):
+        self.schedule = families()[family]
+        self.buf = np.empty(N)
+        self.schedule.table(N, out=self.buf)  # load the kernels outside the timing
+
+    def time_table_1M(self, family):
+        self.schedule.table(N, out=self.buf)
