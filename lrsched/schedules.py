@@ -25,6 +25,16 @@ def _decay(op, init, end, length, shape=()):
     return _program(Segment(0, op, init, end, shape, length=length), Segment(length, Op.CONST, end))
 
 
+def _decay_family(fn, op, init_value, steps, end_value, **shape):
+    """linear, cosine and polynomial: check, build, and keep the spec; ``shape`` values are > 0."""
+    init = V.value(fn, "init_value", init_value)
+    end = V.value(fn, "end_value", end_value)
+    length = V.integer(fn, "steps", steps, minimum=1)
+    shape = {name: V.real(fn, name, v, minimum=0.0, low_open=True) for name, v in shape.items()}
+    program = _decay(op, init, end, length, tuple(shape.values()))
+    return make(program, fn, init_value=init, steps=length, end_value=end, **shape)
+
+
 # -- single-phase families ---------------------------------------------------
 
 
@@ -70,11 +80,7 @@ def linear(*, init_value, steps, end_value=0.0) -> Schedule:
     --------
     torch.optim.lr_scheduler.LinearLR, optax.linear_schedule
     """
-    fn = "linear"
-    init = V.value(fn, "init_value", init_value)
-    end = V.value(fn, "end_value", end_value)
-    length = V.integer(fn, "steps", steps, minimum=1)
-    return make(_decay(Op.LINEAR, init, end, length), fn, init_value=init, steps=length, end_value=end)
+    return _decay_family("linear", Op.LINEAR, init_value, steps, end_value)
 
 
 @family("cosine")
@@ -107,14 +113,7 @@ def cosine(*, init_value, steps, end_value=0.0, exponent=1.0, k=1.0) -> Schedule
     --------
     torch.optim.lr_scheduler.CosineAnnealingLR, optax.cosine_decay_schedule
     """
-    fn = "cosine"
-    init = V.value(fn, "init_value", init_value)
-    end = V.value(fn, "end_value", end_value)
-    length = V.integer(fn, "steps", steps, minimum=1)
-    p = V.real(fn, "exponent", exponent, minimum=0.0, low_open=True)
-    kk = V.real(fn, "k", k, minimum=0.0, low_open=True)
-    program = _decay(Op.COSINE, init, end, length, (p, kk))
-    return make(program, fn, init_value=init, steps=length, end_value=end, exponent=p, k=kk)
+    return _decay_family("cosine", Op.COSINE, init_value, steps, end_value, exponent=exponent, k=k)
 
 
 @family("polynomial")
@@ -144,14 +143,7 @@ def polynomial(*, init_value, steps, end_value=0.0, power=1.0, k=1.0) -> Schedul
     --------
     torch.optim.lr_scheduler.PolynomialLR, optax.polynomial_schedule
     """
-    fn = "polynomial"
-    init = V.value(fn, "init_value", init_value)
-    end = V.value(fn, "end_value", end_value)
-    length = V.integer(fn, "steps", steps, minimum=1)
-    p = V.real(fn, "power", power, minimum=0.0, low_open=True)
-    kk = V.real(fn, "k", k, minimum=0.0, low_open=True)
-    program = _decay(Op.POLY, init, end, length, (p, kk))
-    return make(program, fn, init_value=init, steps=length, end_value=end, power=p, k=kk)
+    return _decay_family("polynomial", Op.POLY, init_value, steps, end_value, power=power, k=k)
 
 
 @family("exponential")
@@ -572,15 +564,23 @@ def warmup(schedule, warmup_steps, init_value=0.0, shape="linear") -> Schedule:
     return make(program, fn, schedule=schedule, warmup_steps=w, init_value=init, shape=shape)
 
 
-def _warmup_and_decay(fn, peak_value, warmup_steps, total_steps, init_value, warmup_shape):
+def _warmup_decay_family(fn, op, peak_value, warmup_steps, total_steps, end_value, init_value, warmup_shape,
+                         **shape):  # fmt: skip
+    """warmup_cosine, _linear and _polynomial: a warmup to the peak, then the decay to ``total_steps``."""
     peak = V.value(fn, "peak_value", peak_value)
     w = V.integer(fn, "warmup_steps", warmup_steps)
     total = V.integer(fn, "total_steps", total_steps, minimum=1)
     if total <= w:
         V.fail(fn, "total_steps", f"> warmup_steps={w} (the decay needs at least one step)", total_steps)
+    end = V.value(fn, "end_value", end_value)
     init = V.value(fn, "init_value", init_value)
-    shape = V.choice(fn, "warmup_shape", warmup_shape, WARMUP_SHAPES)
-    return peak, w, total, init, shape
+    ramp = V.choice(fn, "warmup_shape", warmup_shape, WARMUP_SHAPES)
+    shape = {name: V.real(fn, name, v, minimum=0.0, low_open=True) for name, v in shape.items()}
+    program = _with_warmup(_decay(op, peak, end, total - w, tuple(shape.values())), peak, w, init, ramp)
+    return make(
+        program, fn, peak_value=peak, warmup_steps=w, total_steps=total, end_value=end, init_value=init,
+        **shape, warmup_shape=ramp,
+    )  # fmt: skip
 
 
 @family("warmup_cosine")
@@ -604,14 +604,9 @@ def warmup_cosine(
     --------
     transformers.get_cosine_schedule_with_warmup, optax.warmup_cosine_decay_schedule
     """
-    fn = "warmup_cosine"
-    peak, w, total, init, shape = _warmup_and_decay(fn, peak_value, warmup_steps, total_steps, init_value, warmup_shape)
-    end = V.value(fn, "end_value", end_value)
-    p = V.real(fn, "exponent", exponent, minimum=0.0, low_open=True)
-    program = _with_warmup(_decay(Op.COSINE, peak, end, total - w, (p,)), peak, w, init, shape)
-    return make(
-        program, fn, peak_value=peak, warmup_steps=w, total_steps=total, end_value=end,
-        init_value=init, exponent=p, warmup_shape=shape,
+    return _warmup_decay_family(
+        "warmup_cosine", Op.COSINE, peak_value, warmup_steps, total_steps, end_value, init_value, warmup_shape,
+        exponent=exponent,
     )  # fmt: skip
 
 
@@ -631,14 +626,9 @@ def warmup_linear(
     --------
     transformers.get_linear_schedule_with_warmup
     """
-    fn = "warmup_linear"
-    peak, w, total, init, shape = _warmup_and_decay(fn, peak_value, warmup_steps, total_steps, init_value, warmup_shape)
-    end = V.value(fn, "end_value", end_value)
-    program = _with_warmup(_decay(Op.LINEAR, peak, end, total - w), peak, w, init, shape)
-    return make(
-        program, fn, peak_value=peak, warmup_steps=w, total_steps=total, end_value=end,
-        init_value=init, warmup_shape=shape,
-    )  # fmt: skip
+    return _warmup_decay_family(
+        "warmup_linear", Op.LINEAR, peak_value, warmup_steps, total_steps, end_value, init_value, warmup_shape
+    )
 
 
 @family("warmup_polynomial")
@@ -658,14 +648,9 @@ def warmup_polynomial(
     --------
     transformers.get_polynomial_decay_schedule_with_warmup
     """
-    fn = "warmup_polynomial"
-    peak, w, total, init, shape = _warmup_and_decay(fn, peak_value, warmup_steps, total_steps, init_value, warmup_shape)
-    end = V.value(fn, "end_value", end_value)
-    p = V.real(fn, "power", power, minimum=0.0, low_open=True)
-    program = _with_warmup(_decay(Op.POLY, peak, end, total - w, (p,)), peak, w, init, shape)
-    return make(
-        program, fn, peak_value=peak, warmup_steps=w, total_steps=total, end_value=end,
-        power=p, init_value=init, warmup_shape=shape,
+    return _warmup_decay_family(
+        "warmup_polynomial", Op.POLY, peak_value, warmup_steps, total_steps, end_value, init_value, warmup_shape,
+        power=power,
     )  # fmt: skip
 
 

@@ -106,17 +106,21 @@ def _torch_sequential_loop(torch, steps, out):
     return out
 
 
+def _import_torch():
+    try:
+        import torch
+    except ImportError:
+        raise NotImplementedError("torch is not installed") from None  # asv: skipped
+    return torch
+
+
 class TorchLoopSuite:
     """10_000 scheduler steps per call; x100 for the per-1_000_000-step cost."""
 
     steps = 10_000
 
     def setup(self):
-        try:
-            import torch
-        except ImportError:
-            raise NotImplementedError("torch is not installed") from None
-        self.torch = torch
+        torch = self.torch = _import_torch()
         self.buf = np.empty(self.steps, dtype=np.float64)
         # Check once that both loops produce the schedule timed in TableSuite.
         import lrsched
@@ -143,11 +147,7 @@ class TorchLoop1MSuite:
     steps = 1_000_000
 
     def setup(self):
-        try:
-            import torch
-        except ImportError:
-            raise NotImplementedError("torch is not installed") from None
-        self.torch = torch
+        self.torch = _import_torch()
         self.buf = np.empty(self.steps, dtype=np.float64)
 
     def time_torch_sequentiallr_loop_1M(self):
