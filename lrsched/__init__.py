@@ -7,6 +7,7 @@
 """
 
 from ._program import MAX_STEP
+from .adapter import Scheduler
 from ._schedule import Schedule, from_dict
 from .cycles import cosine_restarts, cyclic, repeat, sgdr
 from .phases import one_cycle, one_cycle_momentum, wsd
@@ -40,6 +41,7 @@ __version__ = "0.1.0"
 __all__ = [
     "MAX_STEP",
     "Schedule",
+    "Scheduler",
     "constant",
     "cosine",
     "cosine_restarts",

@@ -23,4 +23,4 @@ def test_example_runs(script, tmp_path):
 
 
 def test_there_are_examples():
-    assert {"precompute_table", "custom_loop"} <= {p.stem for p in EXAMPLES}
+    assert {"precompute_table", "custom_loop", "adapter_resume"} <= {p.stem for p in EXAMPLES}

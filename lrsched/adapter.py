@@ -1,0 +1,359 @@
+"""class Scheduler: the thin stateful adapter over anything with ``param_groups``.
+
+The state is a step counter (plus, with ``relative=True``, each group's
+initial value); every value comes from the schedule, so resuming is setting
+the counter.  Values are served from chunks that ``Schedule.table`` fills
+ahead of time: a step is one list index and one store per group, with no
+Numba call.  No torch import: a tensor value is recognised by its ``fill_``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from . import _validate as V
+from ._program import MAX_STEP
+from ._schedule import Schedule, from_dict
+
+_FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
+_CHUNK = 4096
+_STATE_FORMAT = "lrsched.Scheduler/1"
+
+
+def _parse_field(fn, field):
+    """``"lr"`` -> ("lr", None); ``"betas[0]"`` -> ("betas", 0)."""
+    if not isinstance(field, str):
+        V.fail(fn, "field", 'a field name such as "lr", "momentum" or "betas[0]"', field, TypeError)
+    m = _FIELD.match(field)
+    if not m:
+        V.fail(fn, "field", 'a field name such as "lr", "momentum" or "betas[0]"', field)
+    return m.group(1), None if m.group(2) is None else int(m.group(2))
+
+
+def _read(fn, group, k, field, key, index):
+    """The group's current value of ``field`` as a float (checked, never changed)."""
+    if key not in group:
+        raise ValueError(f"{fn}: param_groups[{k}] has no {key!r} to schedule (field={field!r}).")
+    value = group[key]
+    if index is not None:
+        if not isinstance(value, (tuple, list)) or not index < len(value):
+            raise ValueError(
+                f"{fn}: param_groups[{k}][{key!r}] must be a tuple with an item {index} for field={field!r}, "
+                f"got {value!r}."
+            )
+        value = value[index]
+    if isinstance(value, (bool, np.bool_)) or not (V._is_real(value) or hasattr(value, "fill_")):
+        raise TypeError(f"{fn}: param_groups[{k}][{key!r}] must be a number or a tensor, got {value!r}.")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: param_groups[{k}][{key!r}] must hold one number, got {value!r}.") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{fn}: param_groups[{k}][{key!r}] must be finite, got {value!r}.")
+    return x
+
+
+class _Field:
+    """One scheduled field: its per-group schedules, initial values and value chunks."""
+
+    __slots__ = ("name", "key", "index", "schedules", "relative", "initial", "chunks")
+
+    def __init__(self, name, key, index, schedules, relative, initial):
+        self.name, self.key, self.index = name, key, index
+        self.schedules, self.relative, self.initial = schedules, relative, initial
+        self.chunks = []
+
+    def state(self):
+        return {
+            "schedules": [s.to_dict() for s in self.schedules],
+            "relative": self.relative,
+            "initial": list(self.initial) if self.relative else None,
+        }
+
+
+class Scheduler:
+    """Drive ``optimizer.param_groups[*][field]`` from schedules, one step at a time.
+
+    Parameters
+    ----------
+    optimizer : object
+        Anything with ``param_groups``, a list of dicts (a torch optimizer,
+        or a home-made one).
+    schedule : Schedule, list of Schedule, or dict
+        One schedule for every group; a list with one per group; or a dict
+        ``{field: schedule or list}`` to drive several fields at once.
+    field : str, default "lr"
+        The group key to write, e.g. ``"lr"``, ``"momentum"``,
+        ``"weight_decay"``; ``"betas[0]"`` writes item 0 of the tuple
+        ``group["betas"]`` (Adam's beta1), keeping the other items.
+    relative : bool, default False
+        If True the schedule is a multiplier of each group's initial value,
+        kept in ``group["initial_<field>"]`` (``initial_lr`` for lr, as torch
+        does; set from the group's current value if absent).
+    last_step : int, default -1
+        The step before the first one applied: after construction every
+        group holds the value at ``last_step + 1`` (step 0 by default).
+
+    Conventions (torch's): after construction a group holds ``s.at(0)``;
+    after ``k`` calls to ``step()`` it holds ``s.at(k)``, the value that
+    optimizer update ``k`` uses.  A value that is a tensor is updated in
+    place with ``fill_`` (a compiled optimizer step does not recompile); a
+    float stays a float.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> class Opt:  # anything with param_groups
+    ...     param_groups = [{"lr": 0.0}, {"lr": 0.0}]
+    >>> opt = Opt()
+    >>> sched = lrsched.Scheduler(opt, lrsched.linear(init_value=1.0, steps=4))
+    >>> sched.step(); sched.step()
+    >>> sched.last_step, sched.get_last_lr()
+    (2, [0.5, 0.5])
+    """
+
+    def __init__(self, optimizer, schedule, *, field="lr", relative=False, last_step=-1):
+        fn = "Scheduler"
+        groups = _param_groups(fn, optimizer)
+        relative = V.boolean(fn, "relative", relative)
+        last = V.integer(fn, "last_step", last_step, minimum=-1, maximum=MAX_STEP - 1)
+        if isinstance(schedule, dict):
+            if field != "lr":
+                V.fail(fn, "field", "left out when `schedule` is a dict of fields", field)
+            wanted = schedule
+        else:
+            wanted = {field: schedule}
+        if not wanted:
+            V.fail(fn, "schedule", "a dict with at least one field", schedule)
+        fields = []
+        for name, spec in wanted.items():
+            key, index = _parse_field(fn, name)
+            schedules = _per_group(fn, spec, len(groups))
+            current = [_read(fn, g, k, name, key, index) for k, g in enumerate(groups)]
+            initial = None
+            if relative:
+                stored = f"initial_{name}"
+                initial = []
+                for k, g in enumerate(groups):
+                    if stored in g:
+                        initial.append(V.value(fn, f"param_groups[{k}][{stored!r}]", g[stored]))
+                    elif last >= 0:
+                        raise ValueError(
+                            f"{fn}: param_groups[{k}] has no {stored!r}, needed to resume at last_step={last} "
+                            f"with relative=True (torch raises KeyError here)."
+                        )
+                    else:
+                        initial.append(V.value(fn, f"param_groups[{k}][{name!r}]", current[k]))
+            fields.append(_Field(name, key, index, schedules, relative, initial))
+        # every check has passed: from here on the groups change
+        self.optimizer = optimizer
+        self._fields = fields
+        if relative:
+            for f in fields:
+                for g, x in zip(groups, f.initial):
+                    g.setdefault(f"initial_{f.name}", x)
+        self._compile_writers()
+        self.seek(last + 1)
+
+    # -- the hot path -----------------------------------------------------------------
+
+    def step(self, advance=True):
+        """Move to the next step and write its values (``advance=False``: rewrite the current ones).
+
+        After an optimizer step that was skipped (an AMP overflow), call
+        ``step(advance=False)`` or nothing at all: the counter stays, so the
+        skipped update's values are used again by the next real one.
+        """
+        if advance:
+            pos = self._pos + 1
+            if pos == self._end:
+                self._fill(self.last_step + 1)
+                pos = 0
+            self._pos = pos
+            self.last_step += 1
+        else:
+            pos = self._pos
+        for group, key, values in self._plain:
+            group[key] = values[pos]
+        if self._special:
+            for write, values in self._special:
+                write(values[pos])
+
+    def seek(self, step):
+        """Jump to ``step`` (O(1): no replay) and write its values."""
+        step = V.integer("Scheduler.seek", "step", step)
+        self._fill(step)
+        self._pos = 0
+        self.last_step = step
+        self.step(advance=False)
+
+    # -- reading --------------------------------------------------------------------
+
+    @property
+    def last_epoch(self):
+        """torch's name for ``last_step`` (read-only)."""
+        return self.last_step
+
+    def get_last_values(self, field=None):
+        """The values written at the current step, one per group, for ``field`` (the first field by default)."""
+        f = self._field(field)
+        return [chunk[self._pos] for chunk in f.chunks]
+
+    def get_last_lr(self):
+        """The lr values written at the current step, one per group (torch's name)."""
+        return self.get_last_values("lr")
+
+    @property
+    def schedules(self):
+        """``{field: [Schedule per group]}``."""
+        return {f.name: list(f.schedules) for f in self._fields}
+
+    # -- state ----------------------------------------------------------------------
+
+    def state_dict(self):
+        """Plain JSON-able data: the step, each field's schedule specs and initial values."""
+        return {
+            "format": _STATE_FORMAT,
+            "last_step": self.last_step,
+            "fields": {f.name: f.state() for f in self._fields},
+        }
+
+    def load_state_dict(self, state, *, adopt=False):
+        """Restore a ``state_dict()``: the same values as the saved run at the same step.
+
+        Independent of the lr the optimizer holds now: every value is
+        recomputed from the schedule and (with ``relative=True``) the saved
+        initial values, which are written back to the groups.  A state whose
+        schedules differ from this scheduler's is refused unless
+        ``adopt=True``.  The state is checked in full before anything changes.
+        """
+        fn = "Scheduler.load_state_dict"
+        if not isinstance(state, dict):
+            V.fail(fn, "state", "a dict from Scheduler.state_dict()", state, TypeError)
+        if state.get("format") != _STATE_FORMAT:
+            V.fail(fn, "state['format']", repr(_STATE_FORMAT), state.get("format"))
+        step = V.integer(fn, "state['last_step']", state.get("last_step"))
+        saved = state.get("fields")
+        names = [f.name for f in self._fields]
+        if not isinstance(saved, dict) or sorted(saved) != sorted(names):
+            V.fail(fn, "state['fields']", f"a dict with the fields {names}", saved, TypeError if not
+                   isinstance(saved, dict) else ValueError)  # fmt: skip
+        updates = []
+        for f in self._fields:
+            entry = saved[f.name]
+            where = f"state['fields'][{f.name!r}]"
+            if not isinstance(entry, dict):
+                V.fail(fn, where, "a dict", entry, TypeError)
+            specs = entry.get("schedules")
+            if not isinstance(specs, list) or len(specs) != len(f.schedules):
+                raise ValueError(
+                    f"{fn}: `{where}['schedules']` must be a list of {len(f.schedules)} schedule dicts "
+                    f"(one per param group), got {specs!r}."
+                )
+            schedules = [from_dict(s) for s in specs]
+            if schedules != f.schedules and not adopt:
+                raise ValueError(
+                    f"{fn}: the saved schedules for field {f.name!r} differ from this scheduler's "
+                    f"(saved {schedules!r}, here {f.schedules!r}); pass adopt=True to use the saved ones."
+                )
+            relative = V.boolean(fn, f"{where}['relative']", entry.get("relative"))
+            if relative != f.relative:
+                V.fail(fn, f"{where}['relative']", f"{f.relative} (as this scheduler)", relative)
+            initial = None
+            if relative:
+                values = V.value_list(fn, f"{where}['initial']", entry.get("initial"))
+                if len(values) != len(f.schedules):
+                    raise ValueError(
+                        f"{fn}: `{where}['initial']` must have {len(f.schedules)} values, got {len(values)}."
+                    )
+                initial = list(values)
+            updates.append((f, schedules, initial))
+        for f, schedules, initial in updates:
+            f.schedules = schedules
+            if initial is not None:
+                f.initial = initial
+                for g, x in zip(self.optimizer.param_groups, initial):
+                    g[f"initial_{f.name}"] = x
+        self.seek(step)
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _field(self, name):
+        if name is None:
+            return self._fields[0]
+        for f in self._fields:
+            if f.name == name:
+                return f
+        V.fail("Scheduler.get_last_values", "field", f"one of {[f.name for f in self._fields]}", name)
+
+    def _compile_writers(self):
+        """Per (field, group): a plain dict store, or a special writer (tensor, tuple item)."""
+        groups = self.optimizer.param_groups
+        self._plain, self._special = [], []
+        for f in self._fields:
+            f.chunks = [[] for _ in groups]
+            for g, chunk in zip(groups, f.chunks):
+                current = g[f.key]
+                if f.index is None and not hasattr(current, "fill_"):
+                    self._plain.append((g, f.key, chunk))
+                else:
+                    self._special.append((_writer(g, f.key, f.index), chunk))
+
+    def _fill(self, base):
+        """Refill every chunk with the values at steps ``base ..``, in place."""
+        n = min(_CHUNK, MAX_STEP + 1 - base)
+        for f in self._fields:
+            tables = {}
+            for k, (s, chunk) in enumerate(zip(f.schedules, f.chunks)):
+                if s not in tables:
+                    tables[s] = s.table(n, start=base)
+                values = tables[s] * f.initial[k] if f.relative else tables[s]
+                chunk[:] = values.tolist()
+        self._end = n
+
+
+def _writer(group, key, index):
+    """A function that stores one value into group[key] (or item ``index`` of it)."""
+    if index is None:
+        tensor = group[key]
+        return tensor.fill_
+
+    def write(v):
+        items = group[key]
+        if hasattr(items[index], "fill_"):
+            items[index].fill_(v)
+        else:
+            group[key] = (*items[:index], v, *items[index + 1 :])
+
+    return write
+
+
+def _param_groups(fn, optimizer):
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, (list, tuple)):
+        V.fail(fn, "optimizer", "an object with param_groups (a list of dicts)", type(optimizer).__name__, TypeError)
+    if not groups:
+        V.fail(fn, "optimizer", "an optimizer with at least one param group", "no param_groups")
+    for k, g in enumerate(groups):
+        if not isinstance(g, dict):
+            V.fail(fn, f"optimizer.param_groups[{k}]", "a dict", g, TypeError)
+    return groups
+
+
+def _per_group(fn, spec, n):
+    if isinstance(spec, Schedule):
+        return [spec] * n
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != n:
+            raise ValueError(
+                f"{fn}: `schedule` must have one schedule per param group, got {len(spec)} schedules "
+                f"for {n} param groups."
+            )
+        for k, s in enumerate(spec):
+            if not isinstance(s, Schedule):
+                V.fail(fn, f"schedule[{k}]", "a lrsched.Schedule", s, TypeError)
+        return list(spec)
+    V.fail(fn, "schedule", "a lrsched.Schedule, a list of them (one per group) or a dict of fields", spec, TypeError)
