@@ -11,6 +11,7 @@ from .adapter import Scheduler
 from ._schedule import Schedule, from_dict
 from .cycles import cosine_restarts, cyclic, repeat, sgdr
 from .phases import one_cycle, one_cycle_momentum, wsd
+from .plateau import plateau
 from .schedules import (
     constant,
     cosine,
@@ -58,6 +59,7 @@ __all__ = [
     "one_cycle_momentum",
     "piecewise_constant",
     "piecewise_linear",
+    "plateau",
     "polynomial",
     "product",
     "repeat",

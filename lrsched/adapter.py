@@ -17,6 +17,7 @@ import numpy as np
 from . import _validate as V
 from ._program import MAX_STEP
 from ._schedule import Schedule, from_dict
+from .plateau import Plateau, PlateauState
 
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
 _CHUNK = 4096
@@ -96,6 +97,10 @@ class Scheduler:
     last_step : int, default -1
         The step before the first one applied: after construction every
         group holds the value at ``last_step + 1`` (step 0 by default).
+    plateau : Plateau, optional
+        A reduce-on-plateau controller (``lrsched.plateau(...)``) fed by
+        ``observe(metric)``; it multiplies the ``lr`` field (or the only
+        field) on top of the schedule.
 
     Conventions (torch's): after construction a group holds ``s.at(0)``;
     after ``k`` calls to ``step()`` it holds ``s.at(k)``, the value that
@@ -115,9 +120,11 @@ class Scheduler:
     (2, [0.5, 0.5])
     """
 
-    def __init__(self, optimizer, schedule, *, field="lr", relative=False, last_step=-1):
+    def __init__(self, optimizer, schedule, *, field="lr", relative=False, last_step=-1, plateau=None):
         fn = "Scheduler"
         groups = _param_groups(fn, optimizer)
+        if plateau is not None and not isinstance(plateau, Plateau):
+            V.fail(fn, "plateau", "a lrsched.plateau(...)", plateau, TypeError)
         relative = V.boolean(fn, "relative", relative)
         last = V.integer(fn, "last_step", last_step, minimum=-1, maximum=MAX_STEP - 1)
         if isinstance(schedule, dict):
@@ -148,9 +155,14 @@ class Scheduler:
                     else:
                         initial.append(V.value(fn, f"param_groups[{k}][{name!r}]", current[k]))
             fields.append(_Field(name, key, index, schedules, relative, initial))
+        target = next((f for f in fields if f.name == "lr"), None)
+        if plateau is not None and target is None and len(fields) > 1:
+            V.fail(fn, "plateau", "used with an 'lr' field or a single field", plateau)
         # every check has passed: from here on the groups change
         self.optimizer = optimizer
         self._fields = fields
+        self._plateau_field = None if plateau is None else (target or fields[0])
+        self._plateau = None if plateau is None else PlateauState(plateau, len(groups))
         if relative:
             for f in fields:
                 for g, x in zip(groups, f.initial):
@@ -190,6 +202,20 @@ class Scheduler:
         self.last_step = step
         self.step(advance=False)
 
+    def observe(self, metric):
+        """Feed a metric to the plateau controller; a reduction applies at once (torch's timing)."""
+        if self._plateau is None:
+            raise ValueError("Scheduler.observe: this scheduler has no plateau; build it with plateau=lrsched.plateau(...).")
+        if isinstance(metric, (bool, np.bool_)) or not V._is_real(metric):
+            try:
+                metric = float(metric)  # a 0-d tensor or array
+            except (TypeError, ValueError):
+                V.fail("Scheduler.observe", "metric", "a number", metric, TypeError)
+        f = self._plateau_field
+        if self._plateau.observe(float(metric), [chunk[self._pos] for chunk in f.chunks]):
+            self._fill(self.last_step - self._pos)
+            self.step(advance=False)
+
     # -- reading --------------------------------------------------------------------
 
     @property
@@ -215,11 +241,14 @@ class Scheduler:
 
     def state_dict(self):
         """Plain JSON-able data: the step, each field's schedule specs and initial values."""
-        return {
+        state = {
             "format": _STATE_FORMAT,
             "last_step": self.last_step,
             "fields": {f.name: f.state() for f in self._fields},
         }
+        if self._plateau is not None:
+            state["plateau"] = self._plateau.state()
+        return state
 
     def load_state_dict(self, state, *, adopt=False):
         """Restore a ``state_dict()``: the same values as the saved run at the same step.
@@ -271,6 +300,13 @@ class Scheduler:
                     )
                 initial = list(values)
             updates.append((f, schedules, initial))
+        plateau = None
+        if self._plateau is not None:
+            plateau = PlateauState.load(fn, state.get("plateau"), self._plateau.settings, len(self.optimizer.param_groups))
+        elif "plateau" in state:
+            V.fail(fn, "state", "a state without 'plateau' (this scheduler has none)", "a state with one")
+        if plateau is not None:
+            self._plateau = plateau
         for f, schedules, initial in updates:
             f.schedules = schedules
             if initial is not None:
@@ -311,6 +347,8 @@ class Scheduler:
                 if s not in tables:
                     tables[s] = s.table(n, start=base)
                 values = tables[s] * f.initial[k] if f.relative else tables[s]
+                if f is self._plateau_field and self._plateau.multipliers[k] != 1.0:
+                    values = values * self._plateau.multipliers[k]
                 chunk[:] = values.tolist()
         self._end = n
 

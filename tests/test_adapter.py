@@ -238,3 +238,75 @@ def test_bad_seek_and_malformed_states_change_nothing():
         with pytest.raises(exc):
             sched.load_state_dict(state)
         assert opt.param_groups == before and sched.last_step == 7
+
+
+PLATEAU_CASES = [
+    dict(mode="min", factor=0.5, patience=1, cooldown=1),
+    dict(mode="min", factor=0.1, patience=0, threshold=0.05, threshold_mode="abs", min_value=1e-3),
+    dict(mode="max", factor=0.3, patience=2, threshold=0.01, threshold_mode="rel", cooldown=2),
+    dict(mode="min", factor=0.9, patience=0, eps=0.05),
+]
+
+
+@pytest.mark.parametrize("kwargs", PLATEAU_CASES, ids=lambda d: "-".join(f"{k}={v}" for k, v in d.items()))
+def test_plateau_matches_torch_reduce_lr_on_plateau(kwargs):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(len(str(kwargs)))
+    metrics = [1.0, 0.9, *[0.95] * 6, *np.round(rng.uniform(0.5, 1.5, 60), 2), float("nan"), 0.1]
+    t_opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in (1.0, 0.2)])
+    torch_kwargs = {("min_lr" if k == "min_value" else k): v for k, v in kwargs.items()}
+    t_sched = torch.optim.lr_scheduler.ReduceLROnPlateau(t_opt, **torch_kwargs)
+    opt = FakeOpt(1.0, 0.2)
+    sched = lrsched.Scheduler(opt, lrsched.constant(1.0), relative=True, plateau=lrsched.plateau(**kwargs))
+    for m in metrics:
+        t_sched.step(m)
+        sched.observe(m)
+        want = [g["lr"] for g in t_opt.param_groups]
+        np.testing.assert_allclose([g["lr"] for g in opt.param_groups], want, rtol=1e-12)
+
+
+def test_plateau_composes_with_a_schedule_and_resumes():
+    opt = FakeOpt(1.0)
+    p = lrsched.plateau(factor=0.5, patience=0)
+    sched = lrsched.Scheduler(opt, S, plateau=p)
+    for k in range(10):
+        sched.step()
+        sched.observe(1.0)  # never improves after the first: a reduction every observation
+    assert opt.param_groups[0]["lr"] == pytest.approx(S.at(10) * 0.5**9, rel=1e-14)
+    state = json.loads(json.dumps(sched.state_dict()))
+    opt2 = FakeOpt(7.0)
+    again = lrsched.Scheduler(opt2, S, plateau=p)
+    again.load_state_dict(state)
+    for _ in range(20):
+        sched.step()
+        again.step()
+        assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    with pytest.raises(ValueError, match="has no plateau"):
+        lrsched.Scheduler(FakeOpt(1.0), S).observe(1.0)
+    bad = {**state, "plateau": {**state["plateau"], "multipliers": [-1.0]}}
+    with pytest.raises(ValueError):
+        again.load_state_dict(bad)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, text",
+    [
+        pytest.param(dict(mode="lowest"), ValueError, "plateau: `mode` must be one of 'min', 'max'", id="mode"),
+        pytest.param(dict(factor=1.0), ValueError, "`factor` must be a finite number > 0 and < 1", id="factor"),
+        pytest.param(dict(patience=-1), ValueError, "`patience` must be an integer >= 0", id="patience"),
+        pytest.param(dict(patience=1.5), TypeError, "`patience` must be an integer >= 0", id="patience-type"),
+        pytest.param(dict(threshold_mode="x"), ValueError, "`threshold_mode` must be one of 'rel', 'abs'", id="tm"),
+        pytest.param(dict(min_value=-1.0), ValueError, "`min_value` must be a finite number >= 0", id="min"),
+    ],
+)
+def test_plateau_bad_settings(kwargs, exc, text):
+    with pytest.raises(exc, match=__import__("re").escape(text)):
+        lrsched.plateau(**kwargs)
+
+
+def test_observe_rejects_non_numbers_and_plateau_must_be_a_plateau():
+    sched = lrsched.Scheduler(FakeOpt(1.0), S, plateau=lrsched.plateau())
+    with pytest.raises(TypeError, match="`metric` must be a number"):
+        sched.observe("low")
+    with pytest.raises(TypeError, match="`plateau` must be a lrsched.plateau"):
+        lrsched.Scheduler(FakeOpt(1.0), S, plateau={"factor": 0.5})

@@ -277,7 +277,7 @@ def test_factory_rejects(fn, kwargs, exc, pattern):
 
 
 def test_base_arguments_are_valid_and_cover_every_factory():
-    factories = {n for n in lrsched.__all__ if n not in ("MAX_STEP", "Schedule", "Scheduler", "from_dict")}
+    factories = {n for n in lrsched.__all__ if n not in ("MAX_STEP", "Schedule", "Scheduler", "from_dict", "plateau")}
     assert set(BASE) == factories
     for fn, kwargs in BASE.items():
         assert isinstance(getattr(lrsched, fn)(**kwargs), lrsched.Schedule)
