@@ -328,28 +328,32 @@ class Scheduler:
     def _compile_writers(self):
         """Per (field, group): a plain dict store, or a special writer (tensor, tuple item)."""
         groups = self.optimizer.param_groups
-        self._plain, self._special = [], []
-        for f in self._fields:
-            f.chunks = [[] for _ in groups]
-            for g, chunk in zip(groups, f.chunks):
-                current = g[f.key]
-                if f.index is None and not hasattr(current, "fill_"):
-                    self._plain.append((g, f.key, chunk))
+        self._layout = []  # (field number, group number, group, key or None, writer or None)
+        for i, f in enumerate(self._fields):
+            for k, g in enumerate(groups):
+                if f.index is None and not hasattr(g[f.key], "fill_"):
+                    self._layout.append((i, k, g, f.key, None))
                 else:
-                    self._special.append((_writer(g, f.key, f.index), chunk))
+                    self._layout.append((i, k, g, None, _writer(g, f.key, f.index)))
 
     def _fill(self, base):
-        """Refill every chunk with the values at steps ``base ..``, in place."""
+        """New value chunks for steps ``base ..``; groups with equal values share one list."""
         n = min(_CHUNK, MAX_STEP + 1 - base)
         for f in self._fields:
-            tables = {}
-            for k, (s, chunk) in enumerate(zip(f.schedules, f.chunks)):
-                if s not in tables:
-                    tables[s] = s.table(n, start=base)
-                values = tables[s] * f.initial[k] if f.relative else tables[s]
-                if f is self._plateau_field and self._plateau.multipliers[k] != 1.0:
-                    values = values * self._plateau.multipliers[k]
-                chunk[:] = values.tolist()
+            tables, lists = {}, {}
+            f.chunks = []
+            for k, s in enumerate(f.schedules):
+                scale = f.initial[k] if f.relative else 1.0
+                if f is self._plateau_field:
+                    scale *= self._plateau.multipliers[k]
+                if (s, scale) not in lists:
+                    if s not in tables:
+                        tables[s] = s.table(n, start=base)
+                    lists[s, scale] = (tables[s] * scale if scale != 1.0 else tables[s]).tolist()
+                f.chunks.append(lists[s, scale])
+        fields = self._fields
+        self._plain = [(g, key, fields[i].chunks[k]) for i, k, g, key, w in self._layout if w is None]
+        self._special = [(w, fields[i].chunks[k]) for i, k, g, key, w in self._layout if w is not None]
         self._end = n
 
 
