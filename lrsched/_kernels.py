@@ -108,6 +108,60 @@ def _cos2_sin2_progress(t, length, k):
 
 
 @inline
+def _powers(base, scale, m):
+    """[base ** (i * scale) for i in range(m)], each from libm's pow (no accumulated error)."""
+    out = np.empty(m, np.float64)
+    for i in range(m):
+        out[i] = math.pow(base, i * scale)
+    return out
+
+
+@inline
+def _aligned(t, period, cap):
+    """Whether t's aligned block of 64 steps stays below the exponent cap."""
+    return (t - (t & 63) + 63) / period <= cap
+
+
+@inline
+def _exp_g(rate, t, period, lo, hi, cap, steps):
+    """clip(rate ** (t / T), lo, hi), as rate ** (64 floor(t / 64) / T) * rate ** ((t % 64) / T).
+
+    One definition for every path (tables, arrays, single steps), so values
+    never depend on how steps are chunked; tables pay one pow per 64 steps.
+    """
+    if _aligned(t, period, cap):
+        g = math.pow(rate, (t - (t & 63)) / period) * steps[t & 63]
+    else:
+        g = math.pow(rate, min(t / period, cap))
+    return min(max(g, lo), hi)
+
+
+@inline
+def _tanh_block(t, length, lower, upper, slope):
+    """For t's aligned block of 64 steps: (exp(-2 |z|) at its first step, the sign of z in it).
+
+    z = lower (1 - t/L) + upper t/L keeps its sign over most blocks; there
+    exp(-2|z|) is the block's first value times a tabulated factor per step
+    (one exp per block, the same numbers whatever the chunking).  Sign 0:
+    z changes sign in the block (or moves too fast), evaluate each step.
+    """
+    t0 = t - (t & 63)
+    r0 = t0 / length
+    z0 = lower * (1.0 - r0) + upper * r0
+    r1 = (t0 + 63) / length
+    z1 = lower * (1.0 - r1) + upper * r1
+    if slope >= 5.0 or not (z0 > 0.0 or z1 <= 0.0):
+        return 0.0, 0
+    return math.exp(-2.0 * abs(z0)), (1 if z0 > 0.0 else -1)
+
+
+@inline
+def _logistic_of_step(t, length, lower, upper):
+    r = t / length
+    return _logistic_pair(lower * (1.0 - r) + upper * r)
+
+
+@inline
 def _hash32(x):
     """A 32-bit integer mix (xorshift-multiply); int64 arithmetic, low 32 bits kept."""
     x &= 0xFFFFFFFF
@@ -214,8 +268,23 @@ def _fill(op, f, p, times, dst, contiguous):
         lo = f[3]
         hi = f[4]
         cap = f[5]
-        for j in range(n):
-            dst[j] = a * min(max(math.pow(rate, min(times[j] / period, cap)), lo), hi)
+        steps = _powers(rate, 1.0 / period, 64)
+        if contiguous:  # one pow per aligned block of 64 steps
+            j = 0
+            while j < n:
+                t = times[j]
+                m = min(n - j, 64 - (t & 63))
+                if _aligned(t, period, cap):
+                    base = math.pow(rate, (t - (t & 63)) / period)
+                    for i in range(m):
+                        dst[j + i] = a * min(max(base * steps[(t & 63) + i], lo), hi)
+                else:
+                    for i in range(m):
+                        dst[j + i] = a * _exp_g(rate, t + i, period, lo, hi, cap, steps)
+                j += m
+        else:
+            for j in range(n):
+                dst[j] = a * _exp_g(rate, times[j], period, lo, hi, cap, steps)
     elif op == 5:  # EXP_STAIR: g = clip(rate ** (t // T), lo, hi); also StepLR's gamma ** (t // s)
         period = p[0]
         rate = f[2]
@@ -258,10 +327,27 @@ def _fill(op, f, p, times, dst, contiguous):
         length = p[0]
         lower = f[2]
         upper = f[3]
-        for j in range(n):
-            r = times[j] / length
-            g, gc = _logistic_pair(lower * (1.0 - r) + upper * r)
-            dst[j] = a * g + b * gc
+        slope = (upper - lower) / length  # z grows by this per step
+        down = np.empty(64, np.float64)  # exp(-2 |z|) changes by these factors while z keeps its sign
+        up = np.empty(64, np.float64)
+        for i in range(64):
+            down[i] = math.exp(-2.0 * slope * i)
+            up[i] = math.exp(2.0 * slope * i)
+        j = 0
+        while j < n:
+            t = times[j]
+            m = min(n - j, 64 - (t & 63)) if contiguous else 1
+            e0, sign = _tanh_block(t, length, lower, upper, slope)
+            for i in range(m):
+                if sign == 0:
+                    g, gc = _logistic_of_step(t + i, length, lower, upper)
+                else:
+                    e = e0 * (down[(t & 63) + i] if sign > 0 else up[(t & 63) + i])
+                    small = e / (1.0 + e)
+                    big = 1.0 / (1.0 + e)
+                    g, gc = (small, big) if sign > 0 else (big, small)
+                dst[j + i] = a * g + b * gc
+            j += m
     elif op == 10:  # EXPWARM: g = (exp(-k t / L) - exp(-k)) / (1 - exp(-k)) = expm1(k (L - t) / L) / expm1(k)
         length = p[0]
         k = f[2]
@@ -390,6 +476,7 @@ def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst,
     per_step = (p[4] & 2) != 0
     body_ints = np.empty(p.size, np.int64)  # a body segment's integers (its length stretched)
     body_floats = np.empty(f.size, np.float64)  # its floats (its end values adjusted)
+    gamma_steps = _powers(gamma, 1.0, 64)
     n = times.size
     j = 0
     while j < n:
@@ -428,10 +515,16 @@ def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst,
                     else:
                         body_floats[x] = anchor + (body_floats[x] - anchor) * c
             _fill(seg_op[b], body_floats, body_ints, times[q:q2], dst[q:q2], True)
-            if per_step:
-                for r in range(q, q2):
-                    cr = c * math.pow(gamma, float(start + origin + times[r]))
-                    dst[r] = anchor * (1.0 - cr) + dst[r] * cr
+            if per_step:  # gamma ** t = gamma ** (64 floor(t / 64)) * gamma ** (t % 64): a pow per block
+                r = q
+                while r < q2:
+                    tt = start + origin + times[r]
+                    m2 = min(q2 - r, 64 - (tt & 63))
+                    g0 = c * math.pow(gamma, float(tt - (tt & 63)))
+                    for i in range(m2):
+                        cr = g0 * gamma_steps[(tt & 63) + i]
+                        dst[r + i] = anchor * (1.0 - cr) + dst[r + i] * cr
+                    r += m2
             q = q2
         j = j2
 

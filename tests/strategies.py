@@ -142,7 +142,8 @@ def _wsd(draw):
     )  # fmt: skip
 
 
-cyclic_families = st.one_of(_sgdr(), _cosine_restarts(), _cyclic(), _one_cycle(), _wsd())
+sgdr_schedules = _sgdr()
+cyclic_families = st.one_of(sgdr_schedules, _cosine_restarts(), _cyclic(), _one_cycle(), _wsd())
 
 base = st.one_of(
     cyclic_families,

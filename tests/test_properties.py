@@ -8,16 +8,15 @@ from hypothesis import strategies as st
 
 import lrsched
 import reference
-from strategies import base, cyclic_families, lengths, schedules, step_arrays, values
+from strategies import base, lengths, schedules, sgdr_schedules, step_arrays, values
 
 steps_strategy = st.lists(st.integers(0, 3 * 10**6), min_size=1, max_size=200)
 
 
-@given(cyclic_families, st.data())
-def test_every_cycle_restarts_exactly_at_its_peak(s, data):
+@given(sgdr_schedules)
+def test_every_cycle_restarts_exactly_at_its_peak(s):
     """At the first step of each cycle (after its warmup) the value is the cycle's peak."""
     d = s.to_dict()
-    assume(d["type"] == "sgdr")
     first, mult, w = d["cycle_steps"], d["cycle_mult"], d["warmup_steps"]
     start = 0
     for i in range(d["cycle_limit"] or 30):
@@ -197,3 +196,15 @@ def test_decays_hold_their_end_value_past_the_horizon(n, init, end):
         lrsched.polynomial(init_value=init, end_value=end, steps=n, power=2.5),
     ):
         assert s.at(n) == s.at(n + 1) == s.at(lrsched.MAX_STEP) == end
+
+
+@given(schedules, st.integers(0, 3 * 10**6), st.randoms(use_true_random=False))
+def test_scattered_steps_equal_the_table_exactly(s, start, rnd):
+    """Every path (a table, consecutive or scattered steps, one step) computes the same numbers."""
+    n = 4_000
+    table = s.table(n, start=start)
+    picks = np.array(rnd.sample(range(n), 200))
+    np.testing.assert_array_equal(s(start + picks), table[picks])
+    np.testing.assert_array_equal(s(start + np.sort(picks)), table[np.sort(picks)])
+    k = int(picks[0])
+    assert s.at(start + k) == table[k]
