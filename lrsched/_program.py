@@ -164,15 +164,15 @@ class Program:
         """Piece k on [boundaries[k-1], boundaries[k]) with local time ``step - boundaries[k-1]``."""
         edges = [0, *boundaries]
         n_layers = max(p.n_layers for p in programs)
-        one = [Segment(0, Op.CONST, 1.0)]
+        pieces = [p.layers() for p in programs]  # fresh Segment objects, ours to shift
         layers = []
         for depth in range(n_layers):
             joined = []
-            for k, prog in enumerate(programs):
+            for k, piece in enumerate(pieces):
                 offset = edges[k]
                 limit = edges[k + 1] if k + 1 < len(edges) else MAX_STEP + 1
-                piece = prog.layers()
-                for s in piece[depth] if depth < len(piece) else one:
+                # a piece with fewer layers is 1 in the missing ones
+                for s in piece[depth] if depth < len(piece) else [Segment(0, Op.CONST, 1.0)]:
                     begin = s.start + offset
                     if begin >= limit:
                         break

@@ -171,7 +171,9 @@ base = st.one_of(
 
 @st.composite
 def _joined(draw):
-    parts = draw(st.lists(base, min_size=1, max_size=4))
+    # pieces with different numbers of layers (products) exercise the padding of missing layers
+    part = st.one_of(base, st.builds(lambda a, b: a * b, base, base))
+    parts = draw(st.lists(part, min_size=1, max_size=4))
     bounds = sorted(draw(st.lists(st.integers(0, 10**6), min_size=len(parts) - 1,
                                   max_size=len(parts) - 1, unique=True)))  # fmt: skip
     return lrsched.join(parts, bounds)

@@ -118,6 +118,11 @@ FIXTURES = {
         lrsched.join([lrsched.constant(9.0), lrsched.linear(init_value=1.0, steps=2)], [2]),
         [9, 9, 1, 0.5, 0, 0],
     ),
+    "join-pieces-with-different-layer-counts": (
+        lrsched.join([lrsched.constant(1.0), lrsched.constant(0.5), lrsched.constant(2.0) * lrsched.constant(3.0),
+                      lrsched.constant(0.25)], [2, 4, 6]),  # fmt: skip
+        [1, 1, 0.5, 0.5, 6, 6, 0.25, 0.25],
+    ),
     "product": (
         lrsched.linear(init_value=1.0, steps=4) * lrsched.step(init_value=2.0, step_size=2, gamma=0.5),
         [2, 1.5, 0.5, 0.25, 0, 0],
