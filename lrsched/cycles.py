@@ -217,7 +217,7 @@ def cosine_restarts(*, peak_value, total_steps, num_cycles, end_value=0.0, warmu
         V.fail(fn, "total_steps", f"> warmup_steps={w}", total_steps)
     n = V.integer(fn, "num_cycles", num_cycles, minimum=1, maximum=total - w)
     span = total - w
-    body = [Segment(0, Op.COSINE, peak, end, length=span // n if span % n == 0 else 1)]
+    body = [Segment(0, Op.COSINE, peak, end, length=1)]  # stretched to each cycle's length
     if span % n == 0:
         cyc = _cycle(body, first=span // n, flags=CYCLE_STRETCH)
     else:
