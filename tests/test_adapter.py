@@ -63,6 +63,24 @@ def test_several_fields_and_tuple_items():
         sched.step()
 
 
+def test_values_cross_chunk_refills_exactly():
+    # 3 groups share one lr schedule at different scales, one has its own; momentum rides along.
+    # 9,000 steps cross the adapter's refills (every 4,096 steps) twice.
+    opt = FakeOpt(1.0, 0.3, 0.3, 0.07, momentum=0.9)
+    mom = lrsched.cosine(init_value=0.95, end_value=0.85, steps=5_000)
+    sched = lrsched.Scheduler(opt, [S, S, S, SGDR], relative=True)
+    both = lrsched.Scheduler(FakeOpt(1.0, 0.5, momentum=0.9), {"lr": SGDR, "momentum": [mom, SGDR]})
+    n = 9_000
+    got, got_both = trace(opt, sched, n), []
+    for _ in range(n):
+        got_both.append([g[k] for k in ("lr", "momentum") for g in both.optimizer.param_groups])
+        both.step()
+    want = np.stack([1.0 * S.table(n), 0.3 * S.table(n), 0.3 * S.table(n), 0.07 * SGDR.table(n)], axis=1)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.array(got_both), np.stack([SGDR.table(n)] * 2 + [mom.table(n), SGDR.table(n)], 1))
+    assert sched.get_last_lr() == [x * S.at(n) for x in (1.0, 0.3, 0.3)] + [0.07 * SGDR.at(n)]
+
+
 def test_seek_then_step_equals_stepping_from_zero():
     opt = FakeOpt(1.0)
     sched = lrsched.Scheduler(opt, SGDR)
