@@ -10,7 +10,7 @@ from ._program import MAX_STEP
 from .adapter import Scheduler
 from ._schedule import Schedule, from_dict
 from .cycles import cosine_restarts, cyclic, repeat, sgdr
-from .phases import one_cycle, one_cycle_momentum, wsd
+from .phases import one_cycle, one_cycle_momentum, piecewise_anneal, wsd
 from .plateau import plateau
 from .schedules import (
     constant,
@@ -57,6 +57,7 @@ __all__ = [
     "noise",
     "one_cycle",
     "one_cycle_momentum",
+    "piecewise_anneal",
     "piecewise_constant",
     "piecewise_linear",
     "plateau",

@@ -47,7 +47,7 @@ def _sin_small(y):
 
 @inline
 def _cos2_sin2(t, length, c):
-    """(cos^2(pi t / 2L), sin^2(pi t / 2L)) for integer 0 <= t <= L; c = pi / (2 L).
+    """(cos^2(pi t / 2L), sin^2(pi t / 2L)) for 0 <= t <= L (integers, or reals); c = pi / (2 L).
 
     That is ((1 + cos x) / 2, (1 - cos x) / 2) for x = pi t / L, each with a
     small *relative* error: the polynomial only ever sees an angle in
@@ -210,11 +210,24 @@ def _fill(op, f, p, times, dst, contiguous):
     if op == 0:  # CONST: a
         for j in range(n):
             dst[j] = a
+    elif op == 1 and f[7] > 0.0:  # LINEAR between real knots: t - f[6] over a real length f[7]
+        length = f[7]
+        shift = f[6]
+        for j in range(n):
+            t = times[j] - shift
+            dst[j] = a * ((length - t) / length) + b * (t / length)
     elif op == 1:  # LINEAR: g = (L - t) / L
         length = p[0]
         for j in range(n):
             t = times[j]
             dst[j] = a * ((length - t) / length) + b * (t / length)
+    elif op == 2 and f[7] > 0.0:  # COSINE between real knots (exponent 1, k 1)
+        length = f[7]
+        shift = f[6]
+        c = math.pi / (2.0 * length)
+        for j in range(n):
+            g, gc = _cos2_sin2(times[j] - shift, length, c)
+            dst[j] = a * g + b * gc
     elif op == 2:  # COSINE: g = ((1 + cos(pi p)) / 2) ** exponent, p = (t / L) ** k
         length = p[0]
         c = math.pi / (2.0 * length)

@@ -37,8 +37,8 @@ class Op(IntEnum):
     """Op codes; the numbers are the ones ``_kernels._fill`` dispatches on."""
 
     CONST = 0  # a
-    LINEAR = 1  # two-point, g = (L - t) / L
-    COSINE = 2  # two-point, g = ((1 + cos(pi t / L)) / 2) ** exponent
+    LINEAR = 1  # two-point, g = (L - t) / L; f[7] > 0: real knots, t - f[6] over the length f[7]
+    COSINE = 2  # two-point, g = ((1 + cos(pi t / L)) / 2) ** exponent; real knots as LINEAR
     POLY = 3  # two-point, g = ((L - t) / L) ** power
     EXP = 4  # a * clip(rate ** (t / T), lo, hi)
     EXP_STAIR = 5  # a * clip(rate ** (t // T), lo, hi)

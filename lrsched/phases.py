@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from . import _validate as V
-from ._program import Op, Segment
+from ._program import MAX_STEP, Op, Segment
 from ._schedule import Schedule, family, make
 from .schedules import WARMUP_SHAPES, _program, _with_warmup
 
@@ -29,6 +29,50 @@ def _phases(anneal, points, total):
         Segment(s0, op, v0, v1, length=s1 - s0) for (s0, v0), (s1, v1) in zip(points, points[1:])
     ]
     return _program(*segments, Segment(total, Op.CONST, points[-1][1]))
+
+
+@family("piecewise_anneal")
+def piecewise_anneal(*, knots, values, anneal="linear") -> Schedule:
+    """Through ``(knots[i], values[i])``, annealed between knots that may be real numbers; then the last value.
+
+    Step ``t`` belongs to the first piece ``i`` with ``t <= knots[i]`` and
+    takes ``anneal(values[i-1], values[i], p)`` with
+    ``p = (t - knots[i-1]) / (knots[i] - knots[i-1])``: linear, or the half
+    cosine ``values[i] + (values[i-1] - values[i]) (1 + cos(pi p)) / 2``.
+    Past the last knot the value is ``values[-1]``.  Knots increase
+    strictly and the first is <= 0, so step 0 lies in a piece.  This is the
+    phase rule of torch's ``OneCycleLR``, whose phase ends
+    (``pct_start * total_steps - 1``) are real numbers.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.piecewise_anneal(knots=[0.0, 1.5, 4.0], values=[0.0, 3.0, 0.5])
+    >>> s(range(6)).round(6).tolist()
+    [0.0, 2.0, 2.5, 1.5, 0.5, 0.5]
+    """
+    fn = "piecewise_anneal"
+    items = V.sequence(fn, "knots", knots, min_len=2)
+    ks = tuple(V.real(fn, f"knots[{i}]", k, minimum=-float(MAX_STEP), maximum=float(MAX_STEP)) for i, k in enumerate(items))
+    if ks[0] > 0.0:
+        V.fail(fn, "knots[0]", "<= 0 (step 0 must lie in a piece)", items[0])
+    if any(b <= a for a, b in zip(ks, ks[1:])):
+        V.fail(fn, "knots", "real numbers in strictly increasing order", list(items))
+    vals = V.value_list(fn, "values", values)
+    if len(vals) != len(ks):
+        raise ValueError(f"{fn}: `values` must have one item per knot, got {len(vals)} values and {len(ks)} knots.")
+    anneal = V.choice(fn, "anneal", anneal, ANNEAL)
+    op = Op.COSINE if anneal == "cos" else Op.LINEAR
+    segments = []
+    for k0, k1, v0, v1 in zip(ks, ks[1:], vals, vals[1:]):
+        first = max(0, math.floor(k0) + 1) if segments else 0
+        if first > math.floor(k1):
+            continue  # no step in (k0, k1]
+        # local time s - first, shifted so that it is s - k0, over the real length k1 - k0
+        shape = (1.0, 1.0, 0.0, 0.0, k0 - first, k1 - k0)
+        segments.append(Segment(first, op, v0, v1, shape, length=max(1, math.ceil(k1 - k0))))
+    segments.append(Segment(max(0, math.floor(ks[-1]) + 1), Op.CONST, vals[-1]))
+    return make(_program(*segments), fn, knots=ks, values=vals, anneal=anneal)
 
 
 @family("one_cycle")

@@ -207,6 +207,13 @@ def value(spec, t):
         return _cyclic(spec, t)
     if kind in ("one_cycle", "one_cycle_momentum"):
         return _one_cycle(spec, t)
+    if kind == "piecewise_anneal":  # the first piece whose end knot is >= t
+        ks, vs = g("knots"), g("values")
+        shape = "cosine" if g("anneal") == "cos" else "linear"
+        for i in range(1, len(ks)):
+            if t <= ks[i]:
+                return _decay(shape, vs[i - 1], vs[i], ks[i] - ks[i - 1], t - ks[i - 1])
+        return vs[-1]
     if kind == "wsd":
         return _wsd(spec, t)
     if kind == "noise":
@@ -372,7 +379,7 @@ def boundaries(spec):
             out.add(g(key))
     for key in ("milestones", "boundaries", "knots"):
         if isinstance(g(key), list):
-            out.update(g(key))
+            out.update(max(0, math.floor(x)) for x in g(key))
     if kind == "warmup":
         out.add(g("warmup_steps"))
         out.update(b + g("warmup_steps") for b in boundaries(g("schedule")))

@@ -114,6 +114,19 @@ def _cyclic(draw):
 
 
 @st.composite
+def _piecewise_anneal(draw):
+    n = draw(st.integers(2, 5))
+    gaps = draw(st.lists(st.floats(0.05, 5_000.0), min_size=n - 1, max_size=n - 1))
+    knots = [-draw(st.floats(0.0, 3.0))]
+    for gap in gaps:
+        knots.append(knots[-1] + gap)
+    return lrsched.piecewise_anneal(
+        knots=knots, values=draw(st.lists(values, min_size=n, max_size=n)),
+        anneal=draw(st.sampled_from(["cos", "linear"])),
+    )  # fmt: skip
+
+
+@st.composite
 def _one_cycle(draw):
     total = draw(st.integers(10, 10**5))
     three = draw(st.booleans())
@@ -143,7 +156,7 @@ def _wsd(draw):
 
 
 sgdr_schedules = _sgdr()
-cyclic_families = st.one_of(sgdr_schedules, _cosine_restarts(), _cyclic(), _one_cycle(), _wsd())
+cyclic_families = st.one_of(sgdr_schedules, _cosine_restarts(), _cyclic(), _one_cycle(), _piecewise_anneal(), _wsd())
 
 base = st.one_of(
     cyclic_families,

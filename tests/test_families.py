@@ -157,6 +157,12 @@ CONFIGS = {
     "inverse_sqrt-timescale": lrsched.inverse_sqrt(peak_value=1e-3, warmup_steps=100, timescale=10_000),
     "tanh-default": lrsched.tanh(init_value=0.1, steps=12_345, end_value=1e-5),
     "warmup-exp-over-poly": lrsched.warmup(lrsched.polynomial(init_value=1.0, steps=5_000), 333, 0.01, "exponential"),
+    "piecewise_anneal-torch-one-cycle": lrsched.piecewise_anneal(
+        knots=[0.0, 0.3 * 99_999 - 1, 99_998.0], values=[0.004, 0.1, 4e-7], anneal="cos"
+    ),
+    "piecewise_anneal-negative-first-knot": lrsched.piecewise_anneal(
+        knots=[-0.6, 0.25, 7.5, 4_000.75], values=[1.0, 0.0, 2.0, 0.5], anneal="linear"
+    ),
     "nested-join": lrsched.join(
         [lrsched.join([lrsched.constant(1.0), lrsched.cosine(init_value=2.0, steps=50)], [10]),
          lrsched.warmup_linear(peak_value=0.5, warmup_steps=5, total_steps=20)],

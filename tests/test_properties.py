@@ -78,7 +78,7 @@ def value_range(spec):
         vs = [g("init_value"), 0.0]
     elif kind == "multistep":
         vs = [g("init_value"), g("init_value") * g("gamma") ** len(g("milestones"))]
-    elif kind in ("piecewise_constant", "piecewise_linear"):
+    elif kind in ("piecewise_constant", "piecewise_linear", "piecewise_anneal"):
         vs = g("values")
     elif kind == "sgdr":  # a decayed peak may fall below end_value, down to 0
         vs = [g("peak_value"), g("end_value") if g("cycle_decay") == 1.0 else 0.0]
