@@ -1,0 +1,1227 @@
+"""Drop-ins for ``torch.optim.lr_scheduler`` (torch 2.13): same names, arguments and values.
+
+Change one import line::
+
+    from torch.optim.lr_scheduler import CosineAnnealingLR   # before
+    from lrsched.torch import CosineAnnealingLR              # after
+
+Each drop-in lowers its arguments to one lrsched ``Schedule`` per param
+group (``sched.schedules``, so a table can be precomputed without stepping)
+and writes them through ``lrsched.Scheduler``: a ``step()`` is an index and
+a store per group, ``state_dict()`` is plain JSON data, and
+``load_state_dict()`` resumes exactly in O(1), whatever lr the optimizer
+holds.  The classes are subclasses of torch's ``LRScheduler`` (and
+``ReduceLROnPlateau``), so Lightning and the Hugging Face Trainer accept
+them.  ``load_state_dict`` also takes a state saved by the torch class of
+the same name (its ``last_epoch`` and ``base_lrs``).
+
+torch's observable quirks, reproduced (each is tested against torch):
+
+- ``CosineAnnealingLR`` is periodic past ``T_max``: it rises back to the
+  base lr over the next ``T_max`` steps, and so on.
+- ``MultiStepLR``: a milestone listed twice applies ``gamma`` twice.
+- ``ConstantLR``/``LinearLR`` with ``total_iters=0`` keep the start factor
+  for ever and ``PolynomialLR`` with ``total_iters=0`` keeps the base lr (what
+  torch's step-by-step update does; its closed form would divide by zero).
+- ``OneCycleLR`` puts its phase ends at ``pct_start * total_steps - 1`` (a
+  real number), gives a value at step ``total_steps`` (the last phase
+  continued one step) and raises torch's ``ValueError`` on the step after.
+- ``SequentialLR`` restarts each scheduler at its local step 0 at its milestone.
+- ``CyclicLR`` and ``OneCycleLR`` set the groups' lr (and momentum or Adam's
+  beta1, with ``max_momentum``/``base_momentum`` keys) at construction.
+- ``step(epoch)`` warns as torch does and jumps to ``epoch``, as torch's
+  closed form does.
+
+Where torch's update is recursive (it multiplies the lr the group holds now),
+a value can depend on history; lrsched computes every value from the step:
+
+- An external edit of ``group["lr"]`` lasts until the next ``step()``; torch's
+  recursive schedulers would carry it forward.
+- ``ChainedScheduler`` multiplies its schedulers' factors ``value / base_lr``
+  at every step.  That is torch's result whenever each scheduler only
+  multiplies (``ConstantLR``, ``LinearLR``, ``StepLR``, ``MultiStepLR``,
+  ``ExponentialLR``, ``PolynomialLR``, ``CosineAnnealingLR`` with
+  ``eta_min=0`` up to ``T_max``); torch differs for schedulers that set a
+  value (``LambdaLR``, ``CyclicLR``, ...), for an ``eta_min`` and past
+  ``T_max``, where its additive cosine step ignores the other factors.
+- ``LambdaLR``/``MultiplicativeLR`` call a Python function per step and
+  group (the slow path, as torch); pass ``lrsched`` Schedules as the
+  lambdas for the fast path (``LambdaLR``: the schedule is the factor).
+  ``MultiplicativeLR`` keeps its running product in its state, so it too
+  resumes without replay.
+- ``CosineAnnealingWarmRestarts.step(epoch)`` with an integer epoch restarts
+  where incremental stepping does; torch's float logarithm is off by one
+  cycle at some restart steps.  A fractional epoch is evaluated with
+  torch's formula.
+- ``ExponentialLR`` with ``gamma > 1`` stops growing at half the largest
+  float, where torch's value would overflow to ``inf``.
+- Arguments torch leaves unchecked (``step_size=0``, ``T_max=0``, a negative
+  milestone, ...) are refused with a ``ValueError`` naming them, instead of
+  failing later.  Any object with ``param_groups`` is accepted as optimizer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import warnings
+from collections import Counter
+
+try:
+    import torch as _torch
+    from torch.optim import lr_scheduler as _lrs
+except ImportError as e:  # pragma: no cover - exercised in a process without torch
+    raise ImportError(
+        "lrsched.torch needs PyTorch: pip install 'lrsched[torch]' (or pip install torch). "
+        "The rest of lrsched works without it."
+    ) from e
+
+from . import _validate as V
+from ._program import MAX_STEP
+from ._schedule import Schedule
+from .adapter import Scheduler, _param_groups
+from .cycles import cyclic, repeat, sgdr
+from .phases import piecewise_anneal
+from .plateau import plateau as _plateau_settings
+from .schedules import constant, cosine, exponential, join, linear, multistep, polynomial, product, scale
+from .schedules import step as _step_schedule
+
+__all__ = [
+    "LambdaLR",
+    "MultiplicativeLR",
+    "StepLR",
+    "MultiStepLR",
+    "ConstantLR",
+    "LinearLR",
+    "ExponentialLR",
+    "SequentialLR",
+    "PolynomialLR",
+    "CosineAnnealingLR",
+    "ChainedScheduler",
+    "ReduceLROnPlateau",
+    "CyclicLR",
+    "CosineAnnealingWarmRestarts",
+    "OneCycleLR",
+    "LRScheduler",
+]
+
+LRScheduler = _lrs.LRScheduler
+_FORMAT = "lrsched.torch/1"
+EPOCH_DEPRECATION_WARNING = _lrs.EPOCH_DEPRECATION_WARNING
+
+
+# -- shared checks ----------------------------------------------------------------------------
+
+
+def _scalar(x):
+    """A group value as a float (tensors included)."""
+    return float(x.item() if hasattr(x, "item") else x)
+
+
+def _base_lrs(fn, groups, last_epoch):
+    """torch's ``initial_lr`` rule: set from ``lr`` on a fresh start, required on a resume."""
+    if last_epoch == -1:
+        return [_scalar(g.get("initial_lr", g["lr"])) for g in groups]
+    for k, g in enumerate(groups):
+        if "initial_lr" not in g:
+            raise KeyError(
+                f"param 'initial_lr' is not specified in param_groups[{k}] when resuming scheduler with "
+                f"last_epoch >= 0 ({fn}, as torch)."
+            )
+    return [_scalar(g["initial_lr"]) for g in groups]
+
+
+def _set_initial_lrs(groups, last_epoch):
+    if last_epoch == -1:
+        for g in groups:
+            lr = g["lr"]
+            g.setdefault("initial_lr", lr.clone() if isinstance(lr, _torch.Tensor) else lr)
+
+
+def _per_group(name, value, n):
+    """torch's ``_format_param``: one value for every group, or a list with one per group."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(
+                f"{name} must have the same length as optimizer.param_groups. "
+                f"{name} has {len(value)} values, param_groups has {n}."
+            )
+        return list(value)
+    return [value] * n
+
+
+def _momentum_field(fn, optimizer, groups):
+    """``"betas[0]"`` for Adam-like optimizers, else ``"momentum"`` (torch's rule, on ``defaults``)."""
+    defaults = getattr(optimizer, "defaults", None)
+    if not isinstance(defaults, dict):
+        defaults = groups[0]
+    if "momentum" not in defaults and "betas" not in defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+    return "betas[0]" if "betas" in defaults else "momentum"
+
+
+def _last_epoch(fn, last_epoch):
+    return V.integer(fn, "last_epoch", last_epoch, minimum=-1, maximum=MAX_STEP - 1)
+
+
+def _json_dict(fn, d):
+    """A copy of a callable's ``__dict__`` when it is plain JSON data (torch saves it too)."""
+    try:
+        json.dumps(d)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: a lambda's __dict__ must be plain JSON data to be saved, got {d!r}.") from None
+    return dict(d)
+
+
+# -- the drop-in base -------------------------------------------------------------------------
+
+
+class _DropIn(LRScheduler):
+    """Schedules per group, served by an ``lrsched.Scheduler``; never calls torch's ``__init__``.
+
+    Subclasses set their arguments as attributes (as torch does), then call
+    ``_start(optimizer, last_epoch, base_lrs)``; ``_fields(base_lrs)``
+    returns ``{field: [Schedule per group]}``.
+    """
+
+    _hyper = ()  # argument names saved with the state and checked on load
+
+    def _start(self, optimizer, last_epoch, base_lrs):
+        self.optimizer = optimizer
+        self.base_lrs = list(base_lrs)
+        self._driver = Scheduler(optimizer, self._fields(self.base_lrs), last_step=last_epoch)
+
+    def _fields(self, base_lrs):  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    # -- stepping ---------------------------------------------------------------------
+
+    def step(self, epoch=None):
+        """Advance one step (``epoch``: deprecated in torch; jumps to that step, as torch's closed form)."""
+        if epoch is None:
+            self._driver.step()
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            self._driver.seek(epoch)
+
+    @property
+    def last_epoch(self):
+        """The current step (torch's name); setting it jumps there in O(1)."""
+        return self._driver.last_step
+
+    @last_epoch.setter
+    def last_epoch(self, value):
+        self._driver.seek(value)
+
+    def get_last_lr(self):
+        """The lr of each group at the current step."""
+        return self._driver.get_last_lr()
+
+    @property
+    def _last_lr(self):
+        return self._driver.get_last_lr()
+
+    def get_lr(self):
+        """The lr of each group at ``last_epoch`` (closed form; torch's is the recursive update)."""
+        return self._driver.get_last_lr()
+
+    @property
+    def schedules(self):
+        """``{field: [Schedule per group]}`` -- e.g. ``sched.schedules["lr"][0].table(n)``."""
+        return self._driver.schedules
+
+    # -- state ------------------------------------------------------------------------
+
+    def _hyper_state(self):
+        return {k: getattr(self, k) for k in self._hyper}
+
+    def state_dict(self):
+        """Plain JSON-able data: the class, its arguments, ``base_lrs`` and the adapter's state."""
+        return {
+            "format": _FORMAT,
+            "class": type(self).__name__,
+            "hyper": self._hyper_state(),
+            "base_lrs": list(self.base_lrs),
+            "last_epoch": self.last_epoch,
+            "scheduler": self._driver.state_dict(),
+        }
+
+    def load_state_dict(self, state_dict, *, adopt=False):
+        """Restore a ``state_dict()`` of this class -- or of the torch class of the same name.
+
+        A torch state gives ``last_epoch`` and ``base_lrs``; the values are
+        recomputed from them (no replay).  Arguments saved in the state must
+        equal this scheduler's unless ``adopt=True`` (lrsched states only).
+        """
+        fn = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            V.fail(fn, "state_dict", "a dict", state_dict, TypeError)
+        if state_dict.get("format") == _FORMAT:
+            if state_dict.get("class") != type(self).__name__:
+                V.fail(fn, "state_dict['class']", repr(type(self).__name__), state_dict.get("class"))
+            if state_dict.get("hyper") != self._hyper_state() and not adopt:
+                raise ValueError(
+                    f"{fn}: the saved arguments {state_dict.get('hyper')!r} differ from this scheduler's "
+                    f"{self._hyper_state()!r}; pass adopt=True to use the saved schedules."
+                )
+            base = V.value_list(fn, "state_dict['base_lrs']", state_dict.get("base_lrs"))
+            if len(base) != len(self.base_lrs):
+                V.fail(fn, "state_dict['base_lrs']", f"a list of {len(self.base_lrs)} values", base)
+            self._driver.load_state_dict(state_dict.get("scheduler"), adopt=adopt)
+            self.base_lrs = list(base)
+            return
+        self._load_torch_state(fn, state_dict)
+
+    def _load_torch_state(self, fn, state):
+        if "last_epoch" not in state or "base_lrs" not in state:
+            V.fail(fn, "state_dict", f"a state_dict() of lrsched.torch.{type(self).__name__} or of torch's", state)
+        for k in self._hyper:
+            if k in state and state[k] != getattr(self, k):
+                V.fail(fn, f"state_dict[{k!r}]", f"{getattr(self, k)!r} (as this scheduler)", state[k])
+        step = V.integer(fn, "state_dict['last_epoch']", state["last_epoch"])
+        base = [_scalar(b) if hasattr(b, "item") else b for b in state["base_lrs"]]
+        base = V.value_list(fn, "state_dict['base_lrs']", base)
+        if len(base) != len(self.base_lrs):
+            V.fail(fn, "state_dict['base_lrs']", f"a list of {len(self.base_lrs)} values", base)
+        driver = Scheduler(self.optimizer, self._fields(base), last_step=step - 1)
+        self._driver, self.base_lrs = driver, list(base)
+
+
+class _FunctionDriver:
+    """The slow path: values from Python functions of the step, called once per step and group.
+
+    Same interface as the parts of ``Scheduler`` the drop-ins use.
+    """
+
+    def __init__(self, optimizer, funcs, last_step):
+        self.optimizer = optimizer
+        self._funcs = funcs  # one function step -> lr per group
+        self.last_step = last_step
+        self.seek(last_step + 1)
+
+    def _values(self, t):
+        return [float(f(t)) for f in self._funcs]
+
+    def _write(self, values):
+        for g, v in zip(self.optimizer.param_groups, values):
+            if isinstance(g["lr"], _torch.Tensor):
+                g["lr"].fill_(v)
+            else:
+                g["lr"] = v
+        self._last = values
+
+    def step(self):
+        self.last_step += 1
+        self._write(self._values(self.last_step))
+
+    def seek(self, step):
+        step = V.integer("seek", "step", step)
+        self.last_step = step
+        self._write(self._values(step))
+
+    def get_last_lr(self):
+        return list(self._last)
+
+    @property
+    def schedules(self):
+        raise AttributeError("schedules: this scheduler calls Python functions; pass lrsched Schedules for tables")
+
+    def state_dict(self):
+        return {"last_step": self.last_step}
+
+    def load_state_dict(self, state, adopt=False):
+        step = V.integer("load_state_dict", "state_dict['scheduler']['last_step']", (state or {}).get("last_step"))
+        self.seek(step)
+
+
+def _lambdas(fn, lr_lambda, n):
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != n:
+            raise ValueError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
+        out = list(lr_lambda)
+    else:
+        out = [lr_lambda] * n
+    for k, f in enumerate(out):
+        if not (isinstance(f, Schedule) or callable(f)):
+            raise TypeError(f"lr_lambda should be a function, but got {type(f).__name__}")
+    return out
+
+
+# -- the schedulers ---------------------------------------------------------------------------
+
+
+class LambdaLR(_DropIn):
+    """torch's ``LambdaLR``: ``lr = base_lr * lr_lambda(step)``.
+
+    ``lr_lambda`` (or one per group) may be a Python function (called per
+    step, the slow path) or an lrsched ``Schedule`` giving the factor (the
+    fast path, with tables and O(1) resume).
+
+    Examples
+    --------
+    >>> import torch, lrsched
+    >>> from lrsched.torch import LambdaLR
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    >>> sched = LambdaLR(opt, lrsched.linear(init_value=1.0, steps=10))
+    >>> sched.step(); sched.get_last_lr()
+    [0.09000000000000001]
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        fn = "LambdaLR"
+        groups = _param_groups(fn, optimizer)
+        last_epoch = _last_epoch(fn, last_epoch)
+        self.lr_lambdas = _lambdas(fn, lr_lambda, len(groups))
+        base = _base_lrs(fn, groups, last_epoch)
+        _set_initial_lrs(groups, last_epoch)
+        if all(isinstance(f, Schedule) for f in self.lr_lambdas):
+            self._start(optimizer, last_epoch, base)
+        else:
+            self.optimizer, self.base_lrs = optimizer, base
+            funcs = [_times(b, f.at if isinstance(f, Schedule) else f) for b, f in zip(base, self.lr_lambdas)]
+            self._driver = _FunctionDriver(optimizer, funcs, last_epoch)
+
+    def _fields(self, base_lrs):
+        return {"lr": [scale(f, b) for f, b in zip(self.lr_lambdas, base_lrs)]}
+
+    def _hyper_state(self):
+        if all(isinstance(f, Schedule) for f in self.lr_lambdas):
+            return {"lr_lambdas": [f.to_dict() for f in self.lr_lambdas]}
+        # as torch: a plain function is not saved; a callable object's __dict__ is
+        return {"lr_lambdas": [None if _is_function(f) else _json_dict("LambdaLR", vars(f)) for f in self.lr_lambdas]}
+
+    def load_state_dict(self, state_dict, *, adopt=False):
+        if isinstance(state_dict, dict) and state_dict.get("format") == _FORMAT and isinstance(self._driver, _FunctionDriver):
+            for f, d in zip(self.lr_lambdas, (state_dict.get("hyper") or {}).get("lr_lambdas") or []):
+                if d is not None:
+                    vars(f).update(d)
+            state_dict = {**state_dict, "hyper": self._hyper_state()}
+        super().load_state_dict(state_dict, adopt=adopt)
+
+
+def _times(base, f):
+    return lambda t: base * f(t)
+
+
+def _is_function(f):
+    return isinstance(f, type(_times)) or isinstance(f, Schedule)
+
+
+class MultiplicativeLR(_DropIn):
+    """torch's ``MultiplicativeLR``: ``lr_t = lr_{t-1} * lr_lambda(t)``, from the group's lr at construction.
+
+    Each step calls ``lr_lambda`` once per group (a Python function, or an
+    lrsched ``Schedule`` read with ``.at``).  The running product is part of
+    the state, so ``load_state_dict`` resumes without replay; ``seek`` and
+    ``step(epoch)`` cannot jump (torch cannot either) and raise.
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        fn = "MultiplicativeLR"
+        groups = _param_groups(fn, optimizer)
+        last_epoch = _last_epoch(fn, last_epoch)
+        self.lr_lambdas = _lambdas(fn, lr_lambda, len(groups))
+        base = _base_lrs(fn, groups, last_epoch)
+        _set_initial_lrs(groups, last_epoch)
+        self.optimizer, self.base_lrs = optimizer, base
+        self._driver = _ProductDriver(
+            optimizer, [f.at if isinstance(f, Schedule) else f for f in self.lr_lambdas], last_epoch
+        )
+
+    def step(self, epoch=None):
+        if epoch is not None:
+            raise ValueError("MultiplicativeLR.step: `epoch` cannot be given (the value depends on every step before).")
+        self._driver.step()
+
+    @property
+    def last_epoch(self):
+        return self._driver.last_step
+
+    @last_epoch.setter
+    def last_epoch(self, value):
+        raise AttributeError("MultiplicativeLR.last_epoch cannot be set: the value depends on every step before it.")
+
+    _hyper_state = LambdaLR._hyper_state
+
+    def load_state_dict(self, state_dict, *, adopt=False):
+        fn = "MultiplicativeLR.load_state_dict"
+        if not (isinstance(state_dict, dict) and state_dict.get("format") == _FORMAT):
+            V.fail(fn, "state_dict", "a state_dict() of lrsched.torch.MultiplicativeLR", state_dict, TypeError)
+        for f, d in zip(self.lr_lambdas, (state_dict.get("hyper") or {}).get("lr_lambdas") or []):
+            if d is not None and not isinstance(f, Schedule):
+                vars(f).update(d)
+        self._driver.load_state_dict(state_dict.get("scheduler"))
+
+
+class _ProductDriver(_FunctionDriver):
+    """``lr_t = lr_{t-1} * f(t)``: the running product is the state."""
+
+    def __init__(self, optimizer, funcs, last_step):
+        self.optimizer = optimizer
+        self._funcs = funcs
+        self.last_step = last_step + 1
+        self._write([_scalar(g["lr"]) for g in optimizer.param_groups])  # torch's first step keeps the lr
+
+    def step(self):
+        self.last_step += 1
+        t = self.last_step
+        self._write([v * float(f(t)) for v, f in zip(self._last, self._funcs)])
+
+    def seek(self, step):
+        raise ValueError("MultiplicativeLR cannot jump to a step: its value depends on every step before.")
+
+    def state_dict(self):
+        return {"last_step": self.last_step, "values": list(self._last)}
+
+    def load_state_dict(self, state, adopt=False):
+        fn = "MultiplicativeLR.load_state_dict"
+        if not isinstance(state, dict):
+            V.fail(fn, "state_dict['scheduler']", "a dict", state, TypeError)
+        step = V.integer(fn, "state_dict['scheduler']['last_step']", state.get("last_step"))
+        values = V.value_list(fn, "state_dict['scheduler']['values']", state.get("values"))
+        if len(values) != len(self._funcs):
+            V.fail(fn, "state_dict['scheduler']['values']", f"a list of {len(self._funcs)} values", values)
+        self.last_step = step
+        self._write(list(values))
+
+
+class StepLR(_DropIn):
+    """torch's ``StepLR``: ``base_lr * gamma ** (step // step_size)``."""
+
+    _hyper = ("step_size", "gamma")
+
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        fn = "StepLR"
+        groups = _param_groups(fn, optimizer)
+        self.step_size = V.integer(fn, "step_size", step_size, minimum=1)
+        self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
+        last_epoch = _last_epoch(fn, last_epoch)
+        base = _base_lrs(fn, groups, last_epoch)
+        _set_initial_lrs(groups, last_epoch)
+        self._start(optimizer, last_epoch, base)
+
+    def _fields(self, base_lrs):
+        return {"lr": [_step_schedule(init_value=b, step_size=self.step_size, gamma=self.gamma) for b in base_lrs]}
+
+
+class MultiStepLR(_DropIn):
+    """torch's ``MultiStepLR``: ``base_lr * gamma ** (milestones reached)``; a repeated milestone counts twice."""
+
+    _hyper = ("milestones", "gamma")
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        fn = "MultiStepLR"
+        groups = _param_groups(fn, optimizer)
+        try:
+            ms = list(milestones)
+        except TypeError:
+            V.fail(fn, "milestones", "an iterable of integers >= 0", milestones, TypeError)
+        for m in ms:
+            V.integer(fn, "milestones", m)
+        self.milestones = Counter(int(m) for m in ms)
+        self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
+        last_epoch = _last_epoch(fn, last_epoch)
+        base = _base_lrs(fn, groups, last_epoch)
+        _set_initial_lrs(groups, last_epoch)
+        self._start(optimizer, last_epoch, base)
+
+    def _hyper_state(self):
+        return {"milestones": sorted(self.milestones.elements()), "gamma": self.gamma}
+
+    def _fields(self, base_lrs):
+        ms = sorted(self.milestones.elements())
+        return {"lr": [multistep(init_value=b, milestones=ms, gamma=self.gamma) for b in base_lrs]}
+
+
+class ConstantLR(_DropIn):
+    """torch's ``ConstantLR``: ``base_lr * factor`` before ``total_iters``, ``base_lr`` from it on."""
+
+    _hyper = ("factor", "total_iters")
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        fn = "ConstantLR"
+        groups = _param_groups(fn, optimizer)
+        if V._is_real(factor) and (factor > 1.0 or factor < 0):
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor = V.real(fn, "factor", factor, minimum=0.0, maximum=1.0)
+        self.total_iters = V.integer(fn, "total_iters", total_iters)
+        last_epoch = _last_epoch(fn, last_epoch)
+        base = _base_lrs(fn, groups, last_epoch)
+        _set_initial_lrs(groups, last_epoch)
+        self._start(optimizer, last_epoch, base)
+
+    def _fields(self, base_lrs):
+        if self.total_iters == 0:  # torch's update never reaches its "undo the factor" branch
+            return {"lr": [constant(b * self.factor) for b in base_lrs]}
+        return {"lr": [_piecewise(b * self.factor, self.total_iters, b) for b in base_lrs]}
+
+
+def _piecewise(before, at, after):
+    return join([constant(before), constant(after)], [at])
+
+
+class LinearLR(_DropIn):
+    """torch's ``LinearLR``: the factor goes linearly from ``start_factor`` to ``end_factor`` over ``total_iters``."""
+
+    _hyper = ("start_factor", "end_factor", "total_iters")
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        fn = "LinearLR"
+        groups = _param_groups(fn, optimizer)
+        if V._is_real(start_factor) and (start_factor > 1.0 or start_factor <= 0):
+            raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
+        if V._is_real(end_factor) and (end_factor > 1.0 or end_factor < 0):
+            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        self.start_factor = V.real(fn, "start_factor", start_factor, minimum=0.0, maximum=1.0, low_open=True)
+        self.end_factor = V.real(fn, "end_factor", end_factor, minimum=0.0, maximum=1.0)
+        self.total_iters = V.integer(fn, "total_iters", total_iters)
+        last_epoch = _last_epoch(fn, last_epoch)
+        base = _base_lrs(fn, groups, last_epoch)
+        _set_initial_lrs(groups, last_epoch)
+        self._start(optimizer, last_epoch, base)
+
+    def _fields(self, base_lrs):
+        if self.total_iters == 0:  # torch keeps the start factor
+            return {"lr": [constant(b * self.start_factor) for b in base_lrs]}
+        return {
+            "lr": [
+                linear(init_value=b * self.start_factor, end_value=b * self.end_factor, steps=self.total_iters)
+                for b in base_lrs
+            ]
+        }
+
+
+class ExponentialLR(_DropIn):
+    """torch's ``ExponentialLR``: ``base_lr * gamma ** step``."""
+
+    _hyper = ("gamma",)
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        fn = "ExponentialLR"
+        groups = _param_groups(fn, optimizer)
+        self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
+        last_epoch = _last_epoch(fn, last_epoch)
+        base = _base_lrs(fn, groups, last_epoch)
+        _set_initial_lrs(groups, last_epoch)
+        self._start(optimizer, last_epoch, base)
+
+    def _fields(self, base_lrs):
+        if self.gamma <= 1:
+            return {"lr": [exponential(init_value=b, decay_rate=self.gamma, transition_steps=1) for b in base_lrs]}
+        # growth stops near the largest float, where torch's would overflow to inf
+        return {
+            "lr": [
+                exponential(init_value=b, decay_rate=self.gamma, transition_steps=1,
+                            end_value=0.5 * sys.float_info.max * min(1.0, b)) if b > 0 else constant(0.0)
+                for b in base_lrs
+            ]
+        }  # fmt: skip
+
+
+class PolynomialLR(_DropIn):
+    """torch's ``PolynomialLR``: ``base_lr * (1 - min(step, total_iters) / total_iters) ** power``."""
+
+    _hyper = ("total_iters", "power")
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        fn = "PolynomialLR"
+        groups = _param_groups(fn, optimizer)
+        self.total_iters = V.integer(fn, "total_iters", total_iters)
+        self.power = V.real(fn, "power", power, minimum=0.0, low_open=True)
+        last_epoch = _last_epoch(fn, last_epoch)
+        base = _base_lrs(fn, groups, last_epoch)
+        _set_initial_lrs(groups, last_epoch)
+        self._start(optimizer, last_epoch, base)
+
+    def _fields(self, base_lrs):
+        if self.total_iters == 0:  # torch's update leaves the lr alone
+            return {"lr": [constant(b) for b in base_lrs]}
+        return {"lr": [polynomial(init_value=b, steps=self.total_iters, power=self.power) for b in base_lrs]}
+
+
+class CosineAnnealingLR(_DropIn):
+    """torch's ``CosineAnnealingLR``: half cosine from ``base_lr`` to ``eta_min`` over ``T_max``, periodic after.
+
+    Past ``T_max`` torch's values rise back to ``base_lr`` over the next
+    ``T_max`` steps and repeat with period ``2 * T_max``; so do these.  For a
+    cosine that holds ``eta_min``, use ``lrsched.cosine``.
+    """
+
+    _hyper = ("T_max", "eta_min")
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        fn = "CosineAnnealingLR"
+        groups = _param_groups(fn, optimizer)
+        self.T_max = V.integer(fn, "T_max", T_max, minimum=1)
+        self.eta_min = V.value(fn, "eta_min", eta_min)
+        last_epoch = _last_epoch(fn, last_epoch)
+        base = _base_lrs(fn, groups, last_epoch)
+        _set_initial_lrs(groups, last_epoch)
+        self._start(optimizer, last_epoch, base)
+
+    def _fields(self, base_lrs):
+        t, lo = self.T_max, self.eta_min
+        return {
+            "lr": [
+                repeat(
+                    join(
+                        [cosine(init_value=b, end_value=lo, steps=t), cosine(init_value=lo, end_value=b, steps=t)], [t]
+                    ),
+                    2 * t,
+                )
+                for b in base_lrs
+            ]
+        }
+
+
+class CosineAnnealingWarmRestarts(_DropIn):
+    """torch's ``CosineAnnealingWarmRestarts`` (SGDR): cycles of ``T_0 * T_mult**i`` steps."""
+
+    _hyper = ("T_0", "T_mult", "eta_min")
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        fn = "CosineAnnealingWarmRestarts"
+        groups = _param_groups(fn, optimizer)
+        if not isinstance(T_0, int) or isinstance(T_0, bool) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if not isinstance(T_mult, int) or isinstance(T_mult, bool) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)) or isinstance(eta_min, bool):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
+        self.T_0, self.T_mult = T_0, T_mult
+        self.eta_min = V.value(fn, "eta_min", eta_min)
+        last_epoch = _last_epoch(fn, last_epoch)
+        base = _base_lrs(fn, groups, last_epoch)
+        _set_initial_lrs(groups, last_epoch)
+        self._start(optimizer, last_epoch, base)
+
+    def _fields(self, base_lrs):
+        return {"lr": [sgdr(b, self.T_0, self.T_mult, end_value=self.eta_min) for b in base_lrs]}
+
+    def step(self, epoch=None):
+        """Advance one step; ``step(epoch)`` jumps there, and a fractional epoch uses torch's formula."""
+        if epoch is None or (V._is_int(epoch)):
+            if epoch is not None and epoch < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            return _DropIn.step(self, epoch) if epoch is None else self._driver.seek(epoch)
+        if not V._is_real(epoch) or not math.isfinite(epoch) or epoch < 0:
+            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+        t_cur, t_i = _fractional_cycle(float(epoch), self.T_0, self.T_mult)
+        g = (1 + math.cos(math.pi * t_cur / t_i)) / 2
+        self._driver.seek(math.floor(epoch))
+        for grp, b in zip(self.optimizer.param_groups, self.base_lrs):
+            v = self.eta_min + (b - self.eta_min) * g
+            if isinstance(grp["lr"], _torch.Tensor):
+                grp["lr"].fill_(v)
+            else:
+                grp["lr"] = v
+
+
+def _fractional_cycle(epoch, t0, mult):
+    """torch's (T_cur, T_i) for ``step(epoch)`` with a real epoch (its float logarithm included)."""
+    if epoch < t0:
+        return epoch, t0
+    if mult == 1:
+        return epoch % t0, t0
+    n = int(math.log(epoch / t0 * (mult - 1) + 1, mult))
+    return epoch - t0 * (mult**n - 1) / (mult - 1), t0 * mult**n
+
+
+class CyclicLR(_DropIn):
+    """torch's ``CyclicLR``, with momentum (or Adam's beta1) cycling the other way when ``cycle_momentum``.
+
+    A custom ``scale_fn`` is a Python function: it is called per step (the
+    slow path, as in torch).
+    """
+
+    _hyper = ("base_lrs_arg", "max_lrs", "step_size_up", "step_size_down", "mode", "gamma", "scale_mode",
+              "cycle_momentum", "base_momentums", "max_momentums")  # fmt: skip
+
+    def __init__(
+        self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular", gamma=1.0,
+        scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1,
+    ):  # fmt: skip
+        fn = "CyclicLR"
+        groups = _param_groups(fn, optimizer)
+        n = len(groups)
+        last_epoch = _last_epoch(fn, last_epoch)
+        base = [V.value(fn, "base_lr", x) for x in _per_group("base_lr", base_lr, n)]
+        top = [V.value(fn, "max_lr", x) for x in _per_group("max_lr", max_lr, n)]
+        self.step_size_up = _integral(fn, "step_size_up", step_size_up)
+        self.step_size_down = self.step_size_up if step_size_down is None else _integral(fn, "step_size_down", step_size_down)
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
+        if scale_fn is not None and not callable(scale_fn):
+            V.fail(fn, "scale_fn", "a function or None", scale_fn, TypeError)
+        self.mode, self._scale_fn_custom = mode, scale_fn
+        if scale_fn is not None:
+            self.scale_mode = V.choice(fn, "scale_mode", scale_mode, ("cycle", "iterations"))
+        else:  # torch ignores scale_mode for its own modes
+            self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        self.cycle_momentum = V.boolean(fn, "cycle_momentum", cycle_momentum)
+        self.base_momentums = self.max_momentums = None
+        if self.cycle_momentum:
+            field = _momentum_field(fn, optimizer, groups)
+            self.base_momentums = [V.value(fn, "base_momentum", x) for x in _per_group("base_momentum", base_momentum, n)]
+            self.max_momentums = [V.value(fn, "max_momentum", x) for x in _per_group("max_momentum", max_momentum, n)]
+        self.base_lrs_arg, self.max_lrs = base, top
+        # every check has passed: torch's construction-time writes
+        if last_epoch == -1:
+            for g, b in zip(groups, base):
+                _put(g, "lr", b)
+            if self.cycle_momentum:
+                for g, lo, hi in zip(groups, self.base_momentums, self.max_momentums):
+                    _put_field(g, field, hi)
+                    g["max_momentum"], g["base_momentum"] = hi, lo
+        _set_initial_lrs(groups, last_epoch)
+        if scale_fn is None:
+            self._momentum = field if self.cycle_momentum else None
+            self._start(optimizer, last_epoch, base)
+        else:
+            self.optimizer, self.base_lrs = optimizer, base
+            self._driver = _CyclicFunctionDriver(self, field if self.cycle_momentum else None, last_epoch)
+
+    def _fields(self, base_lrs):
+        kw = dict(step_size_up=self.step_size_up, step_size_down=self.step_size_down, mode=self.mode, gamma=self.gamma)
+        fields = {"lr": [cyclic(base_value=b, max_value=m, **kw) for b, m in zip(base_lrs, self.max_lrs)]}
+        if self.cycle_momentum:
+            fields[self._momentum] = [
+                cyclic(base_value=hi, max_value=lo, **kw) for lo, hi in zip(self.base_momentums, self.max_momentums)
+            ]
+        return fields
+
+    def scale_fn(self, x):
+        """torch's scale function of the cycle (or of the step, for ``exp_range``)."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+
+class _CyclicFunctionDriver(_FunctionDriver):
+    """CyclicLR with a custom ``scale_fn``: torch's formula, evaluated per step."""
+
+    def __init__(self, owner, momentum_field, last_step):
+        self._owner, self._mfield = owner, momentum_field
+        super().__init__(owner.optimizer, [], last_step)
+
+    def _values(self, t):
+        o = self._owner
+        total = float(o.step_size_up + o.step_size_down)
+        ratio = o.step_size_up / total
+        cycle = math.floor(1 + t / total)
+        x = 1.0 + t / total - cycle
+        sf = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+        s = o.scale_fn(cycle if o.scale_mode == "cycle" else t)
+        if self._mfield is not None:
+            for g, lo, hi in zip(self.optimizer.param_groups, o.base_momentums, o.max_momentums):
+                _put_field(g, self._mfield, hi - (hi - lo) * sf * s)
+        return [b + (m - b) * sf * s for b, m in zip(o.base_lrs, o.max_lrs)]
+
+
+def _integral(fn, name, v):
+    """torch takes ``float(step_size)``; lrsched needs whole steps."""
+    if V._is_real(v) and not V._is_int(v) and float(v).is_integer():
+        v = int(v)
+    return V.integer(fn, name, v, minimum=1)
+
+
+def _put(group, key, v):
+    if isinstance(group.get(key), _torch.Tensor):
+        group[key].fill_(v)
+    else:
+        group[key] = v
+
+
+def _put_field(group, field, v):
+    if field == "momentum":
+        _put(group, "momentum", v)
+    else:
+        group["betas"] = (v, *group["betas"][1:])
+
+
+class OneCycleLR(_DropIn):
+    """torch's ``OneCycleLR``, with its real-valued phase ends and momentum (or beta1) cycling.
+
+    Phase ``i`` ends at ``pct_start * total_steps - 1`` (two-phase), and
+    ``2 * pct_start * total_steps - 2`` (three-phase), the last at
+    ``total_steps - 1``; the value anneals between the ends as torch's does
+    (``lrsched.piecewise_anneal`` is this rule).  Step ``total_steps`` gets
+    the last phase continued by one step (written by ``step()``; the
+    ``schedules`` hold the final value from ``total_steps - 1`` on), and a
+    step past it raises torch's ``ValueError``.
+    """
+
+    _hyper = ("total_steps", "pct_start", "anneal_strategy", "cycle_momentum", "div_factor", "final_div_factor",
+              "three_phase", "max_lrs", "base_momentums", "max_momentums")  # fmt: skip
+
+    def __init__(
+        self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
+        anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
+        final_div_factor=1e4, three_phase=False, last_epoch=-1,
+    ):  # fmt: skip
+        fn = "OneCycleLR"
+        groups = _param_groups(fn, optimizer)
+        n = len(groups)
+        if total_steps is not None:
+            if not V._is_int(total_steps) or total_steps <= 0:
+                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+            self.total_steps = int(total_steps)
+        elif epochs is not None and steps_per_epoch is not None:
+            if not V._is_int(epochs) or epochs <= 0:
+                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+            if not V._is_int(steps_per_epoch) or steps_per_epoch <= 0:
+                raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
+            self.total_steps = int(epochs) * int(steps_per_epoch)
+        else:
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        if not isinstance(pct_start, float) or pct_start < 0 or pct_start > 1:
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
+        self.pct_start, self.anneal_strategy = pct_start, anneal_strategy
+        self.three_phase = V.boolean(fn, "three_phase", three_phase)
+        self.div_factor = V.real(fn, "div_factor", div_factor, minimum=0.0, low_open=True)
+        self.final_div_factor = V.real(fn, "final_div_factor", final_div_factor, minimum=0.0, low_open=True)
+        self.max_lrs = [V.value(fn, "max_lr", x) for x in _per_group("max_lr", max_lr, n)]
+        self.cycle_momentum = V.boolean(fn, "cycle_momentum", cycle_momentum)
+        self.base_momentums = self.max_momentums = None
+        if self.cycle_momentum:
+            self._momentum = _momentum_field(fn, optimizer, groups)
+            self.max_momentums = [V.value(fn, "max_momentum", x) for x in _per_group("max_momentum", max_momentum, n)]
+            self.base_momentums = [V.value(fn, "base_momentum", x) for x in _per_group("base_momentum", base_momentum, n)]
+        last_epoch = _last_epoch(fn, last_epoch)
+        if last_epoch + 1 > self.total_steps:
+            raise ValueError(
+                f"Tried to step {last_epoch + 1} times. The specified number of total steps is {self.total_steps}"
+            )
+        self._knots()  # refuses phase ends torch cannot evaluate, before anything changes
+        if last_epoch != -1:
+            for k, g in enumerate(groups):
+                for key in ("initial_lr", "max_lr", "min_lr"):
+                    if key not in g:
+                        raise KeyError(f"param {key!r} is not specified in param_groups[{k}] when resuming OneCycleLR")
+        # every check has passed: torch's construction-time writes
+        if last_epoch == -1:
+            for g, top in zip(groups, self.max_lrs):
+                g["initial_lr"] = top / self.div_factor
+                g["max_lr"] = top
+                g["min_lr"] = g["initial_lr"] / self.final_div_factor
+            if self.cycle_momentum:
+                for g, lo, hi in zip(groups, self.base_momentums, self.max_momentums):
+                    _put_field(g, self._momentum, hi)
+                    g["max_momentum"], g["base_momentum"] = hi, lo
+        self._ends = [(_scalar(g["initial_lr"]), _scalar(g["max_lr"]), _scalar(g["min_lr"])) for g in groups]
+        self._at_end = False
+        self._start(optimizer, last_epoch, [e[0] for e in self._ends])
+        if last_epoch + 1 == self.total_steps:
+            self._write_last_step()
+
+    def _knots(self):
+        """Phase ends (real numbers) and, per phase, which end values it joins."""
+        t, p = self.total_steps, self.pct_start
+        if self.three_phase:
+            ends = [float(p * t) - 1, float(2 * p * t) - 2, t - 1]
+            lr, mom = ["initial", "max", "initial", "min"], ["max", "base", "max", "max"]
+        else:
+            ends = [float(p * t) - 1, t - 1]
+            lr, mom = ["initial", "max", "min"], ["max", "base", "max"]
+        knots = [0.0, *ends]
+        while len(knots) > 2 and knots[1] < 0:  # a phase that ends before step 0 never runs
+            knots, lr, mom = knots[1:], lr[1:], mom[1:]
+        if any(b <= a for a, b in zip(knots, knots[1:])):
+            raise ValueError(
+                f"OneCycleLR: pct_start={p} and total_steps={t} give phase ends {ends}, where torch divides by "
+                f"zero or runs a phase backwards; use a larger total_steps or another pct_start."
+            )
+        return knots, lr, mom
+
+    def _fields(self, base_lrs):
+        knots, lr, mom = self._knots()
+        kw = dict(knots=knots, anneal=self.anneal_strategy)
+        by_name = [dict(initial=b, max=hi, min=lo) for b, (_, hi, lo) in zip(base_lrs, self._ends)]
+        fields = {"lr": [piecewise_anneal(values=[v[x] for x in lr], **kw) for v in by_name]}
+        if self.cycle_momentum:
+            fields[self._momentum] = [
+                piecewise_anneal(values=[dict(max=hi, base=lo)[x] for x in mom], **kw)
+                for lo, hi in zip(self.base_momentums, self.max_momentums)
+            ]
+        return fields
+
+    def _continued(self, start, end):
+        """torch's value one step past the last phase end."""
+        knots = self._knots()[0]
+        pct = (self.total_steps - knots[-2]) / (knots[-1] - knots[-2])
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def _write_last_step(self):
+        _, lr, mom = self._knots()
+        for k, g in enumerate(self.optimizer.param_groups):
+            v = dict(initial=self._ends[k][0], max=self._ends[k][1], min=self._ends[k][2])
+            _put(g, "lr", self._continued(v[lr[-2]], v[lr[-1]]))
+            if self.cycle_momentum:
+                m = dict(max=self.max_momentums[k], base=self.base_momentums[k])
+                _put_field(g, self._momentum, self._continued(m[mom[-2]], m[mom[-1]]))
+        self._at_end = True
+
+    def step(self, epoch=None):
+        """Advance one step; torch's ``ValueError`` past ``total_steps``."""
+        nxt = self.last_epoch + 1 if epoch is None else epoch
+        if V._is_int(nxt) and nxt > self.total_steps:
+            raise ValueError(f"Tried to step {nxt} times. The specified number of total steps is {self.total_steps}")
+        self._at_end = False
+        _DropIn.step(self, epoch)
+        if nxt == self.total_steps:
+            self._write_last_step()
+
+    def get_last_lr(self):
+        if self._at_end:
+            return [_scalar(g["lr"]) for g in self.optimizer.param_groups]
+        return self._driver.get_last_lr()
+
+    def load_state_dict(self, state_dict, *, adopt=False):
+        self._at_end = False
+        super().load_state_dict(state_dict, adopt=adopt)
+        if self.last_epoch == self.total_steps:
+            self._write_last_step()
+
+
+class SequentialLR(_DropIn):
+    """torch's ``SequentialLR``: ``schedulers[i]`` runs from ``milestones[i-1]``, restarted at its local step 0.
+
+    The schedulers must be lrsched.torch drop-ins built on the same
+    optimizer (they are read, not stepped).  Milestones must increase
+    strictly.  Momentum cycling in a piece is not carried over (torch applies
+    it only while that piece runs): such a piece is refused.
+    """
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        fn = "SequentialLR"
+        groups = _param_groups(fn, optimizer)
+        if len(schedulers) < 1:
+            raise ValueError(f"{fn} expects at least one scheduler, but got no scheduler.")
+        _check_children(fn, optimizer, schedulers)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                "Sequential Schedulers expects number of schedulers provided to be one more than the number of "
+                f"milestone points, but got number of schedulers {len(schedulers)} and the number of milestones to "
+                f"be equal to {len(milestones)}"
+            )
+        self._milestones = V.step_list(fn, "milestones", milestones, strictly_increasing=True)
+        self._schedulers = list(schedulers)
+        last_epoch = _last_epoch(fn, last_epoch)
+        base = _base_lrs(fn, groups, last_epoch)
+        for g in groups:
+            _put(g, "lr", g["initial_lr"])
+        if all(not isinstance(s._driver, _FunctionDriver) for s in schedulers):
+            self._start(optimizer, last_epoch, base)
+        else:
+            self.optimizer, self.base_lrs = optimizer, base
+            self._driver = _FunctionDriver(optimizer, [self._group_fn(k) for k in range(len(groups))], last_epoch)
+
+    def _fields(self, base_lrs):
+        pieces = [s.schedules["lr"] for s in self._schedulers]
+        return {"lr": [join([p[k] for p in pieces], self._milestones) for k in range(len(base_lrs))]}
+
+    def _group_fn(self, k):
+        def value(t):
+            i = sum(m <= t for m in self._milestones)
+            local = t - (self._milestones[i - 1] if i else 0)
+            return _value_at(self._schedulers[i], k, local)
+
+        return value
+
+    def _hyper_state(self):
+        return {"milestones": list(self._milestones), "schedulers": [s._hyper_state() for s in self._schedulers]}
+
+
+class ChainedScheduler(_DropIn):
+    """torch's ``ChainedScheduler``: the schedulers' factors multiplied, step by step.
+
+    The value is ``base_lr * prod(s_i(step) / base_lr)``: torch's result when
+    each scheduler only multiplies the lr (see the module docstring for where
+    torch's recursive update differs).
+    """
+
+    def __init__(self, schedulers, optimizer=None):
+        fn = "ChainedScheduler"
+        if len(schedulers) < 1:
+            raise ValueError(f"{fn} expects at least one scheduler to be chained, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        groups = _param_groups(fn, optimizer)
+        _check_children(fn, optimizer, schedulers)
+        self._schedulers = list(schedulers)
+        base = _base_lrs(fn, groups, 0)
+        step = schedulers[0].last_epoch
+        if all(not isinstance(s._driver, _FunctionDriver) for s in schedulers):
+            self._start(optimizer, step - 1, base)
+        else:
+            self.optimizer, self.base_lrs = optimizer, base
+            self._driver = _FunctionDriver(optimizer, [self._group_fn(k) for k in range(len(groups))], step - 1)
+
+    def _fields(self, base_lrs):
+        out = []
+        for k, b in enumerate(base_lrs):
+            if b == 0.0:
+                out.append(constant(0.0))
+                continue
+            factors = [scale(s.schedules["lr"][k], 1.0 / b) for s in self._schedulers]
+            out.append(scale(product(factors) if len(factors) > 1 else factors[0], b))
+        return {"lr": out}
+
+    def _group_fn(self, k):
+        def value(t):
+            b = self.base_lrs[k]
+            v = b
+            for s in self._schedulers:
+                v *= _value_at(s, k, t) / b if b else 0.0
+            return v
+
+        return value
+
+    def _hyper_state(self):
+        return {"schedulers": [s._hyper_state() for s in self._schedulers]}
+
+
+def _value_at(s, k, t):
+    if isinstance(s._driver, _FunctionDriver):
+        return s._driver._funcs[k](t)
+    return s.schedules["lr"][k].at(t)
+
+
+def _check_children(fn, optimizer, schedulers):
+    for i, s in enumerate(schedulers):
+        if isinstance(s, _lrs.ReduceLROnPlateau):
+            raise ValueError(
+                f"{fn} does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs to be "
+                f"specified when calling `step`, but got one at index {i} in the given schedulers sequence."
+            )
+        if not isinstance(s, _DropIn):
+            V.fail(fn, f"schedulers[{i}]", "an lrsched.torch scheduler (torch's own cannot be lowered)",
+                   type(s).__name__, TypeError)  # fmt: skip
+        if isinstance(s, MultiplicativeLR):
+            V.fail(fn, f"schedulers[{i}]", "a scheduler whose values follow from the step (not MultiplicativeLR)",
+                   type(s).__name__, TypeError)  # fmt: skip
+        if s.optimizer is not optimizer:
+            raise ValueError(
+                f"{fn} expects all schedulers to belong to the same optimizer, but got scheduler "
+                f"{type(s).__name__} at index {i} has {s.optimizer}, which is different from "
+                f"{type(optimizer).__name__}."
+            )
+        if getattr(s, "cycle_momentum", False):
+            V.fail(fn, f"schedulers[{i}]", "a scheduler without momentum cycling (cycle_momentum=False)",
+                   type(s).__name__)  # fmt: skip
+
+
+class ReduceLROnPlateau(_lrs.ReduceLROnPlateau):
+    """torch's ``ReduceLROnPlateau``: the same rules, a JSON-able state and checked arguments.
+
+    ``step(metrics)`` reduces each group's lr (the one it holds now, as
+    torch) to ``max(lr * factor, min_lr)`` after more than ``patience`` bad
+    epochs.  To reduce *on top of* a schedule, use
+    ``lrsched.Scheduler(..., plateau=lrsched.plateau(...))``.
+    """
+
+    def __init__(
+        self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel", cooldown=0,
+        min_lr=0, eps=1e-8,
+    ):  # fmt: skip
+        fn = "ReduceLROnPlateau"
+        if V._is_real(factor) and factor >= 1.0:
+            raise ValueError("Factor should be < 1.0.")
+        groups = _param_groups(fn, optimizer)
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode {mode} is unknown!")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold mode {threshold_mode} is unknown!")
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != len(groups):
+                raise ValueError(f"expected {len(groups)} min_lrs, got {len(min_lr)}")
+            self.default_min_lr, mins = None, list(min_lr)
+        else:
+            self.default_min_lr, mins = min_lr, [min_lr] * len(groups)
+        self._settings = _plateau_settings(
+            mode=mode, factor=factor, patience=patience, threshold=threshold, threshold_mode=threshold_mode,
+            cooldown=cooldown, min_value=0.0, eps=eps,
+        )  # fmt: skip
+        self.min_lrs = [V.value(fn, "min_lr", m) for m in mins]
+        self.optimizer = optimizer
+        for k in ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps"):
+            setattr(self, k, getattr(self._settings, k))
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.last_epoch = 0
+        self.best, self.num_bad_epochs, self.cooldown_counter = self.mode_worse, 0, 0
+        self._last_lr = [_scalar(g["lr"]) for g in groups]
+
+    def step(self, metrics, epoch=None):
+        """Take one metric (torch's rules); ``epoch`` is deprecated in torch and only sets ``last_epoch``."""
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError):
+            V.fail("ReduceLROnPlateau.step", "metrics", "a number", metrics, TypeError)
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = epoch
+        if self._settings.better(current, self.best):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for g, lo in zip(self.optimizer.param_groups, self.min_lrs):
+                old = _scalar(g["lr"])
+                new = max(old * self.factor, lo)
+                if old - new > self.eps:
+                    _put(g, "lr", new)
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [_scalar(g["lr"]) for g in self.optimizer.param_groups]
+
+    @property
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def get_last_lr(self):
+        return list(self._last_lr)
+
+    def state_dict(self):
+        """Plain JSON-able data (the counters, the best metric and the arguments)."""
+        best = self.best if math.isfinite(self.best) else ("inf" if self.best > 0 else "-inf")
+        return {
+            "format": _FORMAT,
+            "class": "ReduceLROnPlateau",
+            "hyper": {**self._settings.to_dict(), "min_lrs": list(self.min_lrs)},
+            "last_epoch": self.last_epoch,
+            "best": best,
+            "num_bad_epochs": self.num_bad_epochs,
+            "cooldown_counter": self.cooldown_counter,
+            "last_lr": list(self._last_lr),
+        }
+
+    def load_state_dict(self, state_dict):
+        """Restore a ``state_dict()`` (checked in full first); torch's own state dicts are accepted too."""
+        fn = "ReduceLROnPlateau.load_state_dict"
+        if not isinstance(state_dict, dict):
+            V.fail(fn, "state_dict", "a dict", state_dict, TypeError)
+        s = state_dict
+        if s.get("format") == _FORMAT and s.get("hyper") != self.state_dict()["hyper"]:
+            V.fail(fn, "state_dict['hyper']", f"this scheduler's arguments {self.state_dict()['hyper']}", s.get("hyper"))
+        best = s.get("best")
+        best = float(best) if best in ("inf", "-inf") else V.real(fn, "state_dict['best']", best)
+        epoch = V.integer(fn, "state_dict['last_epoch']", s.get("last_epoch"))
+        bad = V.integer(fn, "state_dict['num_bad_epochs']", s.get("num_bad_epochs"))
+        cool = V.integer(fn, "state_dict['cooldown_counter']", s.get("cooldown_counter"))
+        last = s.get("last_lr", s.get("_last_lr", self._last_lr))
+        last = V.value_list(fn, "state_dict['last_lr']", [_scalar(x) for x in last] if isinstance(last, list) else last)
+        self.best, self.last_epoch, self.num_bad_epochs, self.cooldown_counter = best, epoch, bad, cool
+        self._last_lr = list(last)

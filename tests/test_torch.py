@@ -1,0 +1,376 @@
+"""lrsched.torch against torch.optim.lr_scheduler, stepped side by side on real optimizers in one process."""
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lrsched
+from peers import assert_close, optimizer, require, trace
+
+torch = require("torch")
+import lrsched.torch as LT  # noqa: E402
+
+TL = torch.optim.lr_scheduler
+CLOSED = 1e-12  # torch computes these from the step (closed form)
+RECURSIVE = 1e-9  # torch multiplies the previous lr: its rounding accumulates
+
+S = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=50, total_steps=1_000, end_value=0.05)
+
+
+def both(make, n, kind="sgd", fields=("lr",), lrs=(0.1, 0.05, 0.3)):
+    """(torch's trace, lrsched's trace) for ``make(module, optimizer)``."""
+    out = []
+    for module in (TL, LT):
+        opt = optimizer(torch, lrs, kind)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            sched = make(module, opt)
+        out.append(trace(opt, sched, n, fields))
+    return out
+
+
+# (id, make(module, opt), steps, rtol, options)
+CASES = [
+    ("lambda-fn", lambda M, o: M.LambdaLR(o, lambda t: 0.99**t), 500, CLOSED, {}),
+    ("lambda-per-group", lambda M, o: M.LambdaLR(o, [lambda t: 1.0, lambda t: 1 / (t + 1), lambda t: t % 7]), 300,
+     CLOSED, {}),
+    ("multiplicative", lambda M, o: M.MultiplicativeLR(o, lambda t: 0.999 if t % 2 else 1.001), 2_000, CLOSED, {}),
+    ("step", lambda M, o: M.StepLR(o, 7, 0.5), 400, RECURSIVE, {}),
+    ("step-size-1", lambda M, o: M.StepLR(o, 1, 0.97), 2_000, RECURSIVE, {}),
+    ("multistep-repeated", lambda M, o: M.MultiStepLR(o, [5, 5, 100, 3, 300], 0.5), 500, RECURSIVE, {}),
+    ("multistep-at-0", lambda M, o: M.MultiStepLR(o, [0, 10], 0.1), 50, RECURSIVE, {}),
+    ("constant", lambda M, o: M.ConstantLR(o, 0.25, 10), 100, RECURSIVE, {}),
+    ("constant-defaults", lambda M, o: M.ConstantLR(o), 50, RECURSIVE, {}),
+    ("constant-total-0", lambda M, o: M.ConstantLR(o, 0.5, 0), 50, RECURSIVE, {}),
+    ("linear", lambda M, o: M.LinearLR(o, 0.1, 0.9, 50), 200, RECURSIVE, {}),
+    ("linear-decay-to-0", lambda M, o: M.LinearLR(o, 1.0, 0.0, 30), 100, RECURSIVE, {}),
+    ("linear-total-0", lambda M, o: M.LinearLR(o, 0.2, 1.0, 0), 30, RECURSIVE, {}),
+    ("linear-total-1", lambda M, o: M.LinearLR(o, 0.2, 1.0, 1), 30, RECURSIVE, {}),
+    ("exponential", lambda M, o: M.ExponentialLR(o, 0.999), 10_000, RECURSIVE, {}),
+    ("exponential-growth", lambda M, o: M.ExponentialLR(o, 1.001), 3_000, RECURSIVE, {}),
+    ("polynomial", lambda M, o: M.PolynomialLR(o, 500, 2.0), 800, RECURSIVE, {}),
+    ("polynomial-defaults", lambda M, o: M.PolynomialLR(o), 20, RECURSIVE, {}),
+    ("polynomial-sqrt", lambda M, o: M.PolynomialLR(o, 97, 0.5), 200, RECURSIVE, {}),
+    ("cosine", lambda M, o: M.CosineAnnealingLR(o, 300, 0.001), 2_000, RECURSIVE, {}),
+    ("cosine-periodic-eta0", lambda M, o: M.CosineAnnealingLR(o, 100), 1_000, RECURSIVE, {}),
+    ("cosine-T1", lambda M, o: M.CosineAnnealingLR(o, 1, 0.01), 20, RECURSIVE, {}),
+    ("cosine-long", lambda M, o: M.CosineAnnealingLR(o, 10_000, 1e-5), 10_000, RECURSIVE, {}),
+    ("warm-restarts", lambda M, o: M.CosineAnnealingWarmRestarts(o, 10, 2, 0.001), 3_000, CLOSED, {}),
+    ("warm-restarts-T1", lambda M, o: M.CosineAnnealingWarmRestarts(o, 1), 50, CLOSED, {}),
+    ("warm-restarts-mult3", lambda M, o: M.CosineAnnealingWarmRestarts(o, 7, 3, 0.01), 3_000, CLOSED, {}),
+    ("cyclic-momentum", lambda M, o: M.CyclicLR(o, 0.01, [0.1, 0.2, 0.3], 20, 30, mode="triangular2"), 600, CLOSED,
+     dict(fields=("lr", "momentum"))),
+    ("cyclic-beta1", lambda M, o: M.CyclicLR(o, 0.01, 0.1, 20, mode="exp_range", gamma=0.999), 600, CLOSED,
+     dict(kind="adam", fields=("lr", "betas"))),
+    ("cyclic-no-momentum", lambda M, o: M.CyclicLR(o, [0.01, 0.02, 0.03], 0.5, 5, 1, cycle_momentum=False), 300,
+     CLOSED, {}),
+    ("cyclic-scale-fn", lambda M, o: M.CyclicLR(o, 0.01, 0.1, 20, scale_fn=lambda x: 0.9**x,
+                                                scale_mode="iterations"), 300, CLOSED, dict(fields=("lr", "momentum"))),
+    ("cyclic-float-step-size", lambda M, o: M.CyclicLR(o, 0.01, 0.1, 20.0, cycle_momentum=False), 100, CLOSED, {}),
+    ("one-cycle", lambda M, o: M.OneCycleLR(o, [1.0, 0.5, 0.1], total_steps=1_000), 1_001, CLOSED,
+     dict(fields=("lr", "momentum"))),
+    ("one-cycle-three-phase-linear", lambda M, o: M.OneCycleLR(o, 1.0, total_steps=997, three_phase=True,
+                                                               anneal_strategy="linear", pct_start=0.25), 998, CLOSED,
+     dict(fields=("lr", "momentum"))),
+    ("one-cycle-adam", lambda M, o: M.OneCycleLR(o, 0.01, epochs=3, steps_per_epoch=7, pct_start=0.5), 22, CLOSED,
+     dict(kind="adam", fields=("lr", "betas"))),
+    ("one-cycle-tiny", lambda M, o: M.OneCycleLR(o, 1.0, total_steps=1), 2, CLOSED, dict(fields=("lr", "momentum"))),
+    ("one-cycle-empty-first-phase", lambda M, o: M.OneCycleLR(o, 1.0, total_steps=3, pct_start=0.1), 4, CLOSED,
+     dict(fields=("lr", "momentum"))),
+    ("one-cycle-no-momentum", lambda M, o: M.OneCycleLR(o, 2.0, total_steps=100, cycle_momentum=False,
+                                                        div_factor=5.0, final_div_factor=100.0), 101, CLOSED, {}),
+    ("sequential", lambda M, o: M.SequentialLR(o, [M.LinearLR(o, 0.1, 1.0, 100), M.CosineAnnealingLR(o, 900)], [100]),
+     1_500, RECURSIVE, {}),
+    ("sequential-three", lambda M, o: M.SequentialLR(o, [M.ConstantLR(o, 0.1, 100), M.ExponentialLR(o, 0.99),
+                                                         M.StepLR(o, 10)], [50, 400]), 600, RECURSIVE, {}),
+    ("sequential-lambda", lambda M, o: M.SequentialLR(o, [M.LambdaLR(o, lambda t: t / 10), M.ExponentialLR(o, 0.9)],
+                                                      [10]), 60, RECURSIVE, {}),
+    ("chained", lambda M, o: M.ChainedScheduler([M.ConstantLR(o, 0.1, 100), M.ExponentialLR(o, 0.999)]), 500,
+     RECURSIVE, {}),
+    ("chained-warmup-cosine", lambda M, o: M.ChainedScheduler([M.LinearLR(o, 0.1, 1.0, 100),
+                                                               M.CosineAnnealingLR(o, 3_000)]), 3_000, RECURSIVE, {}),
+    ("chained-three", lambda M, o: M.ChainedScheduler([M.StepLR(o, 10, 0.5), M.MultiStepLR(o, [30, 60]),
+                                                       M.PolynomialLR(o, 80, 1.5)], o), 100, RECURSIVE, {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("make, n, rtol, options", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_same_values_as_torch_at_every_step(make, n, rtol, options):
+    want, got = both(make, n, **options)
+    assert_close(got, want, rtol)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    cls=st.sampled_from(["step", "multistep", "exponential", "linear", "polynomial", "cosine", "restarts", "cyclic",
+                         "onecycle"]),
+    a=st.integers(1, 400), b=st.integers(1, 400), x=st.floats(0.05, 0.95), flag=st.booleans(),
+)  # fmt: skip
+def test_random_configurations_match_torch(cls, a, b, x, flag):
+    make = {
+        "step": lambda M, o: M.StepLR(o, a, x),
+        "multistep": lambda M, o: M.MultiStepLR(o, sorted([a, b, a + b]), x),
+        "exponential": lambda M, o: M.ExponentialLR(o, 1 - x / 100),
+        "linear": lambda M, o: M.LinearLR(o, x, 1.0 if flag else x / 2, a),
+        "polynomial": lambda M, o: M.PolynomialLR(o, a, 0.5 + 3 * x),
+        "cosine": lambda M, o: M.CosineAnnealingLR(o, a, x / 10 if flag else 0.0),
+        "restarts": lambda M, o: M.CosineAnnealingWarmRestarts(o, a % 50 + 1, b % 4 + 1, x / 100),
+        "cyclic": lambda M, o: M.CyclicLR(o, 0.01, 0.2, a, b, mode="exp_range" if flag else "triangular2",
+                                          gamma=1 - x / 100),
+        "onecycle": lambda M, o: M.OneCycleLR(o, 1.0, total_steps=a + b, pct_start=x / 2, three_phase=flag,
+                                              anneal_strategy="cos" if a % 2 else "linear"),
+    }[cls]  # fmt: skip
+    n = a + b + 1 if cls == "onecycle" else 2 * (a + b)
+    fields = ("lr", "momentum") if cls in ("cyclic", "onecycle") else ("lr",)
+    want, got = both(make, n, fields=fields)
+    assert_close(got, want, RECURSIVE if cls in ("step", "multistep", "exponential", "linear", "polynomial",
+                                                 "cosine") else CLOSED)  # fmt: skip
+
+
+def test_drop_ins_are_torch_schedulers():
+    opt = optimizer(torch)
+    for sched in (LT.CosineAnnealingLR(opt, 10), LT.LambdaLR(opt, lambda t: 1.0)):
+        assert isinstance(sched, TL.LRScheduler)
+    assert isinstance(LT.ReduceLROnPlateau(opt), TL.ReduceLROnPlateau)
+
+
+def test_schedules_give_the_table_without_stepping():
+    opt = optimizer(torch)
+    sched = LT.OneCycleLR(opt, [1.0, 0.5, 0.1], total_steps=500)
+    tables = np.stack([s.table(500) for s in sched.schedules["lr"]], axis=1)
+    np.testing.assert_array_equal(tables, trace(opt, sched, 500))
+    momentum = sched.schedules["momentum"][0].table(500)
+    assert momentum[0] == 0.95 and momentum.min() == pytest.approx(0.85)
+
+
+@pytest.mark.parametrize("make, n, rtol, options", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_state_dict_resume_through_json_is_exact(make, n, rtol, options):
+    fields = options.get("fields", ("lr",))
+    kind = options.get("kind", "sgd")
+    opt = optimizer(torch, kind=kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        whole = trace(opt, make(LT, opt), n, fields)
+        cut = n // 2
+        opt = optimizer(torch, kind=kind)
+        sched = make(LT, opt)
+        first = trace(opt, sched, cut + 1, fields)
+        state = json.loads(json.dumps(sched.state_dict()))
+        saved_groups = json.loads(json.dumps([{k: v for k, v in g.items() if k != "params"} for g in
+                                              opt.param_groups]))  # fmt: skip
+        opt2 = optimizer(torch, kind=kind)
+        for g, saved in zip(opt2.param_groups, saved_groups):
+            g.update({k: tuple(v) if k == "betas" else v for k, v in saved.items()})  # as optimizer.load_state_dict
+            g["lr"] = 123.0  # whatever lr the optimizer holds, the state decides
+        resumed = make(LT, opt2)
+        resumed.load_state_dict(state)
+        rest = trace(opt2, resumed, n - cut, fields)
+    np.testing.assert_array_equal(np.vstack([first[:-1], rest]), whole)
+
+
+def test_torch_state_dicts_load_into_the_drop_in():
+    opt = optimizer(torch)
+    theirs = TL.CosineAnnealingLR(opt, 100, 0.01)
+    for _ in range(37):
+        opt.step()
+        theirs.step()
+    ours = LT.CosineAnnealingLR(optimizer(torch), 100, 0.01)
+    ours.load_state_dict(theirs.state_dict())
+    assert ours.last_epoch == 37
+    assert_close(ours.get_last_lr(), theirs.get_last_lr(), RECURSIVE)
+    with pytest.raises(ValueError, match="T_max"):
+        LT.CosineAnnealingLR(optimizer(torch), 50, 0.01).load_state_dict(theirs.state_dict())
+
+
+def test_loading_another_schedule_is_refused_unless_adopted():
+    a = LT.StepLR(optimizer(torch), 10)
+    for _ in range(15):
+        a.step()
+    b = LT.StepLR(optimizer(torch), 20)
+    before = [g["lr"] for g in b.optimizer.param_groups]
+    with pytest.raises(ValueError, match="differ from this scheduler's"):
+        b.load_state_dict(a.state_dict())
+    assert [g["lr"] for g in b.optimizer.param_groups] == before and b.last_epoch == 0
+    b.load_state_dict(a.state_dict(), adopt=True)
+    assert b.get_last_lr() == a.get_last_lr() and b.last_epoch == 15
+    with pytest.raises(ValueError, match="state_dict\\['class'\\]"):
+        LT.ExponentialLR(optimizer(torch), 0.9).load_state_dict(a.state_dict())
+
+
+def test_reduce_on_plateau_matches_torch():
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.8, 0.8, 0.8, 0.8, float("nan"), 0.8, 0.7] * 4
+    for kwargs in (dict(patience=1, factor=0.5), dict(mode="max", patience=0, cooldown=2, threshold=0.1,
+                                                       threshold_mode="abs", min_lr=[0.01, 0.02, 0.001])):  # fmt: skip
+        runs = []
+        for module in (TL, LT):
+            opt = optimizer(torch)
+            sched = module.ReduceLROnPlateau(opt, **kwargs)
+            lrs = []
+            for k, m in enumerate(metrics):
+                sched.step(m)
+                lrs.append([g["lr"] for g in opt.param_groups] + [sched.num_bad_epochs, sched.cooldown_counter])
+                if k == 20 and module is LT:  # resume half-way from JSON
+                    state = json.loads(json.dumps(sched.state_dict()))
+                    sched = module.ReduceLROnPlateau(opt, **kwargs)
+                    sched.load_state_dict(state)
+            runs.append(lrs)
+        assert runs[0] == runs[1]
+
+
+def test_cosine_is_periodic_past_t_max_like_torch():
+    opt = optimizer(torch, lrs=(1.0,))
+    sched = LT.CosineAnnealingLR(opt, 10, 0.1)
+    lrs = trace(opt, sched, 41)[:, 0]
+    assert lrs[10] == pytest.approx(0.1) and lrs[20] == pytest.approx(1.0) and lrs[30] == pytest.approx(0.1)
+
+
+def test_one_cycle_raises_torchs_error_past_total_steps_and_changes_nothing():
+    opt = optimizer(torch)
+    sched = LT.OneCycleLR(opt, 1.0, total_steps=10)
+    for _ in range(10):
+        sched.step()
+    before = [dict(g) for g in opt.param_groups]
+    with pytest.raises(ValueError, match="Tried to step 11 times. The specified number of total steps is 10"):
+        sched.step()
+    assert [dict(g) for g in opt.param_groups] == before and sched.last_epoch == 10
+
+
+def test_chained_scheduler_multiplies_factors_as_documented():
+    """Where torch's recursive update depends on history (an eta_min past T_max), lrsched's value is the product."""
+    opt = optimizer(torch, lrs=(1.0,))
+    parts = [LT.LinearLR(opt, 0.5, 1.0, 10), LT.CosineAnnealingLR(opt, 20, 0.1)]
+    chained = LT.ChainedScheduler(parts)
+    got = trace(opt, chained, 60)[:, 0]
+    want = parts[0].schedules["lr"][0].table(60) * parts[1].schedules["lr"][0].table(60)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def test_an_external_lr_edit_lasts_one_step():
+    opt = optimizer(torch, lrs=(1.0,))
+    sched = LT.ExponentialLR(opt, 0.5)
+    opt.param_groups[0]["lr"] = 7.0
+    sched.step()
+    assert opt.param_groups[0]["lr"] == 0.5  # torch would give 3.5: it multiplies the edited value
+
+
+def test_tensor_lr_is_filled_in_place():
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=torch.tensor(0.01))
+    lr = opt.param_groups[0]["lr"]
+    sched = LT.CosineAnnealingLR(opt, 10)
+    sched.step()
+    assert opt.param_groups[0]["lr"] is lr and float(lr) == pytest.approx(0.01 * (1 + math.cos(math.pi / 10)) / 2)
+
+
+def test_step_with_an_epoch_warns_and_jumps_like_torchs_closed_form():
+    opt = optimizer(torch)
+    sched = LT.StepLR(opt, 3, 0.5)
+    with pytest.warns(UserWarning, match="epoch parameter"):
+        sched.step(7)
+    assert sched.last_epoch == 7 and sched.get_last_lr() == [0.1 * 0.25, 0.05 * 0.25, 0.3 * 0.25]
+
+
+def test_warm_restarts_fractional_epoch_uses_torchs_formula():
+    runs = []
+    for module in (TL, LT):
+        opt = optimizer(torch)
+        sched = module.CosineAnnealingWarmRestarts(opt, 5, 2, 0.01)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            for epoch in (0.5, 3.25, 7.9, 20.0, 33.3):
+                sched.step(epoch)
+                runs.append([g["lr"] for g in opt.param_groups])
+    half = len(runs) // 2
+    assert_close(runs[half:], runs[:half], CLOSED)
+
+
+def test_lambda_objects_keep_their_state_in_the_state_dict():
+    class Decay:
+        def __init__(self):
+            self.rate = 0.5
+
+        def __call__(self, t):
+            return self.rate**t
+
+    opt = optimizer(torch)
+    sched = LT.LambdaLR(opt, Decay())
+    sched.lr_lambdas[0].rate = 0.25
+    state = json.loads(json.dumps(sched.state_dict()))
+    fresh = LT.LambdaLR(optimizer(torch), Decay())
+    fresh.load_state_dict(state)
+    assert fresh.lr_lambdas[0].rate == 0.25
+
+
+@pytest.mark.parametrize(
+    "make, exc, text",
+    [
+        (lambda o: LT.ConstantLR(o, factor=1.5), ValueError, "Constant multiplicative factor expected to be between 0 and 1."),
+        (lambda o: LT.LinearLR(o, start_factor=0), ValueError, "Starting multiplicative factor expected to be greater than 0"),
+        (lambda o: LT.LinearLR(o, end_factor=2), ValueError, "Ending multiplicative factor expected to be between 0 and 1."),
+        (lambda o: LT.StepLR(o, 0), ValueError, "StepLR: `step_size` must be a positive integer, got step_size=0."),
+        (lambda o: LT.StepLR(o, 2.5), TypeError, "StepLR: `step_size` must be a positive integer, got step_size=2.5."),
+        (lambda o: LT.CosineAnnealingLR(o, 0), ValueError, "CosineAnnealingLR: `T_max` must be a positive integer"),
+        (lambda o: LT.CosineAnnealingLR(o, 10, float("nan")), ValueError, "`eta_min` must be a finite number >= 0"),
+        (lambda o: LT.MultiStepLR(o, [3, -1]), ValueError, "MultiStepLR: `milestones` must be an integer >= 0"),
+        (lambda o: LT.ExponentialLR(o, "0.9"), TypeError, "ExponentialLR: `gamma` must be a finite number > 0"),
+        (lambda o: LT.CosineAnnealingWarmRestarts(o, 0), ValueError, "Expected positive integer T_0, but got 0"),
+        (lambda o: LT.CosineAnnealingWarmRestarts(o, 5, 1.5), ValueError, "Expected integer T_mult >= 1, but got 1.5"),
+        (lambda o: LT.CyclicLR(o, 0.1, 1.0, mode="cosine"), ValueError, "mode is invalid and scale_fn is None"),
+        (lambda o: LT.CyclicLR(o, [0.1], 1.0), ValueError, "base_lr must have the same length as optimizer.param_groups"),
+        (lambda o: LT.CyclicLR(o, 0.1, 1.0, step_size_up=2.5), TypeError, "CyclicLR: `step_size_up` must be a positive"),
+        (lambda o: LT.OneCycleLR(o, 1.0), ValueError, "You must define either total_steps OR (epochs AND steps_per_epoch)"),
+        (lambda o: LT.OneCycleLR(o, 1.0, total_steps=10, pct_start=1), ValueError, "Expected float between 0 and 1"),
+        (lambda o: LT.OneCycleLR(o, 1.0, total_steps=2, pct_start=0.5), ValueError, "where torch divides by zero"),
+        (lambda o: LT.OneCycleLR(o, 1.0, total_steps=10, anneal_strategy="cosine"), ValueError, "anneal_strategy must be"),
+        (lambda o: LT.LambdaLR(o, [lambda t: 1.0]), ValueError, "Expected 3 lr_lambdas, but got 1"),
+        (lambda o: LT.LambdaLR(o, 3.0), TypeError, "lr_lambda should be a function, but got float"),
+        (lambda o: LT.SequentialLR(o, [LT.StepLR(o, 2)], [5]), ValueError, "number of milestones to be equal to 1"),
+        (lambda o: LT.SequentialLR(o, [TL.StepLR(o, 2), LT.StepLR(o, 2)], [5]), TypeError,
+         "an lrsched.torch scheduler (torch's own cannot be lowered)"),
+        (lambda o: LT.SequentialLR(o, [LT.StepLR(o, 2), LT.StepLR(o, 2)], [-5]), ValueError, "`milestones[0]` must be"),
+        (lambda o: LT.ChainedScheduler([]), ValueError, "expects at least one scheduler to be chained"),
+        (lambda o: LT.ChainedScheduler([LT.ReduceLROnPlateau(o)]), ValueError, "does not support `ReduceLROnPlateau`"),
+        (lambda o: LT.ReduceLROnPlateau(o, factor=1.0), ValueError, "Factor should be < 1.0."),
+        (lambda o: LT.ReduceLROnPlateau(o, mode="avg"), ValueError, "mode avg is unknown!"),
+        (lambda o: LT.ReduceLROnPlateau(o, min_lr=[0.1]), ValueError, "expected 3 min_lrs, got 1"),
+        (lambda o: LT.StepLR(object(), 3), TypeError, "StepLR: `optimizer` must be an object with param_groups"),
+        (lambda o: LT.StepLR(o, 3, last_epoch=5), KeyError, "param 'initial_lr' is not specified in param_groups[0]"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)  # fmt: skip
+def test_bad_arguments_raise_and_leave_the_groups_alone(make, exc, text):
+    opt = optimizer(torch)
+    before = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(exc) as info:
+            make(opt)
+    assert text in str(info.value)
+    after = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+    children = ("milestones", "lowered", "chained", "ReduceLROnPlateau`")  # their pieces were built (and wrote)
+    if not any(word in text for word in children):
+        assert after == before
+
+
+def test_import_lrsched_does_not_import_torch_and_lrsched_torch_says_how_to_install():
+    code = textwrap.dedent(
+        """
+        import sys
+        import lrsched
+        assert "torch" not in sys.modules, "import lrsched imported torch"
+        sys.modules["torch"] = None  # as if torch were not installed
+        try:
+            import lrsched.torch
+        except ImportError as e:
+            print(e)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "lrsched.torch needs PyTorch: pip install 'lrsched[torch]'" in out
