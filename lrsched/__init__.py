@@ -12,6 +12,7 @@ from ._schedule import Schedule, from_dict
 from .cycles import cosine_restarts, cyclic, repeat, sgdr
 from .phases import one_cycle, one_cycle_momentum, piecewise_anneal, wsd
 from .plateau import plateau
+from .registry import get, load, names
 from .schedules import (
     constant,
     cosine,
@@ -49,11 +50,14 @@ __all__ = [
     "cyclic",
     "exponential",
     "from_dict",
+    "get",
     "inverse_sqrt",
     "inverse_time",
     "join",
     "linear",
+    "load",
     "multistep",
+    "names",
     "noise",
     "one_cycle",
     "one_cycle_momentum",

@@ -68,8 +68,10 @@ BASE = {
     "one_cycle_momentum": dict(total_steps=100),
     "wsd": dict(peak_value=1.0, total_steps=100, warmup_steps=10, decay_steps=20),
     "noise": dict(schedule=S),
+    "get": dict(name="constant", value=1.0),
 }
 UNIT = "a finite number > 0 and <= 1"
+NAME_RULE = "one of lrsched.names() (the table is in help(lrsched.registry))"
 OPEN_UNIT = "a finite number > 0 and < 1"
 
 # The rule of every real-valued argument ("a finite number" alone: negative values allowed).
@@ -269,6 +271,11 @@ SPECIAL_CASES = [
     bad("noise", "seed", 2**32, ValueError, "an integer in [0, 4294967295]"),
     bad("noise", "stop", 0, ValueError, "> start=0"),
     bad("noise", "std", 1.0, ValueError, "a finite number > 0 and <= 0.5", pct=0.005),
+    # a schedule by name (more in test_registry.py)
+    bad("get", "name", "nope", ValueError, NAME_RULE),
+    bad("get", "name", 1, TypeError, NAME_RULE),
+    odd("get", "not-a-schedule", ValueError, "get: `name` must name a schedule, got name='plateau': ", name="plateau"),
+    odd("get", "the-factory-error", ValueError, message("constant", "value", VALUE, -1.0), value=-1.0),
     # known departures from the rule
     odd("constant", "value=10**400", ValueError, "constant: `value` must be a finite number >= 0", value=10**400),
     odd("warmup_exponential", "decay_rate=-1", ValueError, "warmup_exponential: `decay_rate`", decay_rate=-1.0),
@@ -285,7 +292,8 @@ def test_factory_rejects(fn, kwargs, exc, pattern):
 
 
 def test_base_arguments_are_valid_and_cover_every_factory():
-    factories = {n for n in lrsched.__all__ if n not in ("MAX_STEP", "Schedule", "Scheduler", "from_dict", "plateau")}
+    not_factories = ("MAX_STEP", "Schedule", "Scheduler", "from_dict", "plateau", "load", "names")
+    factories = {n for n in lrsched.__all__ if n not in not_factories}
     assert set(BASE) == factories
     for fn, kwargs in BASE.items():
         assert isinstance(getattr(lrsched, fn)(**kwargs), lrsched.Schedule)
