@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import lrsched
+from peers import require
 
 S = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=5, total_steps=50, end_value=0.1)
 SGDR = lrsched.sgdr(1.0, 7, 2, end_value=0.01)
@@ -158,7 +159,7 @@ def test_loading_a_different_schedule_needs_adopt():
 
 
 def test_torch_optimizer_with_tensor_lr_is_filled_in_place():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     p = torch.nn.Parameter(torch.zeros(3))
     opt = torch.optim.Adam([p], lr=torch.tensor(0.01), betas=(0.9, 0.999))
     lr = opt.param_groups[0]["lr"]
@@ -171,7 +172,7 @@ def test_torch_optimizer_with_tensor_lr_is_filled_in_place():
 
 
 def test_a_real_torch_training_loop():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     torch.manual_seed(0)
     model = torch.nn.Linear(8, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
@@ -268,7 +269,7 @@ PLATEAU_CASES = [
 
 @pytest.mark.parametrize("kwargs", PLATEAU_CASES, ids=lambda d: "-".join(f"{k}={v}" for k, v in d.items()))
 def test_plateau_matches_torch_reduce_lr_on_plateau(kwargs):
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     rng = np.random.default_rng(len(str(kwargs)))
     metrics = [1.0, 0.9, *[0.95] * 6, *np.round(rng.uniform(0.5, 1.5, 60), 2), float("nan"), 0.1]
     t_opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in (1.0, 0.2)])

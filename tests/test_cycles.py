@@ -7,8 +7,9 @@ import pytest
 
 import lrsched
 import reference
+from peers import require
 
-torch = pytest.importorskip("torch")  # the test extra installs torch; parity needs the real peer
+torch = require("torch")  # the test extra installs torch; parity needs the real peer
 
 
 def torch_lrs(make_scheduler, steps, lr=1.0, **opt_kwargs):
