@@ -918,6 +918,7 @@ class OneCycleLR(_DropIn):
                     g["max_momentum"], g["base_momentum"] = hi, lo
         self._ends = [(_scalar(g["initial_lr"]), _scalar(g["max_lr"]), _scalar(g["min_lr"])) for g in groups]
         self._at_end = False
+        self._before_last = self.total_steps - 1  # a step from below this one lands inside the schedules
         self._start(optimizer, last_epoch, [e[0] for e in self._ends])
         if last_epoch + 1 == self.total_steps:
             self._write_last_step()
@@ -973,6 +974,9 @@ class OneCycleLR(_DropIn):
 
     def step(self, epoch=None):
         """Advance one step; torch's ``ValueError`` past ``total_steps``."""
+        if epoch is None and self._driver.last_step < self._before_last:  # the common case, kept short
+            self._driver.step()
+            return
         nxt = self.last_epoch + 1 if epoch is None else epoch
         if V._is_int(nxt) and nxt > self.total_steps:
             raise ValueError(f"Tried to step {nxt} times. The specified number of total steps is {self.total_steps}")
