@@ -180,12 +180,18 @@ def _json_dict(fn, d):
 class _DropIn(LRScheduler):
     """Schedules per group, served by an ``lrsched.Scheduler``; never calls torch's ``__init__``.
 
-    Subclasses set their arguments as attributes (as torch does), then call
-    ``_start(optimizer, last_epoch, base_lrs)``; ``_fields(base_lrs)``
-    returns ``{field: [Schedule per group]}``.
+    Subclasses set their checked arguments as attributes (as torch does),
+    then call ``_launch(optimizer, last_epoch)`` (or ``_start`` with their
+    own base lrs); ``_fields(base_lrs)`` returns ``{field: [Schedule per group]}``.
     """
 
     _hyper = ()  # argument names saved with the state and checked on load
+
+    def _launch(self, optimizer, last_epoch):
+        """torch's ``initial_lr`` rule, then the first step (every argument has been checked)."""
+        base = _base_lrs(type(self).__name__, optimizer.param_groups, last_epoch)
+        _set_initial_lrs(optimizer.param_groups, last_epoch)
+        self._start(optimizer, last_epoch, base)
 
     def _start(self, optimizer, last_epoch, base_lrs):
         self.optimizer = optimizer
@@ -497,9 +503,7 @@ class StepLR(_DropIn):
         self.step_size = V.integer(fn, "step_size", step_size, minimum=1)
         self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
         last_epoch = _last_epoch(fn, last_epoch)
-        base = _base_lrs(fn, groups, last_epoch)
-        _set_initial_lrs(groups, last_epoch)
-        self._start(optimizer, last_epoch, base)
+        self._launch(optimizer, last_epoch)
 
     def _fields(self, base_lrs):
         return {"lr": [_step_schedule(init_value=b, step_size=self.step_size, gamma=self.gamma) for b in base_lrs]}
@@ -522,9 +526,7 @@ class MultiStepLR(_DropIn):
         self.milestones = Counter(int(m) for m in ms)
         self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
         last_epoch = _last_epoch(fn, last_epoch)
-        base = _base_lrs(fn, groups, last_epoch)
-        _set_initial_lrs(groups, last_epoch)
-        self._start(optimizer, last_epoch, base)
+        self._launch(optimizer, last_epoch)
 
     def _hyper_state(self):
         return {"milestones": sorted(self.milestones.elements()), "gamma": self.gamma}
@@ -547,9 +549,7 @@ class ConstantLR(_DropIn):
         self.factor = V.real(fn, "factor", factor, minimum=0.0, maximum=1.0)
         self.total_iters = V.integer(fn, "total_iters", total_iters)
         last_epoch = _last_epoch(fn, last_epoch)
-        base = _base_lrs(fn, groups, last_epoch)
-        _set_initial_lrs(groups, last_epoch)
-        self._start(optimizer, last_epoch, base)
+        self._launch(optimizer, last_epoch)
 
     def _fields(self, base_lrs):
         if self.total_iters == 0:  # torch's update never reaches its "undo the factor" branch
@@ -577,9 +577,7 @@ class LinearLR(_DropIn):
         self.end_factor = V.real(fn, "end_factor", end_factor, minimum=0.0, maximum=1.0)
         self.total_iters = V.integer(fn, "total_iters", total_iters)
         last_epoch = _last_epoch(fn, last_epoch)
-        base = _base_lrs(fn, groups, last_epoch)
-        _set_initial_lrs(groups, last_epoch)
-        self._start(optimizer, last_epoch, base)
+        self._launch(optimizer, last_epoch)
 
     def _fields(self, base_lrs):
         if self.total_iters == 0:  # torch keeps the start factor
@@ -602,9 +600,7 @@ class ExponentialLR(_DropIn):
         groups = _param_groups(fn, optimizer)
         self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
         last_epoch = _last_epoch(fn, last_epoch)
-        base = _base_lrs(fn, groups, last_epoch)
-        _set_initial_lrs(groups, last_epoch)
-        self._start(optimizer, last_epoch, base)
+        self._launch(optimizer, last_epoch)
 
     def _fields(self, base_lrs):
         if self.gamma <= 1:
@@ -630,9 +626,7 @@ class PolynomialLR(_DropIn):
         self.total_iters = V.integer(fn, "total_iters", total_iters)
         self.power = V.real(fn, "power", power, minimum=0.0, low_open=True)
         last_epoch = _last_epoch(fn, last_epoch)
-        base = _base_lrs(fn, groups, last_epoch)
-        _set_initial_lrs(groups, last_epoch)
-        self._start(optimizer, last_epoch, base)
+        self._launch(optimizer, last_epoch)
 
     def _fields(self, base_lrs):
         if self.total_iters == 0:  # torch's update leaves the lr alone
@@ -656,9 +650,7 @@ class CosineAnnealingLR(_DropIn):
         self.T_max = V.integer(fn, "T_max", T_max, minimum=1)
         self.eta_min = V.value(fn, "eta_min", eta_min)
         last_epoch = _last_epoch(fn, last_epoch)
-        base = _base_lrs(fn, groups, last_epoch)
-        _set_initial_lrs(groups, last_epoch)
-        self._start(optimizer, last_epoch, base)
+        self._launch(optimizer, last_epoch)
 
     def _fields(self, base_lrs):
         t, lo = self.T_max, self.eta_min
@@ -692,9 +684,7 @@ class CosineAnnealingWarmRestarts(_DropIn):
         self.T_0, self.T_mult = T_0, T_mult
         self.eta_min = V.value(fn, "eta_min", eta_min)
         last_epoch = _last_epoch(fn, last_epoch)
-        base = _base_lrs(fn, groups, last_epoch)
-        _set_initial_lrs(groups, last_epoch)
-        self._start(optimizer, last_epoch, base)
+        self._launch(optimizer, last_epoch)
 
     def _fields(self, base_lrs):
         return {"lr": [sgdr(b, self.T_0, self.T_mult, end_value=self.eta_min) for b in base_lrs]}
