@@ -6,6 +6,7 @@
 (1000000,)
 """
 
+from ._kernels import precompile
 from ._program import MAX_STEP
 from .adapter import Scheduler
 from ._schedule import Schedule, from_dict
@@ -66,6 +67,7 @@ __all__ = [
     "piecewise_linear",
     "plateau",
     "polynomial",
+    "precompile",
     "product",
     "repeat",
     "scale",

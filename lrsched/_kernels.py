@@ -701,3 +701,17 @@ def eval_steps(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps
         c1 = min(steps.size, c0 + chunk)
         _eval_chunk(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr,
                     steps[c0:c1], out[c0:c1], times, values, order, seg)  # fmt: skip
+
+
+def precompile():
+    """Compile (or load from Numba's on-disk cache) every entry point now; return their names.
+
+    A process otherwise pays for each entry point on its first use.  Run it
+    once where the cache should be warm before the first real call -- in a
+    container build (``lrsched precompile``), or at the start of a job.
+    """
+    entries = {"eval_range": eval_range, "eval_range_f32": eval_range_f32, "eval_steps": eval_steps}
+    for k in entries.values():
+        k.dispatcher  # noqa: B018 - creating the dispatcher compiles its signature (or loads it)
+    return list(entries)
+

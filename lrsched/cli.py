@@ -77,6 +77,15 @@ def _table(args):
         print(_summary(s, values, seconds, path, total))
 
 
+def _precompile(args):
+    from ._kernels import precompile
+
+    began = time.perf_counter()
+    names = precompile()
+    if not args.quiet:
+        print(f"compiled or loaded {', '.join(names)} in {time.perf_counter() - began:.2f} s")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="lrsched", description="Learning-rate schedules as whole tables.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -92,9 +101,18 @@ def main(argv=None):
     table.add_argument("-o", "--output", required=True, help="output .npy file")
     table.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     table.add_argument("-q", "--quiet", action="store_true", help="print nothing")
+    pre = sub.add_parser(
+        "precompile",
+        help="compile the kernels into Numba's on-disk cache now (e.g. in a container build)",
+        description="Compile (or load) every lrsched kernel, so that later processes start warm.",
+    )
+    pre.add_argument("-q", "--quiet", action="store_true", help="print nothing")
     args = parser.parse_args(argv)
     try:
-        _table(args)
+        if args.command == "precompile":
+            _precompile(args)
+        else:
+            _table(args)
     except (ValueError, TypeError, OSError) as exc:
         parser.exit(2, f"lrsched: error: {exc}\n")
     return 0

@@ -69,3 +69,13 @@ def test_python_dash_m(tmp_path):
     run = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
     assert run.returncode == 0, run.stderr
     assert np.load(out).tolist() == [0.5, 0.5, 0.5]
+
+
+def test_precompile_warms_every_entry_point(capsys):
+    assert main(["precompile"]) == 0
+    out = capsys.readouterr().out
+    assert "eval_range, eval_range_f32, eval_steps" in out
+    from lrsched import _kernels
+
+    assert all(k._dispatcher is not None for k in (_kernels.eval_range, _kernels.eval_range_f32, _kernels.eval_steps))
+    assert lrsched.precompile() == ["eval_range", "eval_range_f32", "eval_steps"]
