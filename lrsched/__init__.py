@@ -11,6 +11,7 @@ from ._program import MAX_STEP
 from .adapter import Scheduler
 from ._schedule import Schedule, from_dict
 from .cycles import cosine_restarts, cyclic, repeat, sgdr
+from .npy import save
 from .phases import one_cycle, one_cycle_momentum, piecewise_anneal, wsd
 from .plateau import plateau
 from .registry import get, load, names
@@ -70,6 +71,7 @@ __all__ = [
     "precompile",
     "product",
     "repeat",
+    "save",
     "scale",
     "sgdr",
     "step",

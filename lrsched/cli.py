@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ._schedule import _REGISTRY, from_dict
+from .npy import CHUNK, save
 
 
 def _parse_value(text):
@@ -46,35 +47,51 @@ def _schedule_from_args(words):
     return from_dict({"type": name, **kwargs})
 
 
-def _summary(s, values, seconds, path, total_seconds):
-    n = values.size
-    peak_at = int(np.argmax(values))
+def _summary(s, summary, dtype, seconds, path):
+    n = summary.n
     lines = [
         repr(s),
-        f"wrote {n:,} steps ({values.dtype}, {values.nbytes / 1e6:.1f} MB) to {path}",
-        f"  table   {seconds * 1e3:.2f} ms to compute ({total_seconds * 1e3:.1f} ms with the file)",
-        f"  start   {values[0]:.6g}",
-        f"  peak    {values[peak_at]:.6g} at step {peak_at:,}",
+        f"wrote {n:,} steps ({dtype}, {n * np.dtype(dtype).itemsize / 1e6:.1f} MB) to {path} in {seconds:.3f} s",
+        f"  start   {summary.first:.6g}",
+        f"  peak    {summary.peak:.6g} at step {summary.peak_at:,}",
     ]
-    if values[0] < values[peak_at]:
-        lines.append(f"  warmup  ends at step {peak_at:,} (first step at the peak)")
+    if summary.first < summary.peak:
+        lines.append(f"  warmup  ends at step {summary.peak_at:,} (first step at the peak)")
     else:
         lines.append("  warmup  none (the schedule starts at its peak)")
-    lines.append(f"  final   {values[-1]:.6g} at step {n - 1:,}")
+    lines.append(f"  final   {summary.last:.6g} at step {summary.start + n - 1:,}")
+    lines.append(f"  mean    {summary.mean:.6g}")
     return "\n".join(lines)
+
+
+class _Progress:
+    """A one-line progress bar on a terminal (stderr); nothing otherwise."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.shown = -1
+
+    def __call__(self, done, n):
+        percent = done * 100 // n
+        if self.enabled and percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\r  [{bar:<25}] {percent:3d}%  {done:,} / {n:,} steps")
+            if done == n:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 def _table(args):
     s = _schedule_from_args(args.spec)
-    began = time.perf_counter()
-    t0 = time.perf_counter()
-    values = s.table(args.steps, start=args.start, dtype=np.dtype(args.dtype))
-    seconds = time.perf_counter() - t0
+    if args.steps < 1:
+        raise ValueError(f"--steps must be a positive integer, got {args.steps}")
     path = Path(args.output)
-    np.save(path, values)
-    total = time.perf_counter() - began
+    began = time.perf_counter()
+    summary = save(s, path, args.steps, start=args.start, dtype=np.dtype(args.dtype),
+                   progress=_Progress(not args.quiet) if args.steps > 10 * CHUNK else None)  # fmt: skip
     if not args.quiet:
-        print(_summary(s, values, seconds, path, total))
+        print(_summary(s, summary, args.dtype, time.perf_counter() - began, path))
 
 
 def _precompile(args):

@@ -24,7 +24,7 @@ def test_table_writes_the_schedule_and_a_summary(tmp_path, capsys):
     assert "peak    0.0003 at step 2,000" in text
     assert "warmup  ends at step 2,000" in text
     assert "final   3e-05 at step 999,999" in text
-    assert " ms to compute" in text
+    assert "mean    0.00016497" in text
 
 
 def test_lists_start_dtype_and_quiet(tmp_path, capsys):
@@ -79,3 +79,37 @@ def test_precompile_warms_every_entry_point(capsys):
 
     assert all(k._dispatcher is not None for k in (_kernels.eval_range, _kernels.eval_range_f32, _kernels.eval_steps))
     assert lrsched.precompile() == ["eval_range", "eval_range_f32", "eval_steps"]
+
+
+def test_save_streams_chunks_and_never_leaves_a_complete_looking_partial_file(tmp_path):
+    s = lrsched.sgdr(1.0, 7, 2, end_value=0.01)
+    path = tmp_path / "lr.npy"
+    calls = []
+    summary = lrsched.save(s, path, 1_000, start=5, dtype="float32", chunk=64, progress=lambda d, n: calls.append(d))
+    np.testing.assert_array_equal(np.load(path), s.table(1_000, start=5, dtype=np.float32))
+    assert calls[-1] == 1_000 and len(calls) == 16 and summary.n == 1_000 and summary.peak == 1.0
+
+    def interrupt(done, n):
+        if done > 100:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        lrsched.save(s, tmp_path / "cut.npy", 1_000, chunk=64, progress=interrupt)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lr.npy"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, text",
+    [
+        (dict(n=-1), ValueError, "save: `n` must be an integer >= 0, got n=-1."),
+        (dict(n=10, dtype="int8"), TypeError, "save: `dtype` must be numpy.float64 or numpy.float32"),
+        (dict(n=10, chunk=0), ValueError, "save: `chunk` must be an integer in [1, 1073741824], got chunk=0."),
+        (dict(n=2, start=2**62), ValueError, "save: `start + n` must be <= 2**62 + 1"),
+        (dict(n=10, progress=3), TypeError, "save: `progress` must be a function (done, n) or None"),
+    ],
+)
+def test_save_rejects_bad_arguments_and_writes_nothing(tmp_path, kwargs, exc, text):
+    with pytest.raises(exc) as info:
+        lrsched.save(lrsched.constant(1.0), tmp_path / "x.npy", **kwargs)
+    assert text in str(info.value)
+    assert not list(tmp_path.iterdir())

@@ -292,7 +292,7 @@ def test_factory_rejects(fn, kwargs, exc, pattern):
 
 
 def test_base_arguments_are_valid_and_cover_every_factory():
-    not_factories = ("MAX_STEP", "Schedule", "Scheduler", "from_dict", "plateau", "load", "names", "precompile")
+    not_factories = ("MAX_STEP", "Schedule", "Scheduler", "from_dict", "plateau", "load", "names", "precompile", "save")
     factories = {n for n in lrsched.__all__ if n not in not_factories}
     assert set(BASE) == factories
     for fn, kwargs in BASE.items():
