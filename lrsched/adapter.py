@@ -188,6 +188,8 @@ class Scheduler:
         ``step(advance=False)`` or nothing at all: the counter stays, so the
         skipped update's values are used again by the next real one.
         """
+        if self.optimizer.param_groups is not self._groups:  # replaced, e.g. by optimizer.load_state_dict
+            self._rebind()
         if advance:
             self._step += 1
         pos = self._step - self._base
@@ -199,6 +201,8 @@ class Scheduler:
     def seek(self, step):
         """Jump to ``step`` (O(1): no replay) and write its values."""
         step = V.integer("Scheduler.seek", "step", step)
+        if self.optimizer.param_groups is not self._groups:
+            self._rebind()
         self._fill(step)
         self._step = step
         self._write(0)
@@ -339,9 +343,29 @@ class Scheduler:
             if field is f
         ]
 
+    def _rebind(self):
+        """Write into the optimizer's new param groups from now on (checked first; nothing changes if bad).
+
+        ``optimizer.load_state_dict`` replaces the group dicts (accelerate
+        calls it when the HF Trainer prepares the optimizer); the scheduler
+        follows, as torch's schedulers do by reading ``param_groups`` each step.
+        """
+        fn = "Scheduler.step"
+        groups = _param_groups(fn, self.optimizer)
+        if len(groups) != len(self._groups):
+            raise ValueError(
+                f"{fn}: the optimizer now has {len(groups)} param groups, the scheduler was built for "
+                f"{len(self._groups)}; build a new Scheduler after adding a group."
+            )
+        for f in self._fields:
+            for k, g in enumerate(groups):
+                _read(fn, g, k, f.name, f.key, f.index)
+        self._compile_writers()
+        self._fill(self._base)
+
     def _compile_writers(self):
         """One slot per (field, group): a plain dict store, or a special writer (tensor, tuple item)."""
-        groups = self.optimizer.param_groups
+        groups = self._groups = self.optimizer.param_groups
         self._slots = []  # (field, group number, group, key, writer or None)
         for f in self._fields:
             for k, g in enumerate(groups):

@@ -329,3 +329,18 @@ def test_observe_rejects_non_numbers_and_plateau_must_be_a_plateau():
         sched.observe("low")
     with pytest.raises(TypeError, match="`plateau` must be a lrsched.plateau"):
         lrsched.Scheduler(FakeOpt(1.0), S, plateau={"factor": 0.5})
+
+
+def test_follows_the_optimizer_when_its_param_groups_are_replaced():
+    """torch's optimizer.load_state_dict replaces the group dicts (accelerate does it in the HF Trainer)."""
+    torch = require("torch")
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD([{"params": [model.weight], "lr": 0.1}, {"params": [model.bias], "lr": 0.2}], lr=0.1)
+    sched = lrsched.Scheduler(opt, S, relative=True)
+    sched.step()
+    opt.load_state_dict(opt.state_dict())  # new dicts, same values
+    sched.step()
+    assert [g["lr"] for g in opt.param_groups] == [0.1 * S.at(2), 0.2 * S.at(2)]
+    opt.param_groups = opt.param_groups[:1]
+    with pytest.raises(ValueError, match="now has 1 param groups, the scheduler was built for 2"):
+        sched.step()
