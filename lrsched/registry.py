@@ -57,7 +57,7 @@ wsd                       wsd                      transformers warmup_stable_de
 Not schedules, so not names: transformers' ``reduce_lr_on_plateau`` and
 timm's ``plateau`` follow a metric (``get`` points to ``lrsched.plateau``),
 transformers' ``greedy`` (GreedyLR) raises and lowers the value from a
-metric (``get`` says so), and timm's ``none`` leaves the optimizer alone.
+metric (``get`` points to ``lrsched.transformers.get_greedy_schedule``), and timm's ``none`` leaves the optimizer alone.
 
 ``load(path)`` reads a spec file: JSON, or YAML (``.yaml``/``.yml``, with
 PyYAML).  A spec is ``Schedule.to_dict()`` output (``{"type": ..., ...}``,
@@ -107,8 +107,8 @@ _NOT_SCHEDULES = {
     "reduce_lr_on_plateau": _USE_PLATEAU,  # transformers
     "plateau": _USE_PLATEAU,  # timm
     "greedy": (  # transformers
-        "transformers' GreedyLR raises and lowers the value from a metric; lrsched has no such controller "
-        "(lrsched.plateau(...) only reduces)"
+        "transformers' GreedyLR raises and lowers the value from a metric: use "
+        "lrsched.transformers.get_greedy_schedule (a Schedule cannot follow a metric)"
     ),
 }
 

@@ -12,9 +12,10 @@ import pytest
 
 import lrsched
 from lrsched import registry
+import test_errors
 from test_errors import BASE  # valid arguments for every public factory (test_errors keeps it complete)
 
-NOT_FACTORIES = {"MAX_STEP", "Schedule", "Scheduler", "from_dict", "plateau", "get", "load", "names"}
+NOT_FACTORIES = test_errors.NOT_FACTORIES | {"get"}
 FACTORIES = sorted(set(lrsched.__all__) - NOT_FACTORIES)
 
 # The peers' names that are not lrsched factory names, and what they build (written out, not read
@@ -263,7 +264,7 @@ GET_ERRORS = [
         f"get: `name` must name a schedule, got name='plateau': {PLATEAU}"),
     err("greedy", ("Greedy",), {}, ValueError,
         "get: `name` must name a schedule, got name='Greedy': transformers' GreedyLR raises and lowers the value "
-        "from a metric; lrsched has no such controller (lrsched.plateau(...) only reduces)."),
+        "from a metric: use lrsched.transformers.get_greedy_schedule (a Schedule cannot follow a metric)."),
     err("bad-value", ("cosine",), dict(init_value=1.0, steps=0), ValueError,
         "cosine: `steps` must be a positive integer, got steps=0."),
     err("bad-value-under-a-peer-name", ("rsqrt",), dict(WSD, decay_steps=95), ValueError,
