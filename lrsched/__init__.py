@@ -15,6 +15,7 @@ from .npy import save
 from .phases import one_cycle, one_cycle_momentum, piecewise_anneal, wsd
 from .plateau import plateau
 from .registry import get, load, names
+from .sweep import sweep
 from .schedules import (
     constant,
     cosine,
@@ -75,6 +76,7 @@ __all__ = [
     "scale",
     "sgdr",
     "step",
+    "sweep",
     "tanh",
     "warmup",
     "warmup_constant",

@@ -190,11 +190,13 @@ class Scheduler:
         """
         if self.optimizer.param_groups is not self._groups:  # replaced, e.g. by optimizer.load_state_dict
             self._rebind()
+        step = self._step
         if advance:
-            self._step += 1
-        pos = self._step - self._base
+            step += 1
+            self._step = step
+        pos = step - self._base
         if pos == self._end:
-            self._fill(self._step)
+            self._fill(step)
             pos = 0
         self._write(pos)
 
