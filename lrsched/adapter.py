@@ -188,22 +188,25 @@ class Scheduler:
         ``step(advance=False)`` or nothing at all: the counter stays, so the
         skipped update's values are used again by the next real one.
         """
-        if self.optimizer.param_groups is not self._groups:  # replaced, e.g. by optimizer.load_state_dict
+        groups = self.optimizer.param_groups
+        if groups is not self._groups or len(groups) != self._n_groups:  # replaced (load_state_dict) or added to
             self._rebind()
         step = self._step
         if advance:
             step += 1
-            self._step = step
         pos = step - self._base
         if pos == self._end:
+            if step > MAX_STEP:
+                raise ValueError(f"Scheduler.step: cannot step past step 2**62 = {MAX_STEP} (lrsched's largest step).")
             self._fill(step)
             pos = 0
+        self._step = step
         self._write(pos)
 
     def seek(self, step):
         """Jump to ``step`` (O(1): no replay) and write its values."""
         step = V.integer("Scheduler.seek", "step", step)
-        if self.optimizer.param_groups is not self._groups:
+        if self.optimizer.param_groups is not self._groups or len(self.optimizer.param_groups) != self._n_groups:
             self._rebind()
         self._fill(step)
         self._step = step
@@ -326,6 +329,20 @@ class Scheduler:
                     g[f"initial_{f.name}"] = x
         self.seek(step)
 
+    # -- copies ---------------------------------------------------------------------
+
+    def __getstate__(self):
+        """Plain attributes only: the generated writer and the chunk views are rebuilt on load."""
+        state = dict(self.__dict__)
+        for derived in ("_slots", "_writers", "_write", "_tables", "_sources", "_groups"):
+            state.pop(derived, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._compile_writers()
+        self._fill(self._base)
+
     # -- plumbing ---------------------------------------------------------------------
 
     def _field(self, name):
@@ -354,10 +371,10 @@ class Scheduler:
         """
         fn = "Scheduler.step"
         groups = _param_groups(fn, self.optimizer)
-        if len(groups) != len(self._groups):
+        if len(groups) != self._n_groups:
             raise ValueError(
                 f"{fn}: the optimizer now has {len(groups)} param groups, the scheduler was built for "
-                f"{len(self._groups)}; build a new Scheduler after adding a group."
+                f"{self._n_groups}; build a new Scheduler after adding a group (it needs a schedule)."
             )
         for f in self._fields:
             for k, g in enumerate(groups):
@@ -368,6 +385,7 @@ class Scheduler:
     def _compile_writers(self):
         """One slot per (field, group): a plain dict store, or a special writer (tensor, tuple item)."""
         groups = self._groups = self.optimizer.param_groups
+        self._n_groups = len(groups)
         self._slots = []  # (field, group number, group, key, writer or None)
         for f in self._fields:
             for k, g in enumerate(groups):

@@ -55,6 +55,18 @@ a value can depend on history; lrsched computes every value from the step:
   torch's formula.
 - ``ExponentialLR`` with ``gamma > 1`` stops growing at half the largest
   float, where torch's value would overflow to ``inf``.
+- A param group added after construction (``add_param_group``) makes the
+  next ``step()`` raise: it has no schedule (torch's recursive schedulers
+  carry its lr along, some of torch's others raise too).
+- ``get_last_lr()`` gives floats, also where the groups hold tensors.
+- ``load_state_dict`` takes torch's own state dicts except those of
+  ``MultiplicativeLR`` (which hold no running product), ``SequentialLR`` and
+  ``ChainedScheduler``; a lambda object's ``__dict__`` is saved only when it
+  is plain JSON data (otherwise ``state_dict()`` raises a ``TypeError``).
+- ``isinstance`` against torch's ``LRScheduler`` and ``ReduceLROnPlateau``
+  holds; against torch's concrete classes (``OneCycleLR``, ...) it does not.
+- ``OneCycleLR(three_phase=True)`` with ``pct_start`` above about 0.5 (a
+  phase that would run backwards) is refused.
 - Arguments torch leaves unchecked (``step_size=0``, ``T_max=0``, a negative
   milestone, ...) are refused with a ``ValueError`` naming them, instead of
   failing later.  Any object with ``param_groups`` is accepted as optimizer.
@@ -65,6 +77,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import types
 import warnings
 from collections import Counter
 
@@ -120,16 +133,19 @@ def _scalar(x):
 
 
 def _base_lrs(fn, groups, last_epoch):
-    """torch's ``initial_lr`` rule: set from ``lr`` on a fresh start, required on a resume."""
-    if last_epoch == -1:
-        return [_scalar(g.get("initial_lr", g["lr"])) for g in groups]
+    """torch's ``initial_lr`` rule: set from ``lr`` on a fresh start, required on a resume; checked here."""
+    out = []
     for k, g in enumerate(groups):
-        if "initial_lr" not in g:
+        if last_epoch != -1 and "initial_lr" not in g:
             raise KeyError(
                 f"param 'initial_lr' is not specified in param_groups[{k}] when resuming scheduler with "
                 f"last_epoch >= 0 ({fn}, as torch)."
             )
-    return [_scalar(g["initial_lr"]) for g in groups]
+        key = "initial_lr" if "initial_lr" in g else "lr"
+        if key not in g:
+            raise ValueError(f"{fn}: param_groups[{k}] has no 'lr'.")
+        out.append(V.value(fn, f"param_groups[{k}][{key!r}]", _scalar(g[key])))
+    return out
 
 
 def _set_initial_lrs(groups, last_epoch):
@@ -151,7 +167,7 @@ def _per_group(name, value, n):
     return [value] * n
 
 
-def _momentum_field(fn, optimizer, groups):
+def _momentum_field(optimizer, groups):
     """``"betas[0]"`` for Adam-like optimizers, else ``"momentum"`` (torch's rule, on ``defaults``)."""
     defaults = getattr(optimizer, "defaults", None)
     if not isinstance(defaults, dict):
@@ -159,6 +175,13 @@ def _momentum_field(fn, optimizer, groups):
     if "momentum" not in defaults and "betas" not in defaults:
         raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
     return "betas[0]" if "betas" in defaults else "momentum"
+
+
+def _epoch(fn, epoch):
+    """An epoch given to ``step(epoch)``: an integer (an integral float as torch allows), >= 0."""
+    if V._is_real(epoch) and not V._is_int(epoch) and float(epoch).is_integer():
+        epoch = int(epoch)
+    return V.integer(f"{fn}.step", "epoch", epoch)
 
 
 def _last_epoch(fn, last_epoch):
@@ -197,6 +220,7 @@ class _DropIn(LRScheduler):
         self.optimizer = optimizer
         self.base_lrs = list(base_lrs)
         self._driver = Scheduler(optimizer, self._fields(self.base_lrs), last_step=last_epoch)
+        self._first_epoch = last_epoch + 1
 
     def _fields(self, base_lrs):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
@@ -208,8 +232,17 @@ class _DropIn(LRScheduler):
         if epoch is None:
             self._driver.step()
         else:
+            self._driver.seek(_epoch(type(self).__name__, epoch))
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-            self._driver.seek(epoch)
+
+    @property
+    def _step_count(self):
+        """torch's count of ``step()`` calls, 1 after construction (accelerate reads it)."""
+        return self.last_epoch - self._first_epoch + 1
+
+    @_step_count.setter
+    def _step_count(self, value):
+        self._first_epoch = self.last_epoch + 1 - value
 
     @property
     def last_epoch(self):
@@ -276,20 +309,33 @@ class _DropIn(LRScheduler):
                 V.fail(fn, "state_dict['base_lrs']", f"a list of {len(self.base_lrs)} values", base)
             self._driver.load_state_dict(state_dict.get("scheduler"), adopt=adopt)
             self.base_lrs = list(base)
+            if adopt:
+                self._adopt_hyper(state_dict.get("hyper") or {})
             return
         self._load_torch_state(fn, state_dict)
 
-    def _load_torch_state(self, fn, state):
+    def _adopt_hyper(self, hyper):
+        """Take the saved arguments (``load_state_dict(..., adopt=True)``), so a later state matches."""
+        for k in self._hyper:
+            if k in hyper:
+                setattr(self, k, hyper[k])
+
+    def _torch_step_and_base(self, fn, state):
+        """``last_epoch`` and ``base_lrs`` of a torch state dict, checked (and its arguments against ours)."""
         if "last_epoch" not in state or "base_lrs" not in state:
             V.fail(fn, "state_dict", f"a state_dict() of lrsched.torch.{type(self).__name__} or of torch's", state)
         for k in self._hyper:
             if k in state and state[k] != getattr(self, k):
                 V.fail(fn, f"state_dict[{k!r}]", f"{getattr(self, k)!r} (as this scheduler)", state[k])
         step = V.integer(fn, "state_dict['last_epoch']", state["last_epoch"])
-        base = [_scalar(b) if hasattr(b, "item") else b for b in state["base_lrs"]]
-        base = V.value_list(fn, "state_dict['base_lrs']", base)
+        base = V.value_list(fn, "state_dict['base_lrs']", [_scalar(b) for b in V.sequence(fn, "state_dict['base_lrs']",
+                                                                                          state["base_lrs"])])  # fmt: skip
         if len(base) != len(self.base_lrs):
             V.fail(fn, "state_dict['base_lrs']", f"a list of {len(self.base_lrs)} values", base)
+        return step, base
+
+    def _load_torch_state(self, fn, state):
+        step, base = self._torch_step_and_base(fn, state)
         driver = Scheduler(self.optimizer, self._fields(base), last_step=step - 1)
         self._driver, self.base_lrs = driver, list(base)
 
@@ -311,10 +357,7 @@ class _FunctionDriver:
 
     def _write(self, values):
         for g, v in zip(self.optimizer.param_groups, values):
-            if isinstance(g["lr"], _torch.Tensor):
-                g["lr"].fill_(v)
-            else:
-                g["lr"] = v
+            _put(g, "lr", v)
         self._last = values
 
     def step(self):
@@ -341,7 +384,7 @@ class _FunctionDriver:
         self.seek(step)
 
 
-def _lambdas(fn, lr_lambda, n):
+def _lambdas(lr_lambda, n):
     if isinstance(lr_lambda, (list, tuple)):
         if len(lr_lambda) != n:
             raise ValueError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
@@ -378,40 +421,74 @@ class LambdaLR(_DropIn):
         fn = "LambdaLR"
         groups = _param_groups(fn, optimizer)
         last_epoch = _last_epoch(fn, last_epoch)
-        self.lr_lambdas = _lambdas(fn, lr_lambda, len(groups))
+        self.lr_lambdas = _lambdas(lr_lambda, len(groups))
         base = _base_lrs(fn, groups, last_epoch)
         _set_initial_lrs(groups, last_epoch)
-        if all(isinstance(f, Schedule) for f in self.lr_lambdas):
+        self._fast = all(isinstance(f, Schedule) for f in self.lr_lambdas)
+        if self._fast:
             self._start(optimizer, last_epoch, base)
         else:
-            self.optimizer, self.base_lrs = optimizer, base
-            funcs = [_times(b, f.at if isinstance(f, Schedule) else f) for b, f in zip(base, self.lr_lambdas)]
-            self._driver = _FunctionDriver(optimizer, funcs, last_epoch)
+            self.optimizer = optimizer
+            self._functions(base, last_epoch)
+            self._first_epoch = self._driver.last_step
+
+    def _functions(self, base_lrs, last_step):
+        """The slow path: ``base_lr * lr_lambda(step)`` called per step."""
+        self.base_lrs = list(base_lrs)
+        funcs = [_times(b, f.at if isinstance(f, Schedule) else f) for b, f in zip(base_lrs, self.lr_lambdas)]
+        self._driver = _FunctionDriver(self.optimizer, funcs, last_step)
 
     def _fields(self, base_lrs):
         return {"lr": [scale(f, b) for f, b in zip(self.lr_lambdas, base_lrs)]}
 
     def _hyper_state(self):
-        if all(isinstance(f, Schedule) for f in self.lr_lambdas):
+        if self._fast:
             return {"lr_lambdas": [f.to_dict() for f in self.lr_lambdas]}
-        # as torch: a plain function is not saved; a callable object's __dict__ is
-        return {"lr_lambdas": [None if _is_function(f) else _json_dict("LambdaLR", vars(f)) for f in self.lr_lambdas]}
+        return {"lr_lambdas": _lambda_states(type(self).__name__, self.lr_lambdas)}
 
     def load_state_dict(self, state_dict, *, adopt=False):
-        if isinstance(state_dict, dict) and state_dict.get("format") == _FORMAT and isinstance(self._driver, _FunctionDriver):
-            for f, d in zip(self.lr_lambdas, (state_dict.get("hyper") or {}).get("lr_lambdas") or []):
-                if d is not None:
-                    vars(f).update(d)
-            state_dict = {**state_dict, "hyper": self._hyper_state()}
-        super().load_state_dict(state_dict, adopt=adopt)
+        """Also restores the ``__dict__`` of callable objects used as lambdas (as torch), after the checks."""
+        if self._fast or not isinstance(state_dict, dict):
+            return super().load_state_dict(state_dict, adopt=adopt)
+        fn = "LambdaLR.load_state_dict"
+        ours = state_dict.get("format") == _FORMAT
+        saved = (state_dict.get("hyper") or {}).get("lr_lambdas") if ours else state_dict.get("lr_lambdas")
+        saved = _checked_lambda_states(fn, saved, len(self.lr_lambdas))
+        if ours:
+            super().load_state_dict({**state_dict, "hyper": self._hyper_state()}, adopt=adopt)
+        else:
+            self._load_torch_state(fn, state_dict)
+        for f, d in zip(self.lr_lambdas, saved):
+            if d is not None and not isinstance(f, Schedule):
+                vars(f).update(d)
+        self._driver.seek(self._driver.last_step)  # the values of the restored lambdas
+
+    def _load_torch_state(self, fn, state):
+        if self._fast:
+            return super()._load_torch_state(fn, state)
+        step, base = self._torch_step_and_base(fn, state)
+        self._functions(base, step - 1)
 
 
 def _times(base, f):
     return lambda t: base * f(t)
 
 
-def _is_function(f):
-    return isinstance(f, type(_times)) or isinstance(f, Schedule)
+def _lambda_states(fn, lambdas):
+    """As torch: a plain function (or a Schedule) saves nothing; a callable object saves its ``__dict__``.
+
+    The state is JSON, so that ``__dict__`` must be plain data (a tensor in it
+    is refused with a ``TypeError`` naming it).
+    """
+    return [None if isinstance(f, (types.FunctionType, Schedule)) else _json_dict(fn, vars(f)) for f in lambdas]
+
+
+def _checked_lambda_states(fn, saved, n):
+    if saved is None:
+        return [None] * n
+    if not isinstance(saved, list) or len(saved) != n or not all(d is None or isinstance(d, dict) for d in saved):
+        V.fail(fn, "state_dict['hyper']['lr_lambdas']", f"a list of {n} dicts or None", saved, TypeError)
+    return saved
 
 
 class MultiplicativeLR(_DropIn):
@@ -427,13 +504,14 @@ class MultiplicativeLR(_DropIn):
         fn = "MultiplicativeLR"
         groups = _param_groups(fn, optimizer)
         last_epoch = _last_epoch(fn, last_epoch)
-        self.lr_lambdas = _lambdas(fn, lr_lambda, len(groups))
+        self.lr_lambdas = _lambdas(lr_lambda, len(groups))
         base = _base_lrs(fn, groups, last_epoch)
         _set_initial_lrs(groups, last_epoch)
         self.optimizer, self.base_lrs = optimizer, base
         self._driver = _ProductDriver(
             optimizer, [f.at if isinstance(f, Schedule) else f for f in self.lr_lambdas], last_epoch
         )
+        self._first_epoch = self._driver.last_step
 
     def step(self, epoch=None):
         if epoch is not None:
@@ -448,16 +526,19 @@ class MultiplicativeLR(_DropIn):
     def last_epoch(self, value):
         raise AttributeError("MultiplicativeLR.last_epoch cannot be set: the value depends on every step before it.")
 
-    _hyper_state = LambdaLR._hyper_state
+    def _hyper_state(self):
+        return {"lr_lambdas": _lambda_states(type(self).__name__, self.lr_lambdas)}
 
     def load_state_dict(self, state_dict, *, adopt=False):
+        """Restore a ``state_dict()`` of this class (torch's own holds no running product: refused)."""
         fn = "MultiplicativeLR.load_state_dict"
         if not (isinstance(state_dict, dict) and state_dict.get("format") == _FORMAT):
             V.fail(fn, "state_dict", "a state_dict() of lrsched.torch.MultiplicativeLR", state_dict, TypeError)
-        for f, d in zip(self.lr_lambdas, (state_dict.get("hyper") or {}).get("lr_lambdas") or []):
+        saved = _checked_lambda_states(fn, (state_dict.get("hyper") or {}).get("lr_lambdas"), len(self.lr_lambdas))
+        self._driver.load_state_dict(state_dict.get("scheduler"))
+        for f, d in zip(self.lr_lambdas, saved):
             if d is not None and not isinstance(f, Schedule):
                 vars(f).update(d)
-        self._driver.load_state_dict(state_dict.get("scheduler"))
 
 
 class _ProductDriver(_FunctionDriver):
@@ -531,6 +612,9 @@ class MultiStepLR(_DropIn):
     def _hyper_state(self):
         return {"milestones": sorted(self.milestones.elements()), "gamma": self.gamma}
 
+    def _adopt_hyper(self, hyper):
+        self.milestones, self.gamma = Counter(hyper["milestones"]), hyper["gamma"]
+
     def _fields(self, base_lrs):
         ms = sorted(self.milestones.elements())
         return {"lr": [multistep(init_value=b, milestones=ms, gamma=self.gamma) for b in base_lrs]}
@@ -603,13 +687,12 @@ class ExponentialLR(_DropIn):
         self._launch(optimizer, last_epoch)
 
     def _fields(self, base_lrs):
-        if self.gamma <= 1:
-            return {"lr": [exponential(init_value=b, decay_rate=self.gamma, transition_steps=1) for b in base_lrs]}
         # growth stops near the largest float, where torch's would overflow to inf
+        cap = (lambda b: 0.5 * sys.float_info.max * min(1.0, b)) if self.gamma > 1 else (lambda b: None)
         return {
             "lr": [
-                exponential(init_value=b, decay_rate=self.gamma, transition_steps=1,
-                            end_value=0.5 * sys.float_info.max * min(1.0, b)) if b > 0 else constant(0.0)
+                exponential(init_value=b, decay_rate=self.gamma, transition_steps=1, end_value=cap(b))
+                if b > 0 else constant(0.0)
                 for b in base_lrs
             ]
         }  # fmt: skip
@@ -690,22 +773,30 @@ class CosineAnnealingWarmRestarts(_DropIn):
         return {"lr": [sgdr(b, self.T_0, self.T_mult, end_value=self.eta_min) for b in base_lrs]}
 
     def step(self, epoch=None):
-        """Advance one step; ``step(epoch)`` jumps there, and a fractional epoch uses torch's formula."""
-        if epoch is None or (V._is_int(epoch)):
+        """Advance one step; ``step(epoch)`` jumps there, and a fractional epoch uses torch's formula.
+
+        After a fractional ``step(epoch)``, the next plain ``step()`` goes on
+        from step ``floor(epoch) + 1`` (torch goes on from the fractional
+        position plus one).
+        """
+        self._fraction = None
+        if epoch is None or V._is_int(epoch):
             if epoch is not None and epoch < 0:
                 raise ValueError(f"Expected non-negative epoch, but got {epoch}")
-            return _DropIn.step(self, epoch) if epoch is None else self._driver.seek(epoch)
+            return _DropIn.step(self, epoch)
         if not V._is_real(epoch) or not math.isfinite(epoch) or epoch < 0:
             raise ValueError(f"Expected non-negative epoch, but got {epoch}")
         t_cur, t_i = _fractional_cycle(float(epoch), self.T_0, self.T_mult)
         g = (1 + math.cos(math.pi * t_cur / t_i)) / 2
         self._driver.seek(math.floor(epoch))
-        for grp, b in zip(self.optimizer.param_groups, self.base_lrs):
-            v = self.eta_min + (b - self.eta_min) * g
-            if isinstance(grp["lr"], _torch.Tensor):
-                grp["lr"].fill_(v)
-            else:
-                grp["lr"] = v
+        self._fraction = [self.eta_min + (b - self.eta_min) * g for b in self.base_lrs]
+        for grp, v in zip(self.optimizer.param_groups, self._fraction):
+            _put(grp, "lr", v)
+        warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+
+    def get_last_lr(self):
+        fraction = getattr(self, "_fraction", None)
+        return list(fraction) if fraction is not None else self._driver.get_last_lr()
 
 
 def _fractional_cycle(epoch, t0, mult):
@@ -753,7 +844,7 @@ class CyclicLR(_DropIn):
         self.cycle_momentum = V.boolean(fn, "cycle_momentum", cycle_momentum)
         self.base_momentums = self.max_momentums = None
         if self.cycle_momentum:
-            field = _momentum_field(fn, optimizer, groups)
+            field = _momentum_field(optimizer, groups)
             self.base_momentums = [V.value(fn, "base_momentum", x) for x in _per_group("base_momentum", base_momentum, n)]
             self.max_momentums = [V.value(fn, "max_momentum", x) for x in _per_group("max_momentum", max_momentum, n)]
         self.base_lrs_arg, self.max_lrs = base, top
@@ -772,6 +863,7 @@ class CyclicLR(_DropIn):
         else:
             self.optimizer, self.base_lrs = optimizer, base
             self._driver = _CyclicFunctionDriver(self, field if self.cycle_momentum else None, last_epoch)
+            self._first_epoch = self._driver.last_step
 
     def _fields(self, base_lrs):
         kw = dict(step_size_up=self.step_size_up, step_size_down=self.step_size_down, mode=self.mode, gamma=self.gamma)
@@ -882,7 +974,7 @@ class OneCycleLR(_DropIn):
         self.cycle_momentum = V.boolean(fn, "cycle_momentum", cycle_momentum)
         self.base_momentums = self.max_momentums = None
         if self.cycle_momentum:
-            self._momentum = _momentum_field(fn, optimizer, groups)
+            self._momentum = _momentum_field(optimizer, groups)
             self.max_momentums = [V.value(fn, "max_momentum", x) for x in _per_group("max_momentum", max_momentum, n)]
             self.base_momentums = [V.value(fn, "base_momentum", x) for x in _per_group("base_momentum", base_momentum, n)]
         last_epoch = _last_epoch(fn, last_epoch)
@@ -1019,6 +1111,7 @@ class SequentialLR(_DropIn):
         else:
             self.optimizer, self.base_lrs = optimizer, base
             self._driver = _FunctionDriver(optimizer, [self._group_fn(k) for k in range(len(groups))], last_epoch)
+            self._first_epoch = self._driver.last_step
 
     def _fields(self, base_lrs):
         pieces = [s.schedules["lr"] for s in self._schedulers]
@@ -1059,6 +1152,7 @@ class ChainedScheduler(_DropIn):
         else:
             self.optimizer, self.base_lrs = optimizer, base
             self._driver = _FunctionDriver(optimizer, [self._group_fn(k) for k in range(len(groups))], step - 1)
+            self._first_epoch = self._driver.last_step
 
     def _fields(self, base_lrs):
         out = []
@@ -1173,7 +1267,17 @@ class ReduceLROnPlateau(_lrs.ReduceLROnPlateau):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            for g, lo in zip(self.optimizer.param_groups, self.min_lrs):
+            groups = self.optimizer.param_groups
+            if len(groups) != len(self.min_lrs):  # a group was added (torch's rule)
+                if self.default_min_lr is None:
+                    raise RuntimeError(
+                        f"The number of param groups in the `optimizer` ({len(groups)}) differs from when "
+                        f"`ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), usually due to a new param "
+                        "group being added to the optimizer. Please modify the `min_lrs` field to match the "
+                        "length of the `optimizer` param groups."
+                    )
+                self.min_lrs = [self.default_min_lr] * len(groups)
+            for g, lo in zip(groups, self.min_lrs):
                 old = _scalar(g["lr"])
                 new = max(old * self.factor, lo)
                 if old - new > self.eps:

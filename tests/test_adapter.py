@@ -344,3 +344,36 @@ def test_follows_the_optimizer_when_its_param_groups_are_replaced():
     opt.param_groups = opt.param_groups[:1]
     with pytest.raises(ValueError, match="now has 1 param groups, the scheduler was built for 2"):
         sched.step()
+
+
+def test_copies_and_pickles_continue_where_the_original_is():
+    import pickle
+
+    opt = FakeOpt(0.5, 0.25)
+    sched = lrsched.Scheduler(opt, [S, SGDR], relative=True)
+    for _ in range(4_100):  # past a chunk refill
+        sched.step()
+    for copy_of in (copy.deepcopy, lambda x: pickle.loads(pickle.dumps(x))):
+        twin = copy_of(sched)
+        assert twin.last_step == 4_100 and twin.optimizer is not opt
+        twin.step()
+        assert [g["lr"] for g in twin.optimizer.param_groups] == [0.5 * S.at(4_101), 0.25 * SGDR.at(4_101)]
+    assert [g["lr"] for g in opt.param_groups] == [0.5 * S.at(4_100), 0.25 * SGDR.at(4_100)]
+
+
+def test_a_group_added_after_construction_is_an_error_not_a_silent_constant():
+    opt = FakeOpt(0.1)
+    sched = lrsched.Scheduler(opt, S)
+    opt.param_groups.append({"lr": 0.5, "params": []})
+    with pytest.raises(ValueError, match="now has 2 param groups, the scheduler was built for 1"):
+        sched.step()
+    assert sched.last_step == 0
+
+
+def test_stepping_past_the_largest_step_raises_and_keeps_the_state():
+    opt = FakeOpt(0.1)
+    sched = lrsched.Scheduler(opt, S, last_step=lrsched.MAX_STEP - 1)
+    assert sched.last_step == lrsched.MAX_STEP
+    with pytest.raises(ValueError, match="cannot step past step 2\\*\\*62"):
+        sched.step()
+    assert sched.last_step == lrsched.MAX_STEP and sched.get_last_lr() == [S.at(lrsched.MAX_STEP)]

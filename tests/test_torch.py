@@ -374,3 +374,90 @@ def test_import_lrsched_does_not_import_torch_and_lrsched_torch_says_how_to_inst
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "lrsched.torch needs PyTorch: pip install 'lrsched[torch]'" in out
+
+
+def test_a_group_with_lr_zero_is_scheduled_and_a_bad_group_lr_is_refused_before_any_write():
+    opt = optimizer(torch, lrs=(0.1, 0.0))
+    sched = LT.ExponentialLR(opt, 0.9)
+    sched.step()
+    assert sched.get_last_lr() == pytest.approx([0.09, 0.0])
+    bad = optimizer(torch, lrs=(0.1, float("nan")))
+    with pytest.raises(ValueError, match=r"ExponentialLR: `param_groups\[1\]\['lr'\]` must be a finite number >= 0"):
+        LT.ExponentialLR(bad, 0.9)
+    assert all("initial_lr" not in g for g in bad.param_groups)
+
+
+def test_copies_and_pickles_of_drop_ins_continue_like_the_original():
+    import copy
+    import pickle
+
+    opt = optimizer(torch)
+    sched = LT.OneCycleLR(opt, 1.0, total_steps=100)
+    for _ in range(30):
+        sched.step()
+    for twin in (copy.deepcopy(sched), pickle.loads(pickle.dumps(sched))):
+        twin.step()
+        sched_next = sched.schedules["lr"][0].at(31)
+        assert twin.get_last_lr()[0] == sched_next and twin.optimizer.param_groups[0]["lr"] == sched_next
+    assert sched.last_epoch == 30
+
+
+def test_accelerate_prepares_and_steps_a_drop_in():
+    accelerate = require("accelerate")
+    opt = optimizer(torch)
+    sched = LT.OneCycleLR(opt, 1.0, total_steps=10)
+    acc = accelerate.Accelerator(cpu=True)
+    opt, wrapped = acc.prepare(opt, sched)
+    lrs = []
+    for _ in range(12):  # accelerate stops stepping a scheduler with total_steps at the end (via _step_count)
+        opt.step()
+        wrapped.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert sched._step_count == 11 and sched.last_epoch == 10
+    np.testing.assert_array_equal(lrs[:9], sched.schedules["lr"][0].table(10)[1:])
+
+
+def test_a_group_added_later_is_an_error():
+    opt = optimizer(torch, lrs=(0.1,))
+    sched = LT.StepLR(opt, 1, 0.5)
+    opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.5})
+    with pytest.raises(ValueError, match="now has 2 param groups, the scheduler was built for 1"):
+        sched.step()
+
+
+def test_fractional_epoch_values_are_what_get_last_lr_reports_and_integral_floats_are_steps():
+    opt = optimizer(torch, lrs=(1.0,))
+    sched = LT.CosineAnnealingWarmRestarts(opt, 10)
+    with pytest.warns(UserWarning):
+        sched.step(2.5)
+    assert sched.get_last_lr() == [opt.param_groups[0]["lr"]] == [pytest.approx((1 + math.cos(math.pi / 4)) / 2)]
+    step = LT.StepLR(optimizer(torch), 2)
+    with pytest.warns(UserWarning):
+        step.step(4.0)
+    assert step.last_epoch == 4
+
+
+def test_adopting_a_saved_state_takes_its_arguments_too():
+    a, b = LT.CosineAnnealingLR(optimizer(torch), 20), LT.CosineAnnealingLR(optimizer(torch), 10)
+    b.load_state_dict(a.state_dict(), adopt=True)
+    assert b.T_max == 20
+    LT.CosineAnnealingLR(optimizer(torch), 20).load_state_dict(b.state_dict())  # no longer refused
+
+
+def test_a_bad_state_leaves_the_lambda_objects_alone():
+    class Decay:
+        def __init__(self):
+            self.k = 0.5
+
+        def __call__(self, t):
+            return self.k**t
+
+    good = LT.LambdaLR(optimizer(torch), Decay())
+    state = good.state_dict()
+    state["hyper"]["lr_lambdas"] = [{"k": 99.0}] * 3
+    state["scheduler"]["last_step"] = -4
+    lam = Decay()
+    sched = LT.LambdaLR(optimizer(torch), lam)
+    with pytest.raises(ValueError):
+        sched.load_state_dict(state)
+    assert lam.k == 0.5 and sched.get_last_lr() == [0.1, 0.05, 0.3]
