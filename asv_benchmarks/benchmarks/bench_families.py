@@ -1,4 +1,8 @@
-"""A 1M-step table of every family, into a preallocated buffer (compare with warmup_cosine)."""
+"""A table of every family at 1e3, 1e5 and 1e6 steps, into a preallocated buffer (compare with
+warmup_cosine), and the same values as a NumPy expression where a short one exists.
+
+The schedules are defined over 1_000_000 steps; a smaller ``n`` times their first ``n`` steps.
+"""
 
 import numpy as np
 
@@ -41,14 +45,35 @@ def families():
     }  # fmt: skip
 
 
+def numpy_expressions():
+    """The same values as vectorized NumPy, for the families with a one-line formula."""
+    return {
+        "linear": lambda t: np.maximum(1.0 - t / N, 0.0),
+        "cosine": lambda t: 0.5 * (1.0 + np.cos(np.pi * np.minimum(t, N) / N)),
+        "polynomial": lambda t: (1.0 - np.minimum(t, N) / N) ** 2.5,
+        "exponential": lambda t: 0.5 ** (t / 100_000),
+        "inverse_time": lambda t: 1.0 / (1.0 + t / 1_000),
+        "step": lambda t: 0.5 ** np.floor(t / 100_000),
+    }
+
+
 class FamilySuite:
-    params = list(families())
-    param_names = ["family"]
+    params = [list(families()), [1_000, 100_000, N]]
+    param_names = ["family", "n"]
 
-    def setup(self, family):
+    def setup(self, family, n):
         self.schedule = families()[family]
-        self.buf = np.empty(N)
-        self.schedule.table(N, out=self.buf)  # load the kernels outside the timing
+        self.buf = np.empty(n)
+        self.schedule.table(n, out=self.buf)  # load the kernels outside the timing
+        self.numpy = numpy_expressions().get(family)
+        self.t = np.arange(n, dtype=np.float64)
+        if self.numpy is not None:  # the expression computes the same values
+            np.testing.assert_allclose(self.numpy(self.t), self.buf, rtol=1e-12, atol=1e-300)
 
-    def time_table_1M(self, family):
-        self.schedule.table(N, out=self.buf)
+    def time_table(self, family, n):
+        self.schedule.table(n, out=self.buf)
+
+    def time_numpy_expression(self, family, n):
+        if self.numpy is None:
+            raise NotImplementedError("no NumPy expression for this family")
+        self.numpy(self.t)
