@@ -87,19 +87,50 @@ def _pow_pair(x, xc, e):
 
 
 @inline
-def _progress_pair(t, length, k):
-    """(1 - p, p) for p = (t / L) ** k, 0 <= t < L, each with a small relative error."""
+def _nice(e):
+    """(n, half) when e = n + half / 2 with 0 < e <= 32 (multiplies and at most one sqrt); else (-1, 0)."""
+    twice = 2.0 * e
+    if 0.0 < e <= 32.0 and twice == math.floor(twice):
+        n = int(math.floor(e))
+        return n, int(twice) - 2 * n
+    return -1, 0
+
+
+@inline
+def _pow_pair_n(x, xc, e, n, half):
+    """``_pow_pair(x, xc, e)``, without log and exp when ``(n, half) = _nice(e)`` says e = n + half / 2.
+
+    ``x ** n`` by multiplication and ``1 - x ** n = (1 - x)(1 + x + ... + x**(n-1))``,
+    then for a half power ``1 - x**n sqrt(x) = (1 - x**n) + x**n (1 - x) / (1 + sqrt(x))``:
+    sums of positive terms, so both results keep a small relative error.
+    """
+    if n < 0:
+        return _pow_pair(x, xc, e)
+    xn = 1.0
+    s = 0.0
+    for _ in range(n):
+        s += xn
+        xn *= x
+    if half:
+        r = math.sqrt(x)
+        return xn * r, xc * s + xn * (xc / (1.0 + r))
+    return xn, xc * s
+
+
+@inline
+def _progress_pair(t, length, k, kn, kh):
+    """(1 - p, p) for p = (t / L) ** k, 0 <= t < L, each with a small relative error; (kn, kh) = _nice(k)."""
     if t == 0:
         return 1.0, 0.0
     x = t / length
-    g, gc = _pow_pair(x, (length - t) / length, k)  # (x ** k, 1 - x ** k)
+    g, gc = _pow_pair_n(x, (length - t) / length, k, kn, kh)  # (x ** k, 1 - x ** k)
     return gc, g
 
 
 @inline
-def _cos2_sin2_progress(t, length, k):
+def _cos2_sin2_progress(t, length, k, kn, kh):
     """(cos^2(pi p / 2), sin^2(pi p / 2)) for p = (t / L) ** k (timm's k-decay)."""
-    q, r = _progress_pair(t, length, k)
+    q, r = _progress_pair(t, length, k, kn, kh)
     far = r > 0.5
     s = _sin_small(0.5 * math.pi * (q if far else r))
     small = s * s
@@ -238,22 +269,26 @@ def _fill(op, f, p, times, dst, contiguous):
                 g, gc = _cos2_sin2(times[j], length, c)
                 dst[j] = a * g + b * gc
         else:
+            kn, kh = _nice(k)
+            en, eh = _nice(e)
             for j in range(n):
                 if k == 1.0:
                     g, gc = _cos2_sin2(times[j], length, c)
                 else:
-                    g, gc = _cos2_sin2_progress(times[j], length, k)
+                    g, gc = _cos2_sin2_progress(times[j], length, k, kn, kh)
                 if e != 1.0:
-                    g, gc = _pow_pair(g, gc, e)
+                    g, gc = _pow_pair_n(g, gc, e, en, eh)
                 dst[j] = a * g + b * gc
     elif op == 3:  # POLY: g = (1 - p) ** power, p = (t / L) ** k
         length = p[0]
         e = f[2]
         k = f[3]
+        kn, kh = _nice(k)
+        en, eh = _nice(e)
         if k != 1.0:
             for j in range(n):
-                q, r = _progress_pair(times[j], length, k)  # (1 - p, p)
-                g, gc = _pow_pair(q, r, e)
+                q, r = _progress_pair(times[j], length, k, kn, kh)  # (1 - p, p)
+                g, gc = _pow_pair_n(q, r, e, en, eh)
                 dst[j] = a * g + b * gc
         elif e == 1.0:
             for j in range(n):
@@ -273,7 +308,7 @@ def _fill(op, f, p, times, dst, contiguous):
         else:
             for j in range(n):
                 t = times[j]
-                g, gc = _pow_pair((length - t) / length, t / length, e)
+                g, gc = _pow_pair_n((length - t) / length, t / length, e, en, eh)
                 dst[j] = a * g + b * gc
     elif op == 4:  # EXP: g = clip(rate ** (t / T), lo, hi); f[5] caps the exponent once hi is reached
         period = p[0]
@@ -374,12 +409,13 @@ def _fill(op, f, p, times, dst, contiguous):
     elif op == 11:  # INVPOLY: g = 1 - (t / L) ** power
         length = p[0]
         e = f[2]
+        en, eh = _nice(e)
         for j in range(n):
             t = times[j]
             if t == 0:
                 dst[j] = a
             else:
-                gc, g = _pow_pair(t / length, (length - t) / length, e)
+                gc, g = _pow_pair_n(t / length, (length - t) / length, e, en, eh)
                 dst[j] = a * g + b * gc
     elif op == 12:  # EXP2: g = 2 ** (1 - t / L) - 1, 1 - g = 2 (1 - 2 ** (-t / L))
         length = p[0]

@@ -157,6 +157,14 @@ CONFIGS = {
     "inverse_sqrt-timescale": lrsched.inverse_sqrt(peak_value=1e-3, warmup_steps=100, timescale=10_000),
     "tanh-default": lrsched.tanh(init_value=0.1, steps=12_345, end_value=1e-5),
     "warmup-exp-over-poly": lrsched.warmup(lrsched.polynomial(init_value=1.0, steps=5_000), 333, 0.01, "exponential"),
+    # powers that are whole or half numbers take multiplies and a sqrt instead of log and exp
+    "polynomial-power-2.5": lrsched.polynomial(init_value=2.0, steps=99_999, end_value=0.01, power=2.5),
+    "polynomial-power-7-k-3": lrsched.polynomial(init_value=1.0, steps=5_000, power=7.0, k=3.0),
+    "polynomial-power-0.5-k-1.5": lrsched.polynomial(init_value=1.0, steps=5_000, end_value=0.2, power=0.5, k=1.5),
+    "cosine-k-2-exponent-1.5": lrsched.cosine(init_value=1.0, steps=77_777, end_value=1e-3, exponent=1.5, k=2.0),
+    "cosine-k-32": lrsched.cosine(init_value=1.0, steps=1_000, k=32.0),
+    "wsd-1-sqrt": lrsched.wsd(peak_value=1.0, total_steps=100_000, warmup_steps=1_000, decay_steps=20_000,
+                              decay_shape="1-sqrt", min_ratio=0.01),
     "piecewise_anneal-torch-one-cycle": lrsched.piecewise_anneal(
         knots=[0.0, 0.3 * 99_999 - 1, 99_998.0], values=[0.004, 0.1, 4e-7], anneal="cos"
     ),
