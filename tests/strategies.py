@@ -14,7 +14,8 @@ values = st.one_of(
 positive = st.floats(min_value=1e-6, max_value=10.0)
 lengths = st.one_of(st.integers(1, 12), st.integers(1, 2_000), st.integers(1, 10**6))
 small = st.integers(0, 50)
-powers = st.one_of(st.sampled_from([1.0, 0.5, 2.0]), st.floats(min_value=0.05, max_value=8.0))
+# whole and half powers take the kernels' multiply-and-sqrt path, the others log and exp
+powers = st.one_of(st.sampled_from([1.0, 0.5, 2.0, 1.5, 2.5, 3.0, 7.5, 32.0]), st.floats(min_value=0.05, max_value=8.0))
 shapes = st.sampled_from(lrsched.schedules.WARMUP_SHAPES)
 
 
@@ -42,7 +43,7 @@ def _decays(draw):
     if kind == "polynomial":
         kw["power"] = draw(powers)
     if kind in ("cosine", "polynomial") and draw(st.booleans()):
-        kw["k"] = draw(st.floats(0.2, 5.0))
+        kw["k"] = draw(st.one_of(st.sampled_from([2.0, 3.0, 0.5, 1.5]), st.floats(0.2, 5.0)))
     if kind == "tanh":
         lo = draw(st.floats(-10.0, 0.0))
         kw.update(lower=lo, upper=lo + draw(st.floats(0.5, 12.0)))
@@ -89,7 +90,7 @@ def _sgdr(draw):
     return lrsched.sgdr(
         peak, first, mult, end_value=peak * draw(st.floats(0.0, 1.0)), cycle_decay=draw(st.floats(0.05, 1.0)),
         cycle_limit=draw(st.none() | st.integers(1, 20)), shape=draw(st.sampled_from(lrsched.cycles.SGDR_SHAPES)),
-        power=draw(powers), k=draw(st.sampled_from([1.0, 0.5, 2.0])), warmup_steps=draw(st.integers(0, first - 1)),
+        power=draw(powers), k=draw(st.sampled_from([1.0, 0.5, 2.0, 3.0, 1.7])), warmup_steps=draw(st.integers(0, first - 1)),
     )  # fmt: skip
 
 
