@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _kernels
 from . import _validate as V
-from ._program import MAX_STEP, Program
+from ._program import Program
 
 # name -> (factory, {argument name: "one" | "list"} for arguments that are schedules)
 _REGISTRY: dict = {}
@@ -93,17 +93,9 @@ class Schedule:
             ``out`` if given, else a new array.
         """
         fn = "Schedule.table"
-        n = V.integer(fn, "n", n)
-        start = V.integer(fn, "start", start)
-        if start + n > MAX_STEP + 1:
-            raise ValueError(f"{fn}: `start + n` must be <= 2**62 + 1, got start={start}, n={n}.")
+        n, start = V.step_range(fn, n, start)
         if dtype is not None:
-            try:
-                dtype = np.dtype(dtype)
-            except TypeError:
-                V.fail(fn, "dtype", "numpy.float64 or numpy.float32", dtype, TypeError)
-            if dtype not in (np.float64, np.float32):
-                V.fail(fn, "dtype", "numpy.float64 or numpy.float32", dtype, TypeError)
+            dtype = V.float_dtype(fn, dtype)
         if out is None:
             out = np.empty(n, dtype or np.float64)
         else:

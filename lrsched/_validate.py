@@ -121,6 +121,26 @@ def value_list(fn, name, v, *, min_len=0):
     return tuple(value(fn, f"{name}[{k}]", item) for k, item in enumerate(items))
 
 
+def step_range(fn, n, start):
+    """``n`` steps from ``start``: integers >= 0 whose last step is at most 2**62."""
+    n = integer(fn, "n", n)
+    start = integer(fn, "start", start)
+    if start + n > MAX_STEP + 1:
+        raise ValueError(f"{fn}: `start + n` must be <= 2**62 + 1, got start={start}, n={n}.")
+    return n, start
+
+
+def float_dtype(fn, dtype):
+    """An output type: numpy.float64 or numpy.float32 (or anything ``np.dtype`` reads as one)."""
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        fail(fn, "dtype", "numpy.float64 or numpy.float32", dtype, TypeError)
+    if d not in (np.float64, np.float32):
+        fail(fn, "dtype", "numpy.float64 or numpy.float32", dtype, TypeError)
+    return d
+
+
 def steps_array(fn, steps):
     """Steps to evaluate: an int64 array of integers in [0, MAX_STEP]."""
     rule = f"integers in [0, 2**62] (an int, or an array-like of integer dtype)"

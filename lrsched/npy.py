@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from . import _validate as V
-from ._program import MAX_STEP
 
 CHUNK = 1 << 20
 
@@ -87,16 +86,8 @@ def save(schedule, path, n, *, start=0, dtype=np.float64, chunk=CHUNK, progress=
         V.fail(fn, "schedule", "a lrsched.Schedule", schedule, TypeError)
     if not isinstance(path, (str, os.PathLike)):
         V.fail(fn, "path", "a file path (str or os.PathLike)", path, TypeError)
-    n = V.integer(fn, "n", n)
-    start = V.integer(fn, "start", start)
-    if start + n > MAX_STEP + 1:
-        raise ValueError(f"{fn}: `start + n` must be <= 2**62 + 1, got start={start}, n={n}.")
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        V.fail(fn, "dtype", "numpy.float64 or numpy.float32", dtype, TypeError)
-    if dtype not in (np.float64, np.float32):
-        V.fail(fn, "dtype", "numpy.float64 or numpy.float32", dtype, TypeError)
+    n, start = V.step_range(fn, n, start)
+    dtype = V.float_dtype(fn, dtype)
     chunk = V.integer(fn, "chunk", chunk, minimum=1, maximum=1 << 30)
     if progress is not None and not callable(progress):
         V.fail(fn, "progress", "a function (done, n) or None", progress, TypeError)

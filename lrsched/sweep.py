@@ -16,7 +16,6 @@ import numpy as np
 
 from . import _kernels
 from . import _validate as V
-from ._program import MAX_STEP
 from ._schedule import Schedule, _check_out
 
 
@@ -74,17 +73,9 @@ def sweep(family, n, *, start=0, dtype=None, out=None, threads=None, **params):
         for k, s in enumerate(schedules):
             if not isinstance(s, Schedule):
                 V.fail(fn, f"family[{k}]", "a lrsched.Schedule", s, TypeError)
-    n = V.integer(fn, "n", n)
-    start = V.integer(fn, "start", start)
-    if start + n > MAX_STEP + 1:
-        raise ValueError(f"{fn}: `start + n` must be <= 2**62 + 1, got start={start}, n={n}.")
+    n, start = V.step_range(fn, n, start)
     if dtype is not None:
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            V.fail(fn, "dtype", "numpy.float64 or numpy.float32", dtype, TypeError)
-        if dtype not in (np.float64, np.float32):
-            V.fail(fn, "dtype", "numpy.float64 or numpy.float32", dtype, TypeError)
+        dtype = V.float_dtype(fn, dtype)
     if threads is None:
         threads = os.cpu_count() or 1
     threads = V.integer(fn, "threads", threads, minimum=1, maximum=1024)

@@ -25,8 +25,8 @@ def warmup_cosine(total):
     return lrsched.warmup_cosine(peak_value=3e-4, warmup_steps=2_000, total_steps=total, end_value=3e-5)
 
 
-class PeakMemSuite:
-    timeout = 300
+class _BigTable:
+    """A 1e8-step schedule (kernels loaded) and a scratch folder."""
 
     def setup(self):
         self.schedule = warmup_cosine(N_BIG)
@@ -35,6 +35,10 @@ class PeakMemSuite:
 
     def teardown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PeakMemSuite(_BigTable):
+    timeout = 300
 
     def peakmem_table_1e8(self):
         self.schedule.table(N_BIG)
@@ -99,18 +103,10 @@ class SweepSuite:
         self.out.fill(1.0)  # the memory-bandwidth floor
 
 
-class StreamSuite:
+class StreamSuite(_BigTable):
     timeout = 600
     repeat = 3
     number = 1
-
-    def setup(self):
-        self.schedule = warmup_cosine(N_BIG)
-        self.schedule.table(10)
-        self.dir = tempfile.mkdtemp()
-
-    def teardown(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
     def time_save_1e8(self):
         import lrsched
