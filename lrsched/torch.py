@@ -209,6 +209,7 @@ class _DropIn(LRScheduler):
     """
 
     _hyper = ()  # argument names saved with the state and checked on load
+    _relative = False  # True: _fields gives multipliers of each group's initial_lr (base_lr * m(t), as torch)
 
     def _launch(self, optimizer, last_epoch):
         """torch's ``initial_lr`` rule, then the first step (every argument has been checked)."""
@@ -219,8 +220,14 @@ class _DropIn(LRScheduler):
     def _start(self, optimizer, last_epoch, base_lrs):
         self.optimizer = optimizer
         self.base_lrs = list(base_lrs)
-        self._driver = Scheduler(optimizer, self._fields(self.base_lrs), last_step=last_epoch)
+        self._driver = self._scheduler(optimizer, self.base_lrs, last_epoch)
         self._first_epoch = last_epoch + 1
+
+    def _scheduler(self, optimizer, base_lrs, last_step):
+        """The adapter; with ``_relative`` it stores ``base_lr * m(t)``, one multiply per group (torch's product)."""
+        if self._relative:
+            return Scheduler(optimizer, self._fields(base_lrs), relative=True, last_step=last_step)
+        return Scheduler(optimizer, self._fields(base_lrs), last_step=last_step)
 
     def _fields(self, base_lrs):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
@@ -267,7 +274,10 @@ class _DropIn(LRScheduler):
 
     @property
     def schedules(self):
-        """``{field: [Schedule per group]}`` -- e.g. ``sched.schedules["lr"][0].table(n)``."""
+        """``{field: [Schedule per group]}`` -- e.g. ``sched.schedules["lr"][0].table(n)``, the values step() writes."""
+        if self._relative:  # base_lr times the multiplier: the same product step() forms
+            return {f: [product([constant(b), m]) for b, m in zip(self.base_lrs, ms)]
+                    for f, ms in self._driver.schedules.items()}  # fmt: skip
         return self._driver.schedules
 
     # -- state ------------------------------------------------------------------------
@@ -336,8 +346,10 @@ class _DropIn(LRScheduler):
 
     def _load_torch_state(self, fn, state):
         step, base = self._torch_step_and_base(fn, state)
-        driver = Scheduler(self.optimizer, self._fields(base), last_step=step - 1)
-        self._driver, self.base_lrs = driver, list(base)
+        if self._relative:  # the multipliers scale each group's initial_lr: torch's base_lrs
+            for g, b in zip(self.optimizer.param_groups, base):
+                g["initial_lr"] = b
+        self._driver, self.base_lrs = self._scheduler(self.optimizer, base, step - 1), list(base)
 
 
 class _FunctionDriver:
@@ -438,8 +450,10 @@ class LambdaLR(_DropIn):
         funcs = [_times(b, f.at if isinstance(f, Schedule) else f) for b, f in zip(base_lrs, self.lr_lambdas)]
         self._driver = _FunctionDriver(self.optimizer, funcs, last_step)
 
+    _relative = True
+
     def _fields(self, base_lrs):
-        return {"lr": [scale(f, b) for f, b in zip(self.lr_lambdas, base_lrs)]}
+        return {"lr": list(self.lr_lambdas)}
 
     def _hyper_state(self):
         if self._fast:
