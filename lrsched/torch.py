@@ -600,8 +600,10 @@ class StepLR(_DropIn):
         last_epoch = _last_epoch(fn, last_epoch)
         self._launch(optimizer, last_epoch)
 
+    _relative = True
+
     def _fields(self, base_lrs):
-        return {"lr": [_step_schedule(init_value=b, step_size=self.step_size, gamma=self.gamma) for b in base_lrs]}
+        return {"lr": [_step_schedule(init_value=1.0, step_size=self.step_size, gamma=self.gamma)] * len(base_lrs)}
 
 
 class MultiStepLR(_DropIn):
@@ -629,9 +631,11 @@ class MultiStepLR(_DropIn):
     def _adopt_hyper(self, hyper):
         self.milestones, self.gamma = Counter(hyper["milestones"]), hyper["gamma"]
 
+    _relative = True
+
     def _fields(self, base_lrs):
         ms = sorted(self.milestones.elements())
-        return {"lr": [multistep(init_value=b, milestones=ms, gamma=self.gamma) for b in base_lrs]}
+        return {"lr": [multistep(init_value=1.0, milestones=ms, gamma=self.gamma)] * len(base_lrs)}
 
 
 class ConstantLR(_DropIn):
@@ -649,10 +653,12 @@ class ConstantLR(_DropIn):
         last_epoch = _last_epoch(fn, last_epoch)
         self._launch(optimizer, last_epoch)
 
+    _relative = True
+
     def _fields(self, base_lrs):
         if self.total_iters == 0:  # torch's update never reaches its "undo the factor" branch
-            return {"lr": [constant(b * self.factor) for b in base_lrs]}
-        return {"lr": [_piecewise(b * self.factor, self.total_iters, b) for b in base_lrs]}
+            return {"lr": [constant(self.factor)] * len(base_lrs)}
+        return {"lr": [_piecewise(self.factor, self.total_iters, 1.0)] * len(base_lrs)}
 
 
 def _piecewise(before, at, after):
@@ -677,15 +683,13 @@ class LinearLR(_DropIn):
         last_epoch = _last_epoch(fn, last_epoch)
         self._launch(optimizer, last_epoch)
 
+    _relative = True
+
     def _fields(self, base_lrs):
         if self.total_iters == 0:  # torch keeps the start factor
-            return {"lr": [constant(b * self.start_factor) for b in base_lrs]}
-        return {
-            "lr": [
-                linear(init_value=b * self.start_factor, end_value=b * self.end_factor, steps=self.total_iters)
-                for b in base_lrs
-            ]
-        }
+            return {"lr": [constant(self.start_factor)] * len(base_lrs)}
+        factor = linear(init_value=self.start_factor, end_value=self.end_factor, steps=self.total_iters)
+        return {"lr": [factor] * len(base_lrs)}
 
 
 class ExponentialLR(_DropIn):
@@ -698,9 +702,12 @@ class ExponentialLR(_DropIn):
         groups = _param_groups(fn, optimizer)
         self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
         last_epoch = _last_epoch(fn, last_epoch)
+        self._relative = self.gamma <= 1  # a growth's cap depends on the base lr
         self._launch(optimizer, last_epoch)
 
     def _fields(self, base_lrs):
+        if self._relative:
+            return {"lr": [exponential(init_value=1.0, decay_rate=self.gamma, transition_steps=1)] * len(base_lrs)}
         # growth stops near the largest float, where torch's would overflow to inf
         cap = (lambda b: 0.5 * sys.float_info.max * min(1.0, b)) if self.gamma > 1 else (lambda b: None)
         return {
@@ -725,10 +732,12 @@ class PolynomialLR(_DropIn):
         last_epoch = _last_epoch(fn, last_epoch)
         self._launch(optimizer, last_epoch)
 
+    _relative = True
+
     def _fields(self, base_lrs):
         if self.total_iters == 0:  # torch's update leaves the lr alone
-            return {"lr": [constant(b) for b in base_lrs]}
-        return {"lr": [polynomial(init_value=b, steps=self.total_iters, power=self.power) for b in base_lrs]}
+            return {"lr": [constant(1.0)] * len(base_lrs)}
+        return {"lr": [polynomial(init_value=1.0, steps=self.total_iters, power=self.power)] * len(base_lrs)}
 
 
 class CosineAnnealingLR(_DropIn):
