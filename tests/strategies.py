@@ -159,27 +159,21 @@ def _wsd(draw):
 sgdr_schedules = _sgdr()
 cyclic_families = st.one_of(sgdr_schedules, _cosine_restarts(), _cyclic(), _one_cycle(), _piecewise_anneal(), _wsd())
 
+_constant = st.builds(lrsched.constant, values)
+_inverse_time = st.builds(
+    lambda v, r, d, s: lrsched.inverse_time(init_value=v, decay_rate=r, decay_steps=d, staircase=s),
+    values, st.floats(0.0, 5.0), lengths, st.booleans(),
+)  # fmt: skip
+_inverse_sqrt = st.builds(
+    lambda p, w, ts, i: lrsched.inverse_sqrt(peak_value=p, warmup_steps=w, timescale=ts, init_value=i),
+    values, st.integers(1, 5_000), st.one_of(st.none(), lengths), values,
+)  # fmt: skip
+_step = st.builds(lambda v, s, g: lrsched.step(init_value=v, step_size=s, gamma=g), values, lengths, st.floats(0.01, 1.0))
+_warmup_constant = st.builds(lrsched.warmup_constant, peak_value=values, warmup_steps=small, init_value=values)
+
 base = st.one_of(
-    cyclic_families,
-    st.builds(lrsched.constant, values),
-    _decays(),
-    _warmup_decays(),
-    _exponential(),
-    _exponential(warm=True),
-    st.builds(
-        lambda v, r, d, s: lrsched.inverse_time(init_value=v, decay_rate=r, decay_steps=d, staircase=s),
-        values, st.floats(0.0, 5.0), lengths, st.booleans(),
-    ),
-    st.builds(
-        lambda p, w, ts, i: lrsched.inverse_sqrt(peak_value=p, warmup_steps=w, timescale=ts, init_value=i),
-        values, st.integers(1, 5_000), st.one_of(st.none(), lengths), values,
-    ),
-    st.builds(
-        lambda v, s, g: lrsched.step(init_value=v, step_size=s, gamma=g),
-        values, lengths, st.floats(0.01, 1.0),
-    ),
-    _pieces(),
-    st.builds(lrsched.warmup_constant, peak_value=values, warmup_steps=small, init_value=values),
+    cyclic_families, _constant, _decays(), _warmup_decays(), _exponential(), _exponential(warm=True), _inverse_time,
+    _inverse_sqrt, _step, _pieces(), _warmup_constant,
 )  # fmt: skip
 
 
@@ -217,6 +211,37 @@ composite = st.one_of(
 )
 
 schedules = st.one_of(base, composite)
+
+
+def _of_type(strategy, name):
+    return strategy.filter(lambda s: s.to_dict()["type"] == name)
+
+
+# One strategy per registered family (tests/test_accuracy.py checks that none is missing).
+by_family = {
+    "constant": _constant,
+    **{name: _of_type(_decays(), name) for name in ("linear", "cosine", "polynomial", "tanh")},
+    **{name: _of_type(_warmup_decays(), name) for name in ("warmup_cosine", "warmup_linear", "warmup_polynomial")},
+    "exponential": _exponential(),
+    "warmup_exponential": _exponential(warm=True),
+    "inverse_time": _inverse_time,
+    "inverse_sqrt": _inverse_sqrt,
+    "step": _step,
+    **{name: _of_type(_pieces(), name) for name in ("multistep", "piecewise_constant", "piecewise_linear")},
+    "warmup_constant": _warmup_constant,
+    "sgdr": sgdr_schedules,
+    "cosine_restarts": _cosine_restarts(),
+    "cyclic": _cyclic(),
+    **{name: _of_type(_one_cycle(), name) for name in ("one_cycle", "one_cycle_momentum")},
+    "piecewise_anneal": _piecewise_anneal(),
+    "wsd": _wsd(),
+    "join": _joined(),
+    "product": st.builds(lambda a, b: a * b, base, base),
+    "scale": _of_type(st.builds(lambda a, c: a * c, base, st.floats(0.0, 4.0)), "scale"),
+    "repeat": st.builds(lrsched.repeat, base.filter(_repeatable), st.integers(1, 10**5)),
+    "noise": _noisy(),
+    "warmup": st.builds(lambda s, w, i, sh: lrsched.warmup(s, w, i, sh), base, st.integers(0, 3_000), values, shapes),
+}
 
 
 @st.composite
