@@ -145,3 +145,19 @@ def test_k_decay_matches_timm_formula():
     want = 0.1 + 0.5 * (1.0 - 0.1) * (1 + np.cos(np.pi * t**2.0 / 100**2.0))
     got = lrsched.cosine(init_value=1.0, end_value=0.1, steps=100, k=2.0)(t)
     np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "s",
+    [
+        lrsched.sgdr(1.0, 10, end_value=0.01, warmup_steps=3),
+        lrsched.repeat(lrsched.exponential(init_value=1.0, decay_rate=0.5, transition_steps=7), 37),
+        lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=3, step_size_down=5),
+    ],
+    ids=["sgdr", "repeat", "cyclic"],
+)
+def test_a_copied_period_equals_the_cycle_by_cycle_values_bit_for_bit(s):
+    """Tables copy one period of same-length cycles; single steps compute their cycle directly."""
+    table = s.table(5_000, start=123)
+    steps = np.r_[0, 1, 9, 10, 11, 36, 37, 2_047, 2_048, 4_999]
+    assert table[steps].tolist() == [s.at(123 + int(t)) for t in steps]

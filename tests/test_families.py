@@ -165,6 +165,12 @@ CONFIGS = {
     "cosine-k-32": lrsched.cosine(init_value=1.0, steps=1_000, k=32.0),
     "wsd-1-sqrt": lrsched.wsd(peak_value=1.0, total_steps=100_000, warmup_steps=1_000, decay_steps=20_000,
                               decay_shape="1-sqrt", min_ratio=0.01),
+    # cycles of one length and no decay: one period computed, then copied
+    "sgdr-10-step-cycles": lrsched.sgdr(1.0, 10, end_value=0.01, warmup_steps=3),
+    "sgdr-1-step-cycles": lrsched.sgdr(2.0, 1, end_value=0.5),
+    "repeat-short-period": lrsched.repeat(lrsched.warmup_exponential(peak_value=1.0, warmup_steps=5, decay_rate=0.5,
+                                                                      transition_steps=7), 37),
+    "cyclic-short-triangular": lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=3, step_size_down=5),
     "piecewise_anneal-torch-one-cycle": lrsched.piecewise_anneal(
         knots=[0.0, 0.3 * 99_999 - 1, 99_998.0], values=[0.004, 0.1, 4e-7], anneal="cos"
     ),
