@@ -629,19 +629,22 @@ def _eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, star
     first multiply in.  The chunk is then stored into ``out`` (casting to
     float32 there if asked).
     """
-    chunk = 2048  # steps per chunk: times, values and factor stay in L1
     n = out.size
     n_layers = layer_ptr.size - 1
-    values = np.empty(chunk, np.float64)
-    factor = np.empty(chunk, np.float64)
-    times = np.empty(chunk, np.int64)
-    cursor = layer_ptr[:-1].copy()
     # One layer is written in place, unless a cycle would have to read float32 values back to
     # pull them to its anchor; otherwise values are formed in float64 and stored once.
     cycles = False
     for k in range(seg_op.size):
         cycles = cycles or seg_op[k] == 14
     direct = n_layers == 1 and (out.itemsize == 8 or not cycles)
+    # steps per chunk: values and factor stay in L1 when layers are combined; written in place,
+    # only the times are buffered, so longer chunks spread the per-call set-up of an op
+    # (an exponential's 64 powers, a cycle's period) over more steps
+    chunk = 1 << 16 if direct else 2048
+    values = np.empty(chunk, np.float64)
+    factor = np.empty(chunk, np.float64)
+    times = np.empty(chunk, np.int64)
+    cursor = layer_ptr[:-1].copy()
     for c0 in range(0, n, chunk):
         m = min(chunk, n - c0)
         first = start + c0
