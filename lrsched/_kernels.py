@@ -638,11 +638,12 @@ def _eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, star
         cycles = cycles or seg_op[k] == 14
     direct = n_layers == 1 and (out.itemsize == 8 or not cycles)
     # steps per chunk: values and factor stay in L1 when layers are combined; written in place,
-    # only the times are buffered, so longer chunks spread the per-call set-up of an op
-    # (an exponential's 64 powers, a cycle's period) over more steps
-    chunk = 1 << 16 if direct else 2048
-    values = np.empty(chunk, np.float64)
-    factor = np.empty(chunk, np.float64)
+    # only the times are buffered (at most 128 KB, and no more than the table needs), so
+    # longer chunks spread the per-call set-up of an op (an exponential's 64 powers, a
+    # cycle's period) over more steps
+    chunk = max(1, min(n, 1 << 14)) if direct else 2048
+    values = np.empty(0 if direct else chunk, np.float64)
+    factor = np.empty(0 if direct else chunk, np.float64)
     times = np.empty(chunk, np.int64)
     cursor = layer_ptr[:-1].copy()
     for c0 in range(0, n, chunk):
