@@ -284,7 +284,8 @@ def cyclic(
         pre = 1.0 if mode == "triangular2" else gamma  # 0.5 ** i; gamma ** (i + 1)
     else:  # x = t
         pre = 2.0 if mode == "triangular2" else 1.0  # 0.5 ** (t - 1) = 2 * 0.5 ** t; gamma ** t
-    peak = base + (top - base) * pre
+    # a weighted sum of two values >= 0 (no cancellation) when pre <= 1: at pre == 1 exactly max_value
+    peak = top * pre + base * (1.0 - pre) if pre <= 1.0 else base + (top - base) * pre
     body = [Segment(0, Op.LINEAR, base, peak, length=up), Segment(up, Op.LINEAR, peak, base, length=down)]
     per_step = scale_mode == "iterations" and mode != "triangular"
     cyc = _cycle(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from fractions import Fraction
 
 
 def cos2(t, length):
@@ -280,11 +281,13 @@ def _cyclic(spec, t):
     g = spec.get
     up, down = g("step_size_up"), g("step_size_down")
     i, tau = divmod(t, up + down)
-    s = tau / up if tau < up else (up + down - tau) / down
+    s = Fraction(tau, up) if tau < up else Fraction(up + down - tau, down)
     x = i + 1 if g("scale_mode") == "cycle" else t
     scale = {"triangular": 1.0, "triangular2": 0.5 ** (x - 1), "exp_range": g("gamma") ** x}[g("mode")]
     base, top = g("base_value"), g("max_value")
-    return base + (top - base) * s * scale
+    # exact rational arithmetic: with max_value < base_value the formula cancels near the peak
+    # (0.1 + (0 - 0.1) * 0.99999), where float arithmetic would lose the digits being tested
+    return float(Fraction(base) + (Fraction(top) - Fraction(base)) * s * Fraction(scale))
 
 
 def _one_cycle(spec, t):

@@ -19,7 +19,10 @@ def test_every_registered_family_has_a_strategy():
 
 @pytest.mark.parametrize("family", sorted(by_family))
 def test_random_configurations_match_the_oracle(family):
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+    # derandomized: the same 40 configurations on every run, so CI is reproducible; the other
+    # hypothesis tests keep exploring new ones
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
     @given(by_family[family], st.data())
     def check(s, data):
         assert s.to_dict()["type"] == family
