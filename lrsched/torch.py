@@ -97,7 +97,9 @@ from .adapter import Scheduler, _param_groups
 from .cycles import cyclic, repeat, sgdr
 from .phases import piecewise_anneal
 from .plateau import plateau as _plateau_settings
-from .schedules import constant, cosine, exponential, join, linear, multistep, polynomial, product, scale
+from .schedules import (
+    constant, cosine, exponential, join, linear, multistep, piecewise_constant, polynomial, product, scale,
+)  # fmt: skip
 from .schedules import step as _step_schedule
 
 __all__ = [
@@ -594,7 +596,7 @@ class StepLR(_DropIn):
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         fn = "StepLR"
-        groups = _param_groups(fn, optimizer)
+        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         self.step_size = V.integer(fn, "step_size", step_size, minimum=1)
         self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
         last_epoch = _last_epoch(fn, last_epoch)
@@ -613,7 +615,7 @@ class MultiStepLR(_DropIn):
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         fn = "MultiStepLR"
-        groups = _param_groups(fn, optimizer)
+        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         try:
             ms = list(milestones)
         except TypeError:
@@ -645,7 +647,7 @@ class ConstantLR(_DropIn):
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         fn = "ConstantLR"
-        groups = _param_groups(fn, optimizer)
+        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         if V._is_real(factor) and (factor > 1.0 or factor < 0):
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
         self.factor = V.real(fn, "factor", factor, minimum=0.0, maximum=1.0)
@@ -658,11 +660,8 @@ class ConstantLR(_DropIn):
     def _fields(self, base_lrs):
         if self.total_iters == 0:  # torch's update never reaches its "undo the factor" branch
             return {"lr": [constant(self.factor)] * len(base_lrs)}
-        return {"lr": [_piecewise(self.factor, self.total_iters, 1.0)] * len(base_lrs)}
-
-
-def _piecewise(before, at, after):
-    return join([constant(before), constant(after)], [at])
+        factor = piecewise_constant(boundaries=[self.total_iters], values=[self.factor, 1.0])
+        return {"lr": [factor] * len(base_lrs)}
 
 
 class LinearLR(_DropIn):
@@ -672,7 +671,7 @@ class LinearLR(_DropIn):
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
         fn = "LinearLR"
-        groups = _param_groups(fn, optimizer)
+        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         if V._is_real(start_factor) and (start_factor > 1.0 or start_factor <= 0):
             raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
         if V._is_real(end_factor) and (end_factor > 1.0 or end_factor < 0):
@@ -699,7 +698,7 @@ class ExponentialLR(_DropIn):
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         fn = "ExponentialLR"
-        groups = _param_groups(fn, optimizer)
+        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
         last_epoch = _last_epoch(fn, last_epoch)
         self._relative = self.gamma <= 1  # a growth's cap depends on the base lr
@@ -726,7 +725,7 @@ class PolynomialLR(_DropIn):
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
         fn = "PolynomialLR"
-        groups = _param_groups(fn, optimizer)
+        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         self.total_iters = V.integer(fn, "total_iters", total_iters)
         self.power = V.real(fn, "power", power, minimum=0.0, low_open=True)
         last_epoch = _last_epoch(fn, last_epoch)
@@ -752,7 +751,7 @@ class CosineAnnealingLR(_DropIn):
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         fn = "CosineAnnealingLR"
-        groups = _param_groups(fn, optimizer)
+        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         self.T_max = V.integer(fn, "T_max", T_max, minimum=1)
         self.eta_min = V.value(fn, "eta_min", eta_min)
         last_epoch = _last_epoch(fn, last_epoch)
@@ -780,7 +779,7 @@ class CosineAnnealingWarmRestarts(_DropIn):
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
         fn = "CosineAnnealingWarmRestarts"
-        groups = _param_groups(fn, optimizer)
+        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         if not isinstance(T_0, int) or isinstance(T_0, bool) or T_0 <= 0:
             raise ValueError(f"Expected positive integer T_0, but got {T_0}")
         if not isinstance(T_mult, int) or isinstance(T_mult, bool) or T_mult < 1:
