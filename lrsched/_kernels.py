@@ -16,7 +16,10 @@ with several layers is their pointwise product.
 Rules kept here: no validation (factories did it), no globals but literal
 constants, no closures, integer step arithmetic, and segment-major loops: the
 op is decided once per segment by ``_fill`` and the loop under each branch
-has no branch on the op, so LLVM vectorizes it.
+has no branch on the op, so LLVM vectorizes it.  Where an op needs ``log``,
+``exp`` or a power per step, it works block by block with the vectorizable
+math of ``_vmath.py`` instead of libm.  Loops index slices from 0 (an index
+``j0 + i`` is checked for wraparound and keeps LLVM from vectorizing).
 """
 
 import math
@@ -25,6 +28,7 @@ import numpy as np
 from numba import types
 
 from ._jit import exact, helper, inline, kernel
+from ._vmath import BLOCK, any_pow_pair, clip, nice, normal_quantile
 
 @inline
 def _sin_small(y):
@@ -72,73 +76,6 @@ def _logistic_pair(z):
 
 
 @inline
-def _pow_pair(x, xc, e):
-    """(x ** e, 1 - x ** e) from x and 1 - x (both accurate), each with a small relative error.
-
-    One log and one exp: whichever of the pair is below 1/2 is computed, the
-    other is 1 minus it (no cancellation above 1/2).
-    """
-    y = e * (math.log(x) if x < 0.5 else math.log1p(-xc))
-    if y < -0.6931471805599453:  # x ** e < 1/2
-        g = math.exp(y)
-        return g, 1.0 - g
-    gc = -math.expm1(y)
-    return 1.0 - gc, gc
-
-
-@inline
-def _nice(e):
-    """(n, half) when e = n + half / 2 with 0 < e <= 32 (multiplies and at most one sqrt); else (-1, 0)."""
-    twice = 2.0 * e
-    if 0.0 < e <= 32.0 and twice == math.floor(twice):
-        n = int(math.floor(e))
-        return n, int(twice) - 2 * n
-    return -1, 0
-
-
-@inline
-def _pow_pair_n(x, xc, e, n, half):
-    """``_pow_pair(x, xc, e)``, without log and exp when ``(n, half) = _nice(e)`` says e = n + half / 2.
-
-    ``x ** n`` by multiplication and ``1 - x ** n = (1 - x)(1 + x + ... + x**(n-1))``,
-    then for a half power ``1 - x**n sqrt(x) = (1 - x**n) + x**n (1 - x) / (1 + sqrt(x))``:
-    sums of positive terms, so both results keep a small relative error.
-    """
-    if n < 0:
-        return _pow_pair(x, xc, e)
-    xn = 1.0
-    s = 0.0
-    for _ in range(n):
-        s += xn
-        xn *= x
-    if half:
-        r = math.sqrt(x)
-        return xn * r, xc * s + xn * (xc / (1.0 + r))
-    return xn, xc * s
-
-
-@inline
-def _progress_pair(t, length, k, kn, kh):
-    """(1 - p, p) for p = (t / L) ** k, 0 <= t < L, each with a small relative error; (kn, kh) = _nice(k)."""
-    if t == 0:
-        return 1.0, 0.0
-    x = t / length
-    g, gc = _pow_pair_n(x, (length - t) / length, k, kn, kh)  # (x ** k, 1 - x ** k)
-    return gc, g
-
-
-@inline
-def _cos2_sin2_progress(t, length, k, kn, kh):
-    """(cos^2(pi p / 2), sin^2(pi p / 2)) for p = (t / L) ** k (timm's k-decay)."""
-    q, r = _progress_pair(t, length, k, kn, kh)
-    far = r > 0.5
-    s = _sin_small(0.5 * math.pi * (q if far else r))
-    small = s * s
-    big = 1.0 - small
-    return (small, big) if far else (big, small)
-
-
-@inline
 def _powers(base, scale, m):
     """[base ** (i * scale) for i in range(m)], each from libm's pow (no accumulated error)."""
     out = np.empty(m, np.float64)
@@ -164,7 +101,7 @@ def _exp_g(rate, t, period, lo, hi, cap, steps):
         g = math.pow(rate, (t - (t & 63)) / period) * steps[t & 63]
     else:
         g = math.pow(rate, min(t / period, cap))
-    return min(max(g, lo), hi)
+    return clip(g, lo, hi)
 
 
 @inline
@@ -205,25 +142,116 @@ def _hash32(x):
 
 
 @inline
-def _uniform(seed, step, draw):
-    """A uniform number in [0, 1) with 53 random bits, a pure function of (seed, step, draw)."""
-    h = _hash32(seed ^ _hash32((step & 0xFFFFFFFF) ^ _hash32((step >> 32) ^ _hash32(draw))))
+def _centered(seed, step):
+    """A uniform number in (-1, 1), (2k + 1 - 2**53) / 2**53, from 53 bits k of a hash of (seed, step)."""
+    h = _hash32(seed ^ _hash32((step & 0xFFFFFFFF) ^ _hash32((step >> 32) ^ _hash32(0))))
     h2 = _hash32(h ^ 0x9E3779B9)
-    return ((h >> 5) * 67108864.0 + (h2 >> 6)) / 9007199254740992.0
+    k = (h >> 5) * 67108864 + (h2 >> 6)
+    return (2 * k + 1 - 9007199254740992) / 9007199254740992.0
 
 
-@inline
-def _noise(seed, step, gaussian, std, pct):
-    """Gaussian (std, resampled until |n| < pct, timm's rule) or uniform on (-pct, pct)."""
-    if not gaussian:
-        return (2.0 * _uniform(seed, step, 0) - 1.0) * pct
-    for attempt in range(10_000):  # factories keep pct >= std / 100: never exhausted in practice
-        u1 = 1.0 - _uniform(seed, step, 2 * attempt)
-        u2 = _uniform(seed, step, 2 * attempt + 1)
-        x = std * math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-        if abs(x) < pct:
-            return x
-    return 0.0
+@exact
+def _fill_noise(f, p, times, dst):
+    """NOISE: dst[j] = a * (1 + n) with n a pure function of (seed, t); ``_fill`` for that op.
+
+    Uniform: n = w pct.  Gaussian truncated to |n| < pct (the distribution of
+    timm's redraw rule, one draw per step): n = std * quantile(1/2 + w h) with
+    h = P(0 < Z < pct / std) = f[4], clipped to [-pct, pct] against rounding.
+    w = ``_centered(seed, t)``.  Compiled without ``contract``: every rounding
+    is IEEE's, so ``tests/reference.py`` reproduces the numbers bit for bit
+    (1 + n loses relative accuracy where n is near -1; equality keeps the
+    accuracy test exact there).
+    """
+    n = times.size
+    a = f[0]
+    std = f[2]
+    pct = f[3]
+    h = f[4]
+    seed = p[1]
+    if p[2] != 0:  # uniform
+        for j in range(n):
+            dst[j] = a * (1.0 + _centered(seed, times[j]) * pct)
+        return
+    tails = h > 0.425
+    q = np.empty(BLOCK, np.float64)
+    x = np.empty(BLOCK, np.float64)
+    work = np.empty(BLOCK, np.float64)
+    bits = np.empty(2 * BLOCK, np.int64)
+    for j0 in range(0, n, BLOCK):
+        m = min(BLOCK, n - j0)
+        tm = times[j0 : j0 + m]
+        d = dst[j0 : j0 + m]
+        for i in range(m):
+            q[i] = _centered(seed, tm[i]) * h
+        normal_quantile(q, x, work, bits, m, tails)
+        for i in range(m):
+            d[i] = a * (1.0 + clip(std * x[i], -pct, pct))
+
+
+@helper
+def _fill_powers(op, f, p, times, dst):
+    """COSINE with a k-decay or an exponent, POLY and INVPOLY: ``_fill`` for the ops with powers.
+
+    Block by block (``_vmath``): the progress p = (t / L) ** k and 1 - p, then
+    the base pair (cos^2(pi p / 2) and sin^2 for COSINE, 1 - p and p for POLY),
+    then its power.  Every value of a pair is computed, never 1 minus its twin
+    where that would cancel.
+    """
+    n = times.size
+    a = f[0]
+    b = f[1]
+    length = p[0]
+    e = f[2]
+    k = f[3] if op != 11 else 1.0
+    kn, kh = nice(k)
+    en, eh = nice(e)
+    x = np.empty(BLOCK, np.float64)
+    xc = np.empty(BLOCK, np.float64)
+    g = np.empty(BLOCK, np.float64)
+    gc = np.empty(BLOCK, np.float64)
+    work = np.empty(BLOCK, np.float64)
+    bits = np.empty(2 * BLOCK, np.int64)
+    for j0 in range(0, n, BLOCK):
+        m = min(BLOCK, n - j0)
+        tm = times[j0 : j0 + m]  # slices: an index j0 + i would be checked for wraparound and not vectorize
+        d = dst[j0 : j0 + m]
+        for i in range(m):
+            t = tm[i]
+            x[i] = t / length  # divisions: exact at t = 0 and t = L, where peaks must be exact
+            xc[i] = (length - t) / length
+        if k != 1.0:  # (x, xc) = (p, 1 - p)
+            any_pow_pair(x, xc, k, kn, kh, g, gc, work, bits, m)
+            for i in range(m):
+                x[i] = g[i]
+                xc[i] = gc[i]
+        if op == 2:  # the pair (cos^2(pi p / 2), sin^2(pi p / 2)), the smaller one a square of a sine
+            if k == 1.0:
+                c = math.pi / (2.0 * length)
+                for i in range(m):
+                    g[i], gc[i] = _cos2_sin2(tm[i], length, c)
+            else:
+                for i in range(m):
+                    far = x[i] > 0.5
+                    s = _sin_small(0.5 * math.pi * (xc[i] if far else x[i]))
+                    small = s * s
+                    big = 1.0 - small
+                    g[i] = small if far else big
+                    gc[i] = big if far else small
+            if e != 1.0:
+                for i in range(m):
+                    x[i] = g[i]
+                    xc[i] = gc[i]
+                any_pow_pair(x, xc, e, en, eh, g, gc, work, bits, m)
+            for i in range(m):
+                d[i] = a * g[i] + b * gc[i]
+        elif op == 3:  # ((1 - p) ** power, 1 - (1 - p) ** power)
+            any_pow_pair(xc, x, e, en, eh, g, gc, work, bits, m)
+            for i in range(m):
+                d[i] = a * g[i] + b * gc[i]
+        else:  # INVPOLY: (1 - p ** power, p ** power)
+            any_pow_pair(x, xc, e, en, eh, gc, g, work, bits, m)
+            for i in range(m):
+                d[i] = a * g[i] + b * gc[i]
 
 
 @helper
@@ -269,47 +297,23 @@ def _fill(op, f, p, times, dst, contiguous):
                 g, gc = _cos2_sin2(times[j], length, c)
                 dst[j] = a * g + b * gc
         else:
-            kn, kh = _nice(k)
-            en, eh = _nice(e)
-            for j in range(n):
-                if k == 1.0:
-                    g, gc = _cos2_sin2(times[j], length, c)
-                else:
-                    g, gc = _cos2_sin2_progress(times[j], length, k, kn, kh)
-                if e != 1.0:
-                    g, gc = _pow_pair_n(g, gc, e, en, eh)
-                dst[j] = a * g + b * gc
+            _fill_powers(op, f, p, times, dst)
     elif op == 3:  # POLY: g = (1 - p) ** power, p = (t / L) ** k
         length = p[0]
         e = f[2]
         k = f[3]
-        kn, kh = _nice(k)
-        en, eh = _nice(e)
-        if k != 1.0:
-            for j in range(n):
-                q, r = _progress_pair(times[j], length, k, kn, kh)  # (1 - p, p)
-                g, gc = _pow_pair_n(q, r, e, en, eh)
-                dst[j] = a * g + b * gc
+        if k != 1.0 or not (e == 1.0 or e == 2.0):
+            _fill_powers(op, f, p, times, dst)
         elif e == 1.0:
             for j in range(n):
                 t = times[j]
                 dst[j] = a * ((length - t) / length) + b * (t / length)
-        elif e == 0.5:
-            for j in range(n):
-                t = times[j]
-                r = math.sqrt((length - t) / length)
-                dst[j] = a * r + b * ((t / length) / (1.0 + r))
-        elif e == 2.0:
+        else:
             for j in range(n):
                 t = times[j]
                 u = (length - t) / length
                 v = t / length
                 dst[j] = a * (u * u) + b * (v * (1.0 + u))
-        else:
-            for j in range(n):
-                t = times[j]
-                g, gc = _pow_pair_n((length - t) / length, t / length, e, en, eh)
-                dst[j] = a * g + b * gc
     elif op == 4:  # EXP: g = clip(rate ** (t / T), lo, hi); f[5] caps the exponent once hi is reached
         period = p[0]
         rate = f[2]
@@ -325,7 +329,7 @@ def _fill(op, f, p, times, dst, contiguous):
                 if _aligned(t, period, cap):
                     base = math.pow(rate, (t - (t & 63)) / period)
                     for i in range(m):
-                        dst[j + i] = a * min(max(base * steps[(t & 63) + i], lo), hi)
+                        dst[j + i] = a * clip(base * steps[(t & 63) + i], lo, hi)
                 else:
                     for i in range(m):
                         dst[j + i] = a * _exp_g(rate, t + i, period, lo, hi, cap, steps)
@@ -344,7 +348,7 @@ def _fill(op, f, p, times, dst, contiguous):
             while j < n:
                 k = times[j] // period
                 j2 = min(n, j + (k + 1) * period - times[j])
-                v = a * min(max(math.pow(rate, min(float(k), cap)), lo), hi)
+                v = a * clip(math.pow(rate, min(float(k), cap)), lo, hi)
                 for r in range(j, j2):
                     dst[r] = v
                 j = j2
@@ -355,7 +359,7 @@ def _fill(op, f, p, times, dst, contiguous):
                 k = times[j] // period
                 if k != last:  # one pow per stair, not per step
                     last = k
-                    v = a * min(max(math.pow(rate, min(float(k), cap)), lo), hi)
+                    v = a * clip(math.pow(rate, min(float(k), cap)), lo, hi)
                 dst[j] = v
     elif op == 6:  # INVTIME: g = 1 / (1 + rate * t / T)
         period = p[0]
@@ -378,9 +382,10 @@ def _fill(op, f, p, times, dst, contiguous):
         slope = (upper - lower) / length  # z grows by this per step
         down = np.empty(64, np.float64)  # exp(-2 |z|) changes by these factors while z keeps its sign
         up = np.empty(64, np.float64)
+        steep = min(slope, 5.0)  # blocks with slope >= 5 go step by step and never read the tables
         for i in range(64):
-            down[i] = math.exp(-2.0 * slope * i)
-            up[i] = math.exp(2.0 * slope * i)
+            down[i] = math.exp(-2.0 * steep * i)
+            up[i] = math.exp(2.0 * steep * i)
         j = 0
         while j < n:
             t = times[j]
@@ -407,16 +412,7 @@ def _fill(op, f, p, times, dst, contiguous):
             gc = -math.expm1(-k * (t / length)) / (1.0 - floor)
             dst[j] = a * g + b * gc
     elif op == 11:  # INVPOLY: g = 1 - (t / L) ** power
-        length = p[0]
-        e = f[2]
-        en, eh = _nice(e)
-        for j in range(n):
-            t = times[j]
-            if t == 0:
-                dst[j] = a
-            else:
-                gc, g = _pow_pair_n(t / length, (length - t) / length, e, en, eh)
-                dst[j] = a * g + b * gc
+        _fill_powers(op, f, p, times, dst)
     elif op == 12:  # EXP2: g = 2 ** (1 - t / L) - 1, 1 - g = 2 (1 - 2 ** (-t / L))
         length = p[0]
         ln2 = math.log(2.0)
@@ -426,12 +422,7 @@ def _fill(op, f, p, times, dst, contiguous):
             gc = -2.0 * math.expm1(-(t / length) * ln2)
             dst[j] = a * g + b * gc
     elif op == 13:  # NOISE: a * (1 + n), n from (seed, t) alone
-        std = f[2]
-        pct = f[3]
-        seed = p[1]
-        gaussian = p[2] == 0
-        for j in range(n):
-            dst[j] = a * (1.0 + _noise(seed, times[j], gaussian, std, pct))
+        _fill_noise(f, p, times, dst)
 
 
 @inline
@@ -621,63 +612,73 @@ _F2 = types.Array(types.float64, 2, "C", readonly=True)
 _PROGRAM = (_I1, _I1, _I1, _F2, _I2, _I1)
 
 
+@inline
+def _layer_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, layer, first, times, dst, cursor):
+    """dst[i] = layer ``layer``'s value at step first + i; its cursor walks the segments (steps only increase)."""
+    m = dst.size
+    k = cursor[layer]
+    end = layer_ptr[layer + 1]
+    pos = 0
+    while pos < m:
+        step = first + pos
+        while k + 1 < end and seg_start[k + 1] <= step:
+            k += 1
+        stop = m
+        if k + 1 < end and seg_start[k + 1] - first < m:
+            stop = seg_start[k + 1] - first
+        t0 = step - seg_origin[k]
+        for q in range(stop - pos):
+            times[q] = t0 + q
+        _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k,
+                      times[: stop - pos], dst[pos:stop], True)  # fmt: skip
+        pos = stop
+    cursor[layer] = k
+
+
+@inline
+def _layers_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, first, times, dst, factor, cursor):
+    """dst[i] = value at step first + i: layer 0 written into dst, the others multiplied in (via ``factor``)."""
+    m = dst.size
+    _layer_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, 0, first, times, dst, cursor)
+    for layer in range(1, layer_ptr.size - 1):
+        f = factor[:m]
+        _layer_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, layer, first, times, f, cursor)
+        for q in range(m):
+            dst[q] *= f[q]
+
+
 def _eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, start, out):
     """out[i] = value at step start + i, for a contiguous range of steps.
 
-    Chunk by chunk: each layer walks its segments with a cursor (steps only
-    increase), fills the chunk segment by segment, and layers after the
-    first multiply in.  The chunk is then stored into ``out`` (casting to
-    float32 there if asked).
+    Chunk by chunk (``_layers_into``).  float64 tables are formed in place.  A
+    float32 table is too when it has one layer and no cycle; otherwise its
+    values are formed in float64 (a cycle reads values back, and a product
+    must round once) and cast as they are stored.
     """
     n = out.size
     n_layers = layer_ptr.size - 1
-    # One layer is written in place, unless a cycle would have to read float32 values back to
-    # pull them to its anchor; otherwise values are formed in float64 and stored once.
     cycles = False
     for k in range(seg_op.size):
         cycles = cycles or seg_op[k] == 14
-    direct = n_layers == 1 and (out.itemsize == 8 or not cycles)
-    # steps per chunk: values and factor stay in L1 when layers are combined; written in place,
-    # only the times are buffered (at most 128 KB, and no more than the table needs), so
-    # longer chunks spread the per-call set-up of an op (an exponential's 64 powers, a
-    # cycle's period) over more steps
-    chunk = max(1, min(n, 1 << 14)) if direct else 2048
-    values = np.empty(0 if direct else chunk, np.float64)
-    factor = np.empty(0 if direct else chunk, np.float64)
+    inplace = out.itemsize == 8 or (n_layers == 1 and not cycles)
+    # steps per chunk: one layer keeps only its times in a buffer (at most 128 KB, and no more than
+    # the table needs), so long chunks spread the per-call set-up of an op (an exponential's 64
+    # powers, a cycle's period) over more steps; a product keeps values and factor in L1
+    chunk = max(1, min(n, 1 << 14)) if n_layers == 1 else 8192
+    values = np.empty(0 if inplace else chunk, np.float64)
+    factor = np.empty(0 if n_layers == 1 else chunk, np.float64)
     times = np.empty(chunk, np.int64)
     cursor = layer_ptr[:-1].copy()
     for c0 in range(0, n, chunk):
         m = min(chunk, n - c0)
-        first = start + c0
-        for layer in range(n_layers):
-            dst = values if layer == 0 else factor
-            k = cursor[layer]
-            end = layer_ptr[layer + 1]
-            pos = 0
-            while pos < m:
-                step = first + pos
-                while k + 1 < end and seg_start[k + 1] <= step:
-                    k += 1
-                stop = m
-                if k + 1 < end and seg_start[k + 1] - first < m:
-                    stop = seg_start[k + 1] - first
-                t0 = step - seg_origin[k]
-                for q in range(stop - pos):
-                    times[q] = t0 + q
-                if direct:
-                    _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k,
-                                  times[: stop - pos], out[c0 + pos : c0 + stop], True)  # fmt: skip
-                else:
-                    _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k,
-                                  times[: stop - pos], dst[pos:stop], True)  # fmt: skip
-                pos = stop
-            cursor[layer] = k
-            if layer > 0:
-                for q in range(m):
-                    values[q] *= factor[q]
-        if not direct:
+        o = out[c0 : c0 + m]  # a slice: an index c0 + q would be checked for wraparound and not vectorize
+        if inplace:
+            _layers_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, start + c0, times, o, factor, cursor)
+        else:
+            v = values[:m]
+            _layers_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, start + c0, times, v, factor, cursor)
             for q in range(m):
-                out[c0 + q] = values[q]
+                o[q] = v[q]
 
 
 eval_range = kernel([types.void(*_PROGRAM, types.int64, types.float64[::1])])(_eval_range)

@@ -794,8 +794,10 @@ NOISE_KINDS = ("gaussian", "uniform")
 def noise(schedule, *, std=1.0, pct=0.67, kind="gaussian", seed=0, start=0, stop=None) -> Schedule:
     """Multiply ``schedule`` by ``1 + n`` on steps ``[start, stop)``, ``n`` a pure function of ``(seed, step)``.
 
-    ``kind="gaussian"``: ``n ~ N(0, std)`` drawn again until ``|n| < pct``
-    (timm's rule); ``kind="uniform"``: ``n ~ U(-pct, pct)``.  The numbers come
+    ``kind="gaussian"``: ``n ~ N(0, std)`` truncated to ``|n| < pct``, the
+    distribution of timm's rule (draw again until ``|n| < pct``), sampled with
+    one uniform per step and the normal quantile; ``kind="uniform"``:
+    ``n ~ U(-pct, pct)``.  The numbers come
     from a counter-based generator evaluated in the kernel: the value at a
     step never depends on which other steps are evaluated, in what order or
     chunks, so tables, ``s(steps)``, ``s.at(step)`` and a resumed run agree.
@@ -839,7 +841,9 @@ def noise(schedule, *, std=1.0, pct=0.67, kind="gaussian", seed=0, start=0, stop
         if stop <= start:
             V.fail(fn, "stop", f"> start={start}", stop)
     segments = [Segment(0, Op.CONST, 1.0)]
-    segments.append(Segment(start, Op.NOISE, 1.0, 0.0, (std, pct), origin=0, ints=(seed, NOISE_KINDS.index(kind))))
+    half_mass = 0.5 * math.erf(pct / std / math.sqrt(2.0))  # P(0 < Z < pct / std): the kernel's truncation
+    shape = (std, pct, half_mass)
+    segments.append(Segment(start, Op.NOISE, 1.0, 0.0, shape, origin=0, ints=(seed, NOISE_KINDS.index(kind))))
     if stop is not None:
         segments.append(Segment(stop, Op.CONST, 1.0))
     program = Program.product([schedule.program, _program(*segments)])

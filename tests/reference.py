@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import struct
 from fractions import Fraction
 
 
@@ -344,21 +345,83 @@ def _mix32(x):
     return x ^ (x >> 16)
 
 
-def uniform(seed, step, draw):
-    h = _mix32(seed ^ _mix32((step & 0xFFFFFFFF) ^ _mix32((step >> 32) ^ _mix32(draw))))
+def centered(seed, step):
+    """A uniform number in (-1, 1) from 53 hashed bits of (seed, step)."""
+    h = _mix32(seed ^ _mix32((step & 0xFFFFFFFF) ^ _mix32((step >> 32) ^ _mix32(0))))
     h2 = _mix32(h ^ 0x9E3779B9)
-    return ((h >> 5) * 2**26 + (h2 >> 6)) / 2**53
+    k = (h >> 5) * 2**26 + (h2 >> 6)
+    return (2 * k + 1 - 2**53) / 2**53
+
+
+# The gaussian noise is n = std * Q(1/2 + w h): Q the normal quantile by Wichura's
+# AS241, its log by the documented series.  This mirrors the kernel's arithmetic
+# operation by operation, so the two agree bit for bit (the kernel is compiled
+# without FMA contraction for that); test_noise.py checks Q against the
+# standard library's NormalDist and the log against math.log.
+
+_AS241 = {
+    "central": ((3.387132872796366608, 133.14166789178437745, 1971.5909503065514427, 13731.693765509461125,
+                 45921.953931549871457, 67265.770927008700853, 33430.575583588128105, 2509.0809287301226727),
+                (1.0, 42.313330701600911252, 687.1870074920579083, 5394.1960214247511077,
+                 21213.794301586595867, 39307.89580009271061, 28729.085735721942674, 5226.495278852854561)),
+    "near": ((1.42343711074968357734, 4.6303378461565452959, 5.7694972214606914055, 3.64784832476320460504,
+              1.27045825245236838258, 0.24178072517745061177, 0.0227238449892691845833, 7.7454501427834140764e-4),
+             (1.0, 2.05319162663775882187, 1.6763848301838038494, 0.68976733498510000455,
+              0.14810397642748007459, 0.0151986665636164571966, 5.475938084995344946e-4, 1.05075007164441684324e-9)),
+    "far": ((6.6579046435011037772, 5.4637849111641143699, 1.7848265399172913358, 0.29656057182850489123,
+             0.026532189526576123093, 0.0012426609473880784386, 2.71155556874348757815e-5, 2.01033439929228813265e-7),
+            (1.0, 0.59983220655588793769, 0.13692988092273580531, 0.0148753612908506148525,
+             7.868691311456132591e-4, 1.8463183175100546818e-5, 1.4215117583164458887e-7, 2.04426310338993978564e-15)),
+}  # fmt: skip
+
+
+def _horner(c, r):
+    v = c[-1]
+    for coef in reversed(c[:-1]):
+        v = v * r + coef
+    return v
+
+
+def _rational(name, r):
+    num, den = _AS241[name]
+    return _horner(num, r) / _horner(den, r)
+
+
+def series_log(x):
+    """log(x) for x > 0 as the kernel takes it: x = 2**k w, w in [sqrt(1/2), sqrt(2)), 2 atanh of s."""
+    scaled = x < 2.2250738585072014e-308
+    bits = struct.unpack("<q", struct.pack("<d", x * 2.0**54 if scaled else x))[0]
+    k = float(((bits >> 52) & 0x7FF) - 1023) - (54.0 if scaled else 0.0)
+    w = struct.unpack("<d", struct.pack("<q", (bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000))[0]
+    if w > 1.4142135623730951:
+        w, k = 0.5 * w, k + 1.0
+    f = w - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    r = 2.0 / 21.0
+    for odd in (19, 17, 15, 13, 11, 9, 7, 5, 3):
+        r = r * z + 2.0 / odd
+    r = r * z
+    return k * 6.93147180369123816490e-01 + (k * 1.90821492927058770002e-10 + (f - s * (f - r)))
+
+
+def normal_quantile(q):
+    """The standard normal quantile of 1/2 + q, |q| < 1/2 (AS241)."""
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        num, den = _AS241["central"]
+        return q * _horner(num, r) / _horner(den, r)
+    r = math.sqrt(-min(series_log(0.5 - abs(q)), -0.0))
+    y = _rational("near", r - 1.6) if r <= 5.0 else _rational("far", r - 5.0)
+    return -y if q < 0.0 else y
 
 
 def noise(seed, step, kind, std, pct):
+    w = centered(seed, step)
     if kind == "uniform":
-        return (2 * uniform(seed, step, 0) - 1) * pct
-    for attempt in range(10_000):
-        u1, u2 = 1 - uniform(seed, step, 2 * attempt), uniform(seed, step, 2 * attempt + 1)
-        x = std * math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
-        if abs(x) < pct:
-            return x
-    return 0.0
+        return w * pct
+    h = 0.5 * math.erf(pct / std / math.sqrt(2.0))  # P(0 < Z < pct / std)
+    return min(max(std * normal_quantile(w * h), -pct), pct)
 
 
 def scale(spec):

@@ -139,6 +139,28 @@ def test_gaussian_noise_is_truncated_and_has_the_asked_spread():
     assert np.abs(u).max() < 0.2 and abs(u.std() - 0.2 / math.sqrt(3)) < 0.002
 
 
+@pytest.mark.parametrize(("std", "pct", "kind"), [(1.0, 0.67, "gaussian"), (0.1, 0.5, "gaussian"), (0.01, 1.0, "gaussian"),
+                                               (100.0, 1.0, "gaussian"), (1.0, 0.3, "uniform")])  # fmt: skip
+def test_noise_is_the_documented_generator_bit_for_bit(std, pct, kind):
+    """Bit-exact against tests/reference.py, so 1 + n keeps its accuracy even where n is near -1."""
+    s = lrsched.noise(lrsched.constant(1.0), std=std, pct=pct, kind=kind, seed=2**32 - 7)
+    steps = np.r_[0:3_000, 2**40 : 2**40 + 300, lrsched.MAX_STEP - 300 : lrsched.MAX_STEP + 1]
+    got = s(steps)
+    assert [float(v) for v in got] == [1.0 + reference.noise(2**32 - 7, int(t), kind, std, pct) for t in steps]
+
+
+def test_gaussian_noise_has_the_truncated_normal_variance():
+    """Var of N(0, 1) truncated to |z| < c is 1 - 2 c phi(c) / (2 Phi(c) - 1) (independent of the sampler)."""
+    c = 1.5
+    n = (lrsched.noise(lrsched.constant(1.0), std=0.5, pct=c / 2, seed=9).table(400_000) - 1.0) / 0.5  # z = n / std
+    phi = math.exp(-c * c / 2) / math.sqrt(2 * math.pi)
+    var = 1 - 2 * c * phi / math.erf(c / math.sqrt(2))
+    assert abs(n.var() - var) < 0.01 * var and abs(n.mean()) < 0.005
+    # and its distribution function: P(|z| < c/2) within the truncation
+    inner = math.erf(c / 2 / math.sqrt(2)) / math.erf(c / math.sqrt(2))
+    assert abs(np.mean(np.abs(n) < c / 2) - inner) < 0.005
+
+
 def test_k_decay_matches_timm_formula():
     # timm: lr_min + 0.5 (lr_max - lr_min) (1 + cos(pi t**k / T**k))
     t = np.arange(0, 101)

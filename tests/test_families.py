@@ -156,6 +156,8 @@ CONFIGS = {
     "exponential-slow": lrsched.exponential(init_value=1.0, decay_rate=0.999, transition_steps=7),
     "inverse_sqrt-timescale": lrsched.inverse_sqrt(peak_value=1e-3, warmup_steps=100, timescale=10_000),
     "tanh-default": lrsched.tanh(init_value=0.1, steps=12_345, end_value=1e-5),
+    # z moves 6 per step: the per-block exp tables must not overflow (they did without Numba, found by CI)
+    "tanh-one-steep-step": lrsched.tanh(init_value=0.0, steps=1, end_value=1.0, lower=0.0, upper=6.0),
     "warmup-exp-over-poly": lrsched.warmup(lrsched.polynomial(init_value=1.0, steps=5_000), 333, 0.01, "exponential"),
     # powers that are whole or half numbers take multiplies and a sqrt instead of log and exp
     "polynomial-power-2.5": lrsched.polynomial(init_value=2.0, steps=99_999, end_value=0.01, power=2.5),
