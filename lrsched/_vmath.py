@@ -7,6 +7,11 @@ values, small enough to stay in L1) in passes of branch-free arithmetic:
 exponent and mantissa are taken apart with integer operations on an
 ``int64`` view of the block, and the rest is polynomials.
 
+Each block function is compiled once (not inlined into every caller: that
+multiplied the first compile on a machine) and without FMA contraction, so
+its roundings are IEEE's and ``tests/reference.py`` can reproduce the noise
+bit for bit.
+
 Accuracy (checked against ``math`` in ``tests/test_vmath.py``): ``log`` within
 2 ulp, ``exp`` within 2 ulp, and the pairs ``(x ** e, 1 - x ** e)`` each with
 a relative error of a few ulp times ``|e log x|``.
@@ -20,7 +25,7 @@ import math
 
 import numpy as np
 
-from ._jit import inline
+from ._jit import exact, inline
 
 BLOCK = 256  # values per block: 2 KiB per float64 array
 
@@ -38,7 +43,7 @@ def clip(v, lo, hi):
     return v if v < hi else hi
 
 
-@inline
+@exact
 def log_pos(x, out, bits, m):
     """out[i] = log(x[i]) for 0 < x[i] < inf (subnormals included); ``bits`` is int64 scratch.
 
@@ -77,7 +82,7 @@ def log_pos(x, out, bits, m):
         out[i] = k * _LN2_HI + (k * _LN2_LO + (f - s * (f - r)))
 
 
-@inline
+@exact
 def exp_pair_neg(y, g, gc, bits, m):
     """(g, gc) = (exp(y), -expm1(y)) for y <= 0 (y = -inf gives (0, 1)), each with a small relative error.
 
@@ -125,7 +130,7 @@ def exp_pair_neg(y, g, gc, bits, m):
         gc[i] = (1.0 - s) - s * p
 
 
-@inline
+@exact
 def pow_pair(x, xc, e, g, gc, work, bits, m):
     """(g, gc) = (x ** e, 1 - x ** e) for 0 <= x <= 1, xc = 1 - x (both accurate), e > 0.
 
@@ -147,7 +152,7 @@ def pow_pair(x, xc, e, g, gc, work, bits, m):
     exp_pair_neg(work, g, gc, bits, m)
 
 
-@inline
+@exact
 def pow_pair_nice(x, xc, n, half, g, gc, m):
     """(g, gc) = (x ** e, 1 - x ** e) for e = n + half / 2 (n >= 0, half in {0, 1}): multiplies and a sqrt.
 
@@ -155,10 +160,15 @@ def pow_pair_nice(x, xc, n, half, g, gc, m):
     for a half power 1 - x ** n sqrt(x) = (1 - x ** n) + x ** n (1 - x) / (1 + sqrt(x)).
     Sums of positive terms: both results keep a small relative error.
     """
-    for i in range(m):
-        g[i] = 1.0
-        gc[i] = 0.0
-    for _ in range(n):
+    if n == 0:
+        for i in range(m):
+            g[i] = 1.0
+            gc[i] = 0.0
+    else:  # the first round done while initializing: g = x, the sum = 1
+        for i in range(m):
+            g[i] = x[i]
+            gc[i] = 1.0
+    for _ in range(n - 1):
         for i in range(m):
             gc[i] += g[i]
             g[i] *= x[i]
@@ -183,7 +193,7 @@ def nice(e):
     return -1, 0
 
 
-@inline
+@exact
 def any_pow_pair(x, xc, e, n, half, g, gc, work, bits, m):
     """``pow_pair_nice`` when ``(n, half) = nice(e)`` says e is a whole or half number, else ``pow_pair``."""
     if n >= 0:
@@ -221,7 +231,7 @@ def _poly7(c, r):
     return v * r + c[0]
 
 
-@inline
+@exact
 def normal_quantile(q, out, work, bits, m, tails):
     """out[i] = the standard normal quantile of 1/2 + q[i], for |q[i]| < 1/2.
 
