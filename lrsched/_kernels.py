@@ -28,7 +28,7 @@ import numpy as np
 from numba import types
 
 from ._jit import exact, helper, inline, kernel
-from ._vmath import BLOCK, any_pow_pair, clip, nice, normal_quantile
+from ._vmath import BLOCK, any_pow_pair, clip, exp_pair_neg, nice, normal_quantile
 
 @inline
 def _sin_small(y):
@@ -544,6 +544,11 @@ def _cycle_runs(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, 
     body_ints = np.empty(p.size, np.int64)  # a body segment's integers (its length stretched)
     body_floats = np.empty(f.size, np.float64)  # its floats (its end values adjusted)
     gamma_steps = _powers(gamma, 1.0, 64)
+    log_gamma = math.log(gamma) if per_step else 0.0
+    pull_y = np.empty(64 if per_step else 0, np.float64)  # per-step pull: exp_pair_neg's blocks
+    pull_g = np.empty(64 if per_step else 0, np.float64)
+    pull_gc = np.empty(64 if per_step else 0, np.float64)
+    pull_bits = np.empty(128 if per_step else 0, np.int64)
     n = times.size
     j = 0
     while j < n:
@@ -556,6 +561,8 @@ def _cycle_runs(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, 
             while j2 < n and times[j2] == times[j2 - 1] + 1 and times[j2] - start < length:
                 j2 += 1
         c = 1.0 if decay == 1.0 else math.pow(decay, float(i))  # float: libm pow, not powi
+        # 1 - c without cancellation where c is near 1, for the pull anchor (1 - c) + v c
+        rest_c = -math.expm1(float(i) * math.log(decay)) if c >= 0.5 and not peaks else 1.0 - c
         b = _segment_of(seg_start, lo, hi, t - start)
         q = j
         while q < j2:
@@ -580,17 +587,24 @@ def _cycle_runs(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, 
                         if body_ints[5] & (1 << x):
                             body_floats[x] *= c
                     else:
-                        body_floats[x] = anchor + (body_floats[x] - anchor) * c
+                        body_floats[x] = anchor * rest_c + body_floats[x] * c
             _fill(seg_op[b], body_floats, body_ints, times[q:q2], dst[q:q2], True)
             if per_step:  # gamma ** t = gamma ** (64 floor(t / 64)) * gamma ** (t % 64): a pow per block
+                # 1 - c gamma**t cancels where c gamma**t is near 1: there it is -expm1(log c + t log gamma)
+                log_c = math.log(c) if c > 0.0 else -math.inf
                 r = q
                 while r < q2:
                     tt = start + origin + times[r]
                     m2 = min(q2 - r, 64 - (tt & 63))
                     g0 = c * math.pow(gamma, float(tt - (tt & 63)))
                     for i in range(m2):
+                        pull_y[i] = log_c + float(tt + i) * log_gamma
+                    exp_pair_neg(pull_y, pull_g, pull_gc, pull_bits, m2)
+                    d = dst[r : r + m2]
+                    for i in range(m2):
                         cr = g0 * gamma_steps[(tt & 63) + i]
-                        dst[r + i] = anchor * (1.0 - cr) + dst[r + i] * cr
+                        rest = pull_gc[i] if cr >= 0.5 else 1.0 - cr
+                        d[i] = anchor * rest + d[i] * cr
                     r += m2
             q = q2
         j = j2

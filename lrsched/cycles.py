@@ -285,7 +285,9 @@ def cyclic(
     else:  # x = t
         pre = 2.0 if mode == "triangular2" else 1.0  # 0.5 ** (t - 1) = 2 * 0.5 ** t; gamma ** t
     # a weighted sum of two values >= 0 (no cancellation) when pre <= 1: at pre == 1 exactly max_value
-    peak = top * pre + base * (1.0 - pre) if pre <= 1.0 else base + (top - base) * pre
+    # (1 - gamma from expm1: it keeps its digits when gamma is near 1)
+    rest = -math.expm1(math.log(pre)) if 0.5 <= pre < 1.0 else 1.0 - pre
+    peak = top * pre + base * rest if pre <= 1.0 else base + (top - base) * pre
     body = [Segment(0, Op.LINEAR, base, peak, length=up), Segment(up, Op.LINEAR, peak, base, length=down)]
     per_step = scale_mode == "iterations" and mode != "triangular"
     cyc = _cycle(

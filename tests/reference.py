@@ -285,6 +285,9 @@ def _cyclic(spec, t):
     s = Fraction(tau, up) if tau < up else Fraction(up + down - tau, down)
     x = i + 1 if g("scale_mode") == "cycle" else t
     scale = {"triangular": 1.0, "triangular2": 0.5 ** (x - 1), "exp_range": g("gamma") ** x}[g("mode")]
+    if g("mode") == "exp_range" and scale >= 0.5:
+        # gamma**x near 1: from 1 - gamma**x = -expm1(x log gamma), which keeps its digits
+        scale = 1 - Fraction(-math.expm1(x * math.log(g("gamma"))))
     base, top = g("base_value"), g("max_value")
     # exact rational arithmetic: with max_value < base_value the formula cancels near the peak
     # (0.1 + (0 - 0.1) * 0.99999), where float arithmetic would lose the digits being tested

@@ -173,6 +173,11 @@ CONFIGS = {
     "repeat-short-period": lrsched.repeat(lrsched.warmup_exponential(peak_value=1.0, warmup_steps=5, decay_rate=0.5,
                                                                       transition_steps=7), 37),
     "cyclic-short-triangular": lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=3, step_size_down=5),
+    # a max below the base and gamma near 1: the value is 1 - gamma**x, which must keep its digits
+    "cyclic-exp-range-near-1-per-step": lrsched.cyclic(base_value=1.0, max_value=0.0, step_size_up=50,
+                                                       mode="exp_range", gamma=0.99999999),  # fmt: skip
+    "cyclic-exp-range-near-1-per-cycle": lrsched.cyclic(base_value=1.0, max_value=0.0, step_size_up=50,
+                                                        mode="exp_range", gamma=0.99999999, scale_mode="cycle"),
     "piecewise_anneal-torch-one-cycle": lrsched.piecewise_anneal(
         knots=[0.0, 0.3 * 99_999 - 1, 99_998.0], values=[0.004, 0.1, 4e-7], anneal="cos"
     ),
