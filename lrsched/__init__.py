@@ -11,10 +11,12 @@ from ._program import MAX_STEP
 from .adapter import Scheduler
 from ._schedule import Schedule, from_dict
 from .cycles import cosine_restarts, cyclic, repeat, sgdr
-from .npy import save
+from .tables import save
 from .phases import one_cycle, one_cycle_momentum, piecewise_anneal, wsd
 from .plateau import plateau
+from .plotting import plot
 from .registry import get, load, names
+from .report import compare, describe
 from .sweep import sweep
 from .schedules import (
     constant,
@@ -47,10 +49,12 @@ __all__ = [
     "MAX_STEP",
     "Schedule",
     "Scheduler",
+    "compare",
     "constant",
     "cosine",
     "cosine_restarts",
     "cyclic",
+    "describe",
     "exponential",
     "from_dict",
     "get",
@@ -68,6 +72,7 @@ __all__ = [
     "piecewise_constant",
     "piecewise_linear",
     "plateau",
+    "plot",
     "polynomial",
     "precompile",
     "product",

@@ -1,10 +1,35 @@
-"""Command line: ``lrsched table NAME key=value ... --steps N -o FILE``.
+"""The ``lrsched`` command (also ``python -m lrsched``).
 
-A schedule is named by its family (``warmup_cosine``, ``cosine``, ...) with
-the factory's arguments as ``key=value`` words (``peak_value=3e-4``; lists as
-JSON, ``milestones=[100,200]``), or by a JSON file holding
-``Schedule.to_dict()`` output.  Options of the command itself start with
-``-``, so they never clash with a schedule's argument names.
+::
+
+    lrsched table    SPEC --steps N -o FILE.npy|.csv|.parquet [--dtype float32] [--start S] [-q]
+    lrsched plot     SPEC [SPEC ...] --steps N -o FILE.png|.svg|.pdf [--log] [--title T]
+    lrsched describe SPEC --steps N
+    lrsched compare  SPEC SPEC --steps N [--rtol R]
+    lrsched bench    [--steps N] [--quick]
+    lrsched names
+    lrsched precompile
+
+A SPEC is one of, always the same way in every command:
+
+- a name and the factory's arguments as ``key=value`` words:
+  ``warmup_cosine peak_value=3e-4 warmup_steps=2000 total_steps=100000``
+  (any name of ``lrsched.names()``; lists and nested schedules as JSON:
+  ``milestones=[100,200]``);
+- a preset, ``torch:CLASS`` or ``transformers:NAME`` with the peer's own
+  arguments and ``base_lr=`` (default 1.0, so values are multipliers):
+  ``torch:CosineAnnealingLR T_max=1000 base_lr=0.1``,
+  ``transformers:cosine num_warmup_steps=100 num_training_steps=1000 base_lr=3e-4``
+  (needs torch);
+- a spec file, ``run.json`` or ``run.yaml`` (``lrsched.load``).
+
+A word without ``=`` starts the next SPEC, so several fit on one line.
+Options of the command itself start with ``-`` and never clash with a
+schedule's argument names.
+
+Exit status: 0 done, 2 a usage error (argparse's), 1 any other error, with
+a one-line message on stderr and no traceback (unknown name, bad argument,
+unwritable file, missing optional package).
 """
 
 from __future__ import annotations
@@ -17,11 +42,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ._schedule import _REGISTRY, from_dict
-from .npy import CHUNK, save
+from ._schedule import _REGISTRY, Schedule, from_dict
+from .tables import CHUNK, save
+
+SPEC_FILES = (".json", ".yaml", ".yml")
 
 
-def _parse_value(text):
+class UserError(Exception):
+    """A mistake on the command line: reported in one line, exit status 1."""
+
+
+def _value(text):
     for convert in (int, float, json.loads):
         try:
             return convert(text)
@@ -30,38 +61,100 @@ def _parse_value(text):
     return text
 
 
-def _schedule_from_args(words):
-    name, params = words[0], words[1:]
-    if name.endswith(".json"):
-        if params:
-            raise ValueError(f"arguments {' '.join(params)} make no sense with a spec file")
-        return from_dict(json.loads(Path(name).read_text()))
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown schedule {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    kwargs = {}
-    for word in params:
-        key, eq, text = word.partition("=")
-        if not eq or not key:
-            raise ValueError(f"expected key=value after the schedule name, got {word!r}")
-        kwargs[key.replace("-", "_")] = _parse_value(text)
-    return from_dict({"type": name, **kwargs})
+def split_specs(words):
+    """Group words into SPECs: a word without ``=`` starts a new one."""
+    specs = []
+    for word in words:
+        if "=" in word and specs:
+            specs[-1].append(word)
+        elif "=" in word:
+            raise UserError(f"expected a schedule name, preset or spec file before {word!r}")
+        else:
+            specs.append([word])
+    return specs
 
 
-def _summary(s, summary, dtype, seconds, path):
-    n = summary.n
-    lines = [
-        repr(s),
-        f"wrote {n:,} steps ({dtype}, {n * np.dtype(dtype).itemsize / 1e6:.1f} MB) to {path} in {seconds:.3f} s",
-        f"  start   {summary.first:.6g}",
-        f"  peak    {summary.peak:.6g} at step {summary.peak_at:,}",
-    ]
-    if summary.first < summary.peak:
-        lines.append(f"  warmup  ends at step {summary.peak_at:,} (first step at the peak)")
+def _kwargs(words):
+    out = {}
+    for word in words:
+        key, _, text = word.partition("=")
+        if not key:
+            raise UserError(f"expected key=value, got {word!r}")
+        out[key.replace("-", "_")] = _value(text)
+    return out
+
+
+def _optimizer(base_lr):
+    try:
+        import torch
+    except ImportError:
+        raise UserError('presets need torch, which is not installed: pip install "lrsched[torch]"') from None
+    param = torch.nn.Parameter(torch.zeros(1))
+    return torch.optim.SGD([param], lr=base_lr, momentum=0.9)
+
+
+def _preset(kind, name, kwargs):
+    base_lr = kwargs.pop("base_lr", 1.0)
+    optimizer = _optimizer(base_lr)
+    if kind == "torch":
+        from . import torch as presets
+
+        cls = getattr(presets, name, None)
+        if name not in _TORCH_NAMES:
+            raise UserError(
+                f"unknown or unsupported torch scheduler {name!r}; the command line takes "
+                f"{', '.join(_TORCH_NAMES)} (LambdaLR and MultiplicativeLR need Python functions, "
+                "ReduceLROnPlateau a metric, SequentialLR and ChainedScheduler other schedulers)"
+            )
+        sched = cls(optimizer, **kwargs)
     else:
-        lines.append("  warmup  none (the schedule starts at its peak)")
-    lines.append(f"  final   {summary.last:.6g} at step {summary.start + n - 1:,}")
-    lines.append(f"  mean    {summary.mean:.6g}")
-    return "\n".join(lines)
+        from . import transformers as presets
+
+        sched = presets.get_scheduler(
+            name, optimizer, num_warmup_steps=kwargs.pop("num_warmup_steps", None),
+            num_training_steps=kwargs.pop("num_training_steps", None), scheduler_specific_kwargs=kwargs or None,
+        )  # fmt: skip
+    schedules = getattr(sched, "schedules", None)
+    if not schedules or not isinstance(schedules.get("lr", [None])[0], Schedule):
+        raise UserError(f"{kind}:{name} does not follow a fixed schedule (it needs a metric or a Python function)")
+    return schedules["lr"][0]
+
+
+_TORCH_NAMES = ("StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
+                "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR")  # fmt: skip
+
+
+def schedule_from_words(words):
+    """The Schedule one SPEC's words stand for (see the module docstring)."""
+    from .registry import get, load
+
+    name, kwargs = words[0], _kwargs(words[1:])
+    if name.lower().endswith(SPEC_FILES):
+        if kwargs:
+            raise UserError(f"arguments {' '.join(words[1:])} make no sense after the spec file {name}")
+        return load(name)
+    kind, colon, preset = name.partition(":")
+    if colon:
+        if kind not in ("torch", "transformers"):
+            raise UserError(f"unknown preset kind {kind!r} in {name!r}; use torch:CLASS or transformers:NAME")
+        return _preset(kind, preset, kwargs)
+    if name in _REGISTRY:  # a factory's own name: nested schedules as JSON dicts work too
+        return from_dict({"type": name, **kwargs})
+    return get(name, **kwargs)
+
+
+def _specs(words, count=None):
+    groups = split_specs(words)
+    if count is not None and len(groups) != count:
+        raise UserError(f"expected {count} schedule{'s' * (count > 1)}, got {len(groups)}: "
+                        + " | ".join(" ".join(g) for g in groups))  # fmt: skip
+    return [(" ".join(g), schedule_from_words(g)) for g in groups]
+
+
+def _steps(n):
+    if n < 1:
+        raise UserError(f"--steps must be a positive integer, got {n}")
+    return n
 
 
 class _Progress:
@@ -83,15 +176,63 @@ class _Progress:
 
 
 def _table(args):
-    s = _schedule_from_args(args.spec)
-    if args.steps < 1:
-        raise ValueError(f"--steps must be a positive integer, got {args.steps}")
+    ((_, s),) = _specs(args.spec, 1)
+    n = _steps(args.steps)
     path = Path(args.output)
     began = time.perf_counter()
-    summary = save(s, path, args.steps, start=args.start, dtype=np.dtype(args.dtype),
-                   progress=_Progress(not args.quiet) if args.steps > 10 * CHUNK else None)  # fmt: skip
+    summary = save(s, path, n, start=args.start, dtype=np.dtype(args.dtype),
+                   progress=_Progress(not args.quiet) if n > 10 * CHUNK else None)  # fmt: skip
+    if args.quiet:
+        return
+    size = n * np.dtype(args.dtype).itemsize / 1e6
+    print(repr(s))
+    print(f"wrote {n:,} steps ({args.dtype}, {size:.1f} MB of values) to {path} in {time.perf_counter() - began:.3f} s")
+    print(f"  start   {summary.first:.6g}")
+    print(f"  peak    {summary.peak:.6g} at step {summary.peak_at:,}")
+    print(f"  end     {summary.last:.6g} at step {summary.start + n - 1:,}")
+    print(f"  mean    {summary.mean:.6g}")
+
+
+def _describe(args):
+    from .report import describe
+
+    ((label, s),) = _specs(args.spec, 1)
+    print(repr(s))
+    print(describe(s, _steps(args.steps)))
+
+
+def _compare(args):
+    from .report import compare
+
+    (la, a), (lb, b) = _specs(args.spec, 2)
+    c = compare(a, b, _steps(args.steps), rtol=args.rtol)
+    print(f"A: {la}\nB: {lb}")
+    print(c)
+    if not c.identical:
+        print(f"at step {c.first_difference:,}: A = {a.at(c.first_difference)!r}, B = {b.at(c.first_difference)!r}")
+
+
+def _plot(args):
+    from .plotting import plot
+
+    specs = _specs(args.spec)
+    out = Path(args.output)
+    plot([s for _, s in specs], _steps(args.steps), out, labels=[label for label, _ in specs], log=args.log,
+         title=args.title)  # fmt: skip
     if not args.quiet:
-        print(_summary(s, summary, args.dtype, time.perf_counter() - began, path))
+        print(f"wrote {out} ({len(specs)} schedule{'s' * (len(specs) > 1)}, {args.steps:,} steps)")
+
+
+def _names(args):
+    from .registry import names
+
+    print("\n".join(names()))
+
+
+def _bench(args):
+    from .bench import run
+
+    print(run(steps=_steps(args.steps), quick=args.quick))
 
 
 def _precompile(args):
@@ -103,35 +244,79 @@ def _precompile(args):
         print(f"compiled or loaded {', '.join(names)} in {time.perf_counter() - began:.2f} s")
 
 
+_SPEC_HELP = "a name and key=value arguments, torch:CLASS / transformers:NAME key=value, or a .json/.yaml spec file"
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="lrsched", description="Learning-rate schedules as whole tables: write, plot, describe, compare, bench.",
+        epilog="SPEC: " + _SPEC_HELP + ". A word without '=' starts the next SPEC.",
+    )  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("table", help="write a schedule's values at steps S..S+N-1 to .npy, .csv or .parquet",
+                       description="Write a schedule's values to a file, streamed in chunks. Example: lrsched table "
+                       "warmup_cosine peak_value=3e-4 warmup_steps=2000 total_steps=1000000 --steps 1000000 -o lr.npy")  # fmt: skip
+    p.add_argument("spec", nargs="+", metavar="SPEC", help=_SPEC_HELP)
+    p.add_argument("--steps", type=int, required=True, help="number of steps in the table")
+    p.add_argument("--start", type=int, default=0, help="first step (default 0)")
+    p.add_argument("-o", "--output", required=True, help="output file: .npy, .csv or .parquet")
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing (no progress bar either)")
+    p.set_defaults(run=_table)
+
+    p = sub.add_parser("plot", help="draw one or more schedules, overlaid, to .png, .svg or .pdf (needs matplotlib)",
+                       description="Draw schedules overlaid, with dotted lines at warmup ends, restarts and phase "
+                       "changes. Example: lrsched plot cosine init_value=1 steps=1000 sgdr peak_value=1 "
+                       "cycle_steps=100 --steps 1000 -o lr.png")  # fmt: skip
+    p.add_argument("spec", nargs="+", metavar="SPEC", help=_SPEC_HELP + "; several SPECs are overlaid")
+    p.add_argument("--steps", type=int, required=True, help="steps to draw")
+    p.add_argument("-o", "--output", required=True, help="output image: .png, .svg or .pdf")
+    p.add_argument("--log", action="store_true", help="logarithmic value axis")
+    p.add_argument("--title", default=None)
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(run=_plot)
+
+    p = sub.add_parser("describe", help="start, peak, end, warmup, mean, area, restarts, phases and warnings",
+                       description="A summary of a schedule over --steps steps, with warnings for usual mistakes.")
+    p.add_argument("spec", nargs="+", metavar="SPEC", help=_SPEC_HELP)
+    p.add_argument("--steps", type=int, required=True)
+    p.set_defaults(run=_describe)
+
+    p = sub.add_parser("compare", help="where two schedules differ: max abs/rel difference and the first step",
+                       description="Compare two schedules step by step. Example: lrsched compare "
+                       "torch:CosineAnnealingLR T_max=1000 base_lr=0.1 cosine init_value=0.1 steps=1000 --steps 1000")  # fmt: skip
+    p.add_argument("spec", nargs="+", metavar="SPEC", help="two SPECs")
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--rtol", type=float, default=0.0, help="relative differences up to this count as equal")
+    p.set_defaults(run=_compare)
+
+    p = sub.add_parser("bench", help="time lrsched against the torch scheduler loop and NumPy on this machine")
+    p.add_argument("--steps", type=int, default=1_000_000, help="table length (default 1,000,000)")
+    p.add_argument("--quick", action="store_true", help="fewer repeats and a shorter torch loop")
+    p.set_defaults(run=_bench)
+
+    p = sub.add_parser("names", help="list the schedule names a SPEC may start with")
+    p.set_defaults(run=_names)
+
+    p = sub.add_parser("precompile", help="compile the kernels into Numba's on-disk cache now (e.g. in a container build)",
+                       description="Compile (or load) every lrsched kernel, so that later processes start warm.")  # fmt: skip
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing")
+    p.set_defaults(run=_precompile)
+    return parser
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="lrsched", description="Learning-rate schedules as whole tables.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    table = sub.add_parser(
-        "table",
-        help="write a schedule's values at steps 0..N-1 to a .npy file",
-        description="Write a schedule's values to a .npy file. Example: lrsched table warmup_cosine "
-        "peak_value=3e-4 warmup_steps=2000 total_steps=1000000 --steps 1000000 -o lr.npy",
-    )
-    table.add_argument("spec", nargs="+", help="a family name and its arguments as key=value, or a spec .json file")
-    table.add_argument("--steps", type=int, required=True, help="number of steps in the table")
-    table.add_argument("--start", type=int, default=0, help="first step (default 0)")
-    table.add_argument("-o", "--output", required=True, help="output .npy file")
-    table.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    table.add_argument("-q", "--quiet", action="store_true", help="print nothing")
-    pre = sub.add_parser(
-        "precompile",
-        help="compile the kernels into Numba's on-disk cache now (e.g. in a container build)",
-        description="Compile (or load) every lrsched kernel, so that later processes start warm.",
-    )
-    pre.add_argument("-q", "--quiet", action="store_true", help="print nothing")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)  # usage errors: argparse's message and exit status 2
     try:
-        if args.command == "precompile":
-            _precompile(args)
-        else:
-            _table(args)
-    except (ValueError, TypeError, OSError) as exc:
-        parser.exit(2, f"lrsched: error: {exc}\n")
+        args.run(args)
+    except (UserError, ValueError, TypeError, OSError, ImportError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"lrsched: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lrsched: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

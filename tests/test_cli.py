@@ -1,4 +1,4 @@
-"""The minimal command line: lrsched table."""
+"""The command line: table, plot, describe, compare, bench, names, precompile; and save()."""
 
 import json
 import os
@@ -10,6 +10,7 @@ import pytest
 
 import lrsched
 from lrsched.cli import main
+from peers import require
 
 README_ARGS = ["warmup_cosine", "peak_value=3e-4", "warmup_steps=2000", "total_steps=1000000", "end_value=3e-5"]
 
@@ -22,8 +23,7 @@ def test_table_writes_the_schedule_and_a_summary(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "wrote 1,000,000 steps" in text
     assert "peak    0.0003 at step 2,000" in text
-    assert "warmup  ends at step 2,000" in text
-    assert "final   3e-05 at step 999,999" in text
+    assert "end     3e-05 at step 999,999" in text
     assert "mean    0.00016497" in text
 
 
@@ -47,20 +47,211 @@ def test_spec_file(tmp_path):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        pytest.param(["nope"], "unknown schedule 'nope'", id="unknown-family"),
+        pytest.param(["nope"], "'nope'", id="unknown-family"),
         pytest.param(["cosine", "init_value=1"], "missing 1 required keyword-only argument: 'steps'", id="missing"),
         pytest.param(["cosine", "init_value=-1", "steps=3"], "`init_value` must be a finite number >= 0", id="bad"),
-        pytest.param(["cosine", "init_value"], "expected key=value", id="not-key-value"),
+        pytest.param(["init_value=1"], "expected a schedule name, preset or spec file before 'init_value=1'",
+                     id="no-name"),
         pytest.param(["cosine", "init_value=1", "steps=3", "colour=2"], "unknown key 'colour'", id="unknown-key"),
+        pytest.param(["cosine", "init_value=1", "steps=3", "linear"], "expected 1 schedule, got 2", id="two-specs"),
+        pytest.param(["missing.json"], "missing.json", id="missing-file"),
+        pytest.param(["numpy:cosine"], "unknown preset kind 'numpy'", id="unknown-preset-kind"),
     ],
 )
-def test_errors_exit_2_with_a_message(tmp_path, capsys, args, fragment):
+def test_user_errors_exit_1_with_one_line_and_write_nothing(tmp_path, capsys, args, fragment):
     out = tmp_path / "x.npy"
-    with pytest.raises(SystemExit) as exc:
-        main(["table", *args, "--steps", "3", "-o", str(out)])
-    assert exc.value.code == 2
-    assert fragment in capsys.readouterr().err
+    assert main(["table", *args, "--steps", "3", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lrsched: error: ") and fragment in err and err.count("\n") == 1, err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["table", "cosine", "init_value=1", "steps=3", "-o", "x.npy"], id="no-steps"),
+        pytest.param(["table", "cosine", "--steps", "ten", "-o", "x.npy"], id="steps-not-int"),
+        pytest.param(["frobnicate"], id="unknown-command"),
+        pytest.param([], id="no-command"),
+    ],
+)
+def test_usage_errors_exit_2(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    assert "usage: lrsched" in capsys.readouterr().err
+
+
+def test_unwritable_output_and_bad_steps_are_one_line_errors(tmp_path, capsys):
+    assert main(["table", "constant", "value=1", "--steps", "3", "-o", str(tmp_path / "no" / "dir" / "x.npy")]) == 1
+    assert main(["table", "constant", "value=1", "--steps", "0", "-o", str(tmp_path / "x.npy")]) == 1
+    assert main(["table", "constant", "value=1", "--steps", "3", "-o", str(tmp_path / "x.txt")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all(line.startswith("lrsched: error: ") for line in err)
+    assert "--steps must be a positive integer, got 0" in err[1] and ".npy, .csv, .parquet" in err[2]
+    assert not list(tmp_path.iterdir())
+
+
+def test_csv_holds_exact_values(tmp_path):
+    s = lrsched.warmup_cosine(peak_value=3e-4, warmup_steps=7, total_steps=50, end_value=1e-6)
+    assert main(["table", "warmup_cosine", "peak_value=3e-4", "warmup_steps=7", "total_steps=50", "end_value=1e-6",
+                 "--steps", "60", "--start", "5", "-q", "-o", str(tmp_path / "lr.csv")]) == 0  # fmt: skip
+    lines = (tmp_path / "lr.csv").read_text().splitlines()
+    assert lines[0] == "step,value" and len(lines) == 61
+    steps = [int(line.split(",")[0]) for line in lines[1:]]
+    values = [float(line.split(",")[1]) for line in lines[1:]]
+    assert steps == list(range(5, 65)) and values == s.table(60, start=5).tolist()
+    main(["table", "cosine", "init_value=0.1", "steps=9", "--steps", "9", "--dtype", "float32", "-q",
+          "-o", str(tmp_path / "f.csv")])  # fmt: skip
+    got = np.loadtxt(tmp_path / "f.csv", delimiter=",", skiprows=1)[:, 1].astype(np.float32)
+    np.testing.assert_array_equal(got, lrsched.cosine(init_value=0.1, steps=9).table(9, dtype=np.float32))
+
+
+def test_parquet_needs_pyarrow_or_says_how_to_get_it(tmp_path, capsys):
+    out = tmp_path / "lr.parquet"
+    code = main(["table", "constant", "value=0.5", "--steps", "10", "-q", "-o", str(out)])
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        assert code == 1 and "pip install pyarrow" in capsys.readouterr().err and not list(tmp_path.iterdir())
+        return
+    assert code == 0
+    table = pq.read_table(out)
+    assert table.column("step").to_pylist() == list(range(10)) and table.column("value").to_pylist() == [0.5] * 10
+
+
+def test_several_specs_split_at_words_without_equals():
+    from lrsched.cli import split_specs
+
+    words = ["cosine", "init_value=1", "steps=3", "run.json", "torch:StepLR", "step_size=2", "milestones=[1,2]"]
+    assert split_specs(words) == [["cosine", "init_value=1", "steps=3"], ["run.json"],
+                                  ["torch:StepLR", "step_size=2", "milestones=[1,2]"]]  # fmt: skip
+
+
+def test_names_from_the_registry_and_peers_work_as_specs(tmp_path):
+    main(["table", "cosine_with_min_lr", "peak_value=1", "warmup_steps=2", "total_steps=10", "end_value=0.1",
+          "--steps", "12", "-q", "-o", str(tmp_path / "a.npy")])  # fmt: skip
+    want = lrsched.get("cosine_with_min_lr", peak_value=1, warmup_steps=2, total_steps=10, end_value=0.1)
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), want.table(12))
+
+
+def test_torch_and_transformers_presets_give_the_peers_values(tmp_path, capsys):
+    torch = require("torch")
+    require("transformers")
+    main(["table", "torch:CosineAnnealingLR", "T_max=10", "eta_min=0.01", "base_lr=0.1", "--steps", "25", "-q",
+          "-o", str(tmp_path / "t.npy")])  # fmt: skip
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0.01)
+    want = []
+    for _ in range(25):
+        want.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(np.load(tmp_path / "t.npy"), want, rtol=1e-12)
+
+    import transformers
+
+    main(["table", "transformers:cosine", "num_warmup_steps=3", "num_training_steps=20", "base_lr=0.5",
+          "--steps", "20", "-q", "-o", str(tmp_path / "h.npy")])  # fmt: skip
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.5)
+    sched = transformers.get_scheduler("cosine", opt, num_warmup_steps=3, num_training_steps=20)
+    want = []
+    for _ in range(20):
+        want.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(np.load(tmp_path / "h.npy"), want, rtol=1e-12)
+
+    for bad, fragment in ((["torch:LambdaLR"], "LambdaLR and MultiplicativeLR need Python functions"),
+                          (["torch:Nope"], "unknown or unsupported torch scheduler 'Nope'"),
+                          (["transformers:reduce_lr_on_plateau"], "does not follow a fixed schedule")):  # fmt: skip
+        assert main(["table", *bad, "--steps", "3", "-o", str(tmp_path / "x.npy")]) == 1
+        assert fragment in capsys.readouterr().err
+
+
+def test_describe_reports_the_shape_and_warns_of_usual_mistakes(capsys):
+    assert main(["describe", "warmup_cosine", "peak_value=1e-3", "warmup_steps=100", "total_steps=1000",
+                 "end_value=1e-5", "--steps", "1000"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "peak     0.001 at step 100" in out and "warmup   ends at step 100" in out
+    assert "restarts 0" in out and "warning" not in out
+    # a horizon shorter than the run
+    main(["describe", "cosine", "init_value=1", "steps=500", "--steps", "1000"])
+    assert "stops changing at step 500" in capsys.readouterr().out
+    # torch's cosine past T_max rises again
+    main(["describe", "sgdr", "peak_value=1", "cycle_steps=100", "--steps", "350"])
+    out = capsys.readouterr().out
+    assert "restarts 3 at steps 100, 200, 300" in out and "rises again" not in out and "warning" not in out
+
+
+def test_describe_warns_of_a_jump_at_the_warmup_hand_off_and_of_zero_values(capsys):
+    s = lrsched.join([lrsched.linear(init_value=0.0, end_value=0.1, steps=10), lrsched.constant(1.0)], [10])
+    d = lrsched.describe(s, 50)
+    assert d.warmup_end == 10 and any("jump of 0.91 at the end of the warmup" in w for w in d.warnings)
+    z = lrsched.join([lrsched.constant(1.0), lrsched.constant(0.0), lrsched.constant(1.0)], [5, 10])
+    assert any("5 steps before the last have a value <= 0 (first at step 5" in w for w in lrsched.describe(z, 20).warnings)
+    assert lrsched.describe(lrsched.warmup_linear(peak_value=1.0, warmup_steps=5, total_steps=20), 20).warnings == []
+
+
+def test_describe_warns_of_a_cosine_rising_past_its_horizon():
+    torch = require("torch")
+    from lrsched.torch import CosineAnnealingLR
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    periodic = CosineAnnealingLR(opt, T_max=100).schedules["lr"][0]
+    warnings = lrsched.describe(periodic, 300).warnings
+    assert any("rises again from step 100" in w for w in warnings), warnings
+
+
+def test_compare_finds_the_first_difference(capsys):
+    assert main(["compare", "cosine", "init_value=1", "steps=100", "cosine", "init_value=1", "steps=100",
+                 "--steps", "200"]) == 0  # fmt: skip
+    assert "identical over 200 steps" in capsys.readouterr().out
+    main(["compare", "step", "init_value=1", "step_size=10", "step", "init_value=1", "step_size=12", "--steps", "40"])
+    out = capsys.readouterr().out
+    assert "first at step 10" in out and "at step 10: A = 0.1, B = 1.0" in out
+    c = lrsched.compare(lrsched.constant(1.0), lrsched.constant(1.0 + 1e-13), 5, rtol=1e-12)
+    assert c.identical and c.max_rel > 0
+
+
+def test_plot_writes_an_image_or_says_how_to_install_matplotlib(tmp_path, capsys):
+    out = tmp_path / "lr.png"
+    code = main(["plot", "cosine", "init_value=1", "steps=1000", "end_value=0.01", "sgdr", "peak_value=1",
+                 "cycle_steps=300", "end_value=0.01", "--steps", "2000000", "--log", "-o", str(out)])  # fmt: skip
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert code == 1 and "pip install" in capsys.readouterr().err
+        return
+    assert code == 0 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = tmp_path / "lr.svg"
+    assert main(["plot", "warmup_cosine", "peak_value=1", "warmup_steps=10", "total_steps=100", "--steps", "100",
+                 "-q", "-o", str(svg)]) == 0  # fmt: skip
+    assert "<svg" in svg.read_text()
+    # a log axis cannot show a zero
+    assert main(["plot", "cosine", "init_value=1", "steps=10", "--steps", "20", "--log", "-o", str(svg)]) == 1
+
+
+def test_plot_keeps_every_extreme_of_a_long_table():
+    from lrsched.plotting import _decimate
+
+    v = lrsched.sgdr(1.0, 7, end_value=0.0).table(1_000_003)
+    x, y = _decimate(v)
+    assert y.size <= 4_002 and y.max() == v.max() and y.min() == v.min() and x[-1] == v.size - 1
+    np.testing.assert_array_equal(v[x], y)
+
+
+def test_bench_prints_ratios(capsys):
+    assert main(["bench", "--steps", "20000", "--quick"]) == 0
+    out = capsys.readouterr().out
+    for name in ("warmup_cosine", "cosine", "step", "exponential", "linear", "sgdr"):
+        assert name in out
+    assert "lrsched.Scheduler.step()" in out and "×" in out
+
+
+def test_names_lists_the_registry(capsys):
+    assert main(["names"]) == 0
+    assert set(capsys.readouterr().out.split()) == set(lrsched.names())
 
 
 def test_python_dash_m(tmp_path):
@@ -113,3 +304,23 @@ def test_save_rejects_bad_arguments_and_writes_nothing(tmp_path, kwargs, exc, te
         lrsched.save(lrsched.constant(1.0), tmp_path / "x.npy", **kwargs)
     assert text in str(info.value)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "call, exc, text",
+    [
+        (lambda: lrsched.describe("cosine", 10), TypeError, "describe: `schedule` must be a lrsched.Schedule"),
+        (lambda: lrsched.describe(lrsched.constant(1.0), 0), ValueError, "describe: `steps` must be"),
+        (lambda: lrsched.describe(lrsched.constant(1.0), 2.5), TypeError, "describe: `steps` must be"),
+        (lambda: lrsched.compare(lrsched.constant(1.0), None, 3), TypeError, "compare: `b` must be a lrsched.Schedule"),
+        (lambda: lrsched.compare(lrsched.constant(1.0), lrsched.constant(1.0), 3, rtol=-1.0), ValueError,
+         "compare: `rtol` must be"),
+        (lambda: lrsched.plot([], 10), ValueError, "plot: `schedules` must be one or more lrsched.Schedule"),
+        (lambda: lrsched.plot([lrsched.constant(1.0)], 10, "x.gif"), ValueError, "plot: `path` must be a .png, .svg"),
+        (lambda: lrsched.plot([lrsched.constant(1.0)], 10, labels=["a", "b"]), ValueError, "plot: `labels` must be"),
+    ],
+)
+def test_report_and_plot_reject_bad_arguments(call, exc, text):
+    with pytest.raises(exc) as info:
+        call()
+    assert text in str(info.value)

@@ -36,7 +36,8 @@ def fragments(*parts):
 # -- factories -----------------------------------------------------------------
 
 # Public names that do not build a schedule from arguments.
-NOT_FACTORIES = {"MAX_STEP", "Schedule", "Scheduler", "from_dict", "plateau", "load", "names", "precompile", "save", "sweep"}
+NOT_FACTORIES = {"MAX_STEP", "Schedule", "Scheduler", "from_dict", "plateau", "load", "names", "precompile", "save", "sweep",
+                 "describe", "compare", "plot"}  # fmt: skip
 
 # Valid arguments for every public factory; each case below changes one or two.
 WARMUP_DECAY = dict(peak_value=1.0, warmup_steps=10, total_steps=100)
