@@ -122,3 +122,14 @@ def test_import_lrsched_loads_no_optional_heavyweight():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_compiled_function_lives_in_kernels_py():
+    """Numba's on-disk cache checks the freshness of an entry point's own source file only, so
+    compiled code called from another module could change under a stale cache: keep it in one file."""
+    import pathlib
+
+    package = pathlib.Path(lrsched.__file__).parent
+    marks = ("from numba", "import numba", "_jit import")
+    users = sorted(p.name for p in package.glob("*.py") if any(m in p.read_text() for m in marks))
+    assert users == ["_jit.py", "_kernels.py"]
