@@ -324,3 +324,13 @@ def test_report_and_plot_reject_bad_arguments(call, exc, text):
     with pytest.raises(exc) as info:
         call()
     assert text in str(info.value)
+
+
+def test_bench_without_torch_says_not_installed(monkeypatch, capsys):
+    from lrsched import bench
+
+    monkeypatch.setattr(bench, "_have_torch", lambda: False)
+    assert main(["bench", "--steps", "5000", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "torch: not installed" in out and out.count("not installed") >= 7  # the header, 6 rows... and per step
+    assert "lrsched.Scheduler.step()" in out
