@@ -10,7 +10,7 @@ import pytest
 
 import lrsched
 from lrsched.cli import main
-from peers import require
+from peers import require, trace
 
 README_ARGS = ["warmup_cosine", "peak_value=3e-4", "warmup_steps=2000", "total_steps=1000000", "end_value=3e-5"]
 
@@ -142,12 +142,7 @@ def test_torch_and_transformers_presets_give_the_peers_values(tmp_path, capsys):
           "-o", str(tmp_path / "t.npy")])  # fmt: skip
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0.01)
-    want = []
-    for _ in range(25):
-        want.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    np.testing.assert_allclose(np.load(tmp_path / "t.npy"), want, rtol=1e-12)
+    np.testing.assert_allclose(np.load(tmp_path / "t.npy"), trace(opt, sched, 25)[:, 0], rtol=1e-12)
 
     import transformers
 
@@ -155,12 +150,7 @@ def test_torch_and_transformers_presets_give_the_peers_values(tmp_path, capsys):
           "--steps", "20", "-q", "-o", str(tmp_path / "h.npy")])  # fmt: skip
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.5)
     sched = transformers.get_scheduler("cosine", opt, num_warmup_steps=3, num_training_steps=20)
-    want = []
-    for _ in range(20):
-        want.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    np.testing.assert_allclose(np.load(tmp_path / "h.npy"), want, rtol=1e-12)
+    np.testing.assert_allclose(np.load(tmp_path / "h.npy"), trace(opt, sched, 20)[:, 0], rtol=1e-12)
 
     for bad, fragment in ((["torch:LambdaLR"], "LambdaLR and MultiplicativeLR need Python functions"),
                           (["torch:Nope"], "unknown or unsupported torch scheduler 'Nope'"),
