@@ -23,9 +23,10 @@ math of the block section below instead of libm.  Loops index slices from 0 (an 
 """
 
 import math
+from types import FunctionType
 
 import numpy as np
-from numba import types
+from numba import njit, types
 
 from ._jit import exact, helper, inline, kernel
 
@@ -1065,15 +1066,107 @@ def eval_steps(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps
                     steps[c0:c1], out[c0:c1], times, values, order, seg)  # fmt: skip
 
 
+# -- two tiers of entry points -------------------------------------------------------------------
+#
+# The block math (powers, the noise's quantile, exp_range's per-step pull) is
+# half of what a machine's first compile costs.  Most schedules never reach it,
+# so every entry point has a "lite" twin compiled from the same code with the
+# block-math helpers replaced by stubs: a process that only meets lite programs
+# (warmup-cosine, linear, step, SGDR, one-cycle, ...) compiles only the twins.
+# Both tiers run the same arithmetic on every op they share, so a lite program
+# gets identical values from either; ``entries_for`` picks the tier per program,
+# by the same conditions ``_fill`` branches on.
+
+
+def needs_block_math(seg_op, fparams, iparams):
+    """Whether ``_fill`` (or a cycle) reaches the block math for any segment of these arrays."""
+    for k in range(seg_op.size):
+        op = int(seg_op[k])
+        f = fparams[k]
+        if op in (11, 13):  # INVPOLY, NOISE
+            return True
+        if op == 2 and not f[7] > 0.0 and not (f[2] == 1.0 and f[3] == 1.0):  # COSINE with k or an exponent
+            return True
+        if op == 3 and (f[3] != 1.0 or not (f[2] == 1.0 or f[2] == 2.0)):  # POLY with k or a power not 1, 2
+            return True
+        if op == 14 and (int(iparams[k, 4]) & 2) != 0:  # CYCLE pulled per step (exp_range)
+            return True
+    return False
+
+
+@helper
+def _no_fill_powers(op, f, p, times, dst):
+    raise AssertionError("lrsched: a lite kernel reached the block math (entries_for chose wrongly)")
+
+
+@helper
+def _no_fill_noise(f, p, times, dst):
+    raise AssertionError("lrsched: a lite kernel reached the noise (entries_for chose wrongly)")
+
+
+@inline
+def _no_exp_pair_neg(y, g, gc, bits, m):
+    raise AssertionError("lrsched: a lite kernel reached exp_range's pull (entries_for chose wrongly)")
+
+
+def _lite_twins():
+    """The call chain from the entry points down to ``_fill``, recompiled over the stubs."""
+    space = dict(globals())
+    space.update(_fill_powers=_no_fill_powers, _fill_noise=_no_fill_noise, exp_pair_neg=_no_exp_pair_neg)
+
+    def twin(fn, name):
+        clone = FunctionType(fn.__code__, space, name, fn.__defaults__, fn.__closure__)
+        clone.__qualname__ = name  # its own file in Numba's cache
+        clone.__doc__ = fn.__doc__
+        return clone
+
+    for name in ("_fill", "_cycle_runs", "_fill_cycles", "_fill_segment", "_layer_into", "_layers_into",
+                 "_eval_chunk"):  # fmt: skip
+        d = globals()[name]
+        if not hasattr(d, "py_func"):  # NUMBA_DISABLE_JIT: plain Python functions
+            space[name] = twin(d, name + "_lite")
+            continue
+        options = {k: v for k, v in d.targetoptions.items() if k != "nopython"}  # njit's own
+        space[name] = njit(cache=True, **options)(twin(d.py_func, name + "_lite"))
+    return (
+        kernel(eval_range._signatures)(twin(_eval_range, "_eval_range_lite")),
+        kernel(eval_range_f32._signatures)(twin(_eval_range, "_eval_range_f32_lite")),
+        kernel(eval_steps._signatures)(twin(eval_steps._fn, "eval_steps_lite")),
+    )
+
+
+class Entries:
+    """The three entry points of one tier."""
+
+    __slots__ = ("name", "eval_range", "eval_range_f32", "eval_steps")
+
+    def __init__(self, name, eval_range, eval_range_f32, eval_steps):
+        self.name, self.eval_range, self.eval_range_f32, self.eval_steps = name, eval_range, eval_range_f32, eval_steps
+
+    def range_for(self, dtype):
+        return self.eval_range if dtype == np.float64 else self.eval_range_f32
+
+
+FULL = Entries("full", eval_range, eval_range_f32, eval_steps)
+LITE = Entries("lite", *_lite_twins())
+
+
+def entries_for(program):
+    """``FULL`` if the program reaches the block math, else ``LITE`` (same values, a smaller first compile)."""
+    return FULL if needs_block_math(program.seg_op, program.fparams, program.iparams) else LITE
+
+
 def precompile():
-    """Compile (or load from Numba's on-disk cache) every entry point now; return their names.
+    """Compile (or load from Numba's on-disk cache) every entry point of both tiers now; return their names.
 
     A process otherwise pays for each entry point on its first use.  Run it
     once where the cache should be warm before the first real call -- in a
     container build (``lrsched precompile``), or at the start of a job.
     """
-    entries = {"eval_range": eval_range, "eval_range_f32": eval_range_f32, "eval_steps": eval_steps}
-    for k in entries.values():
-        k.dispatcher  # noqa: B018 - creating the dispatcher compiles its signature (or loads it)
-    return list(entries)
+    names = []
+    for tier in (FULL, LITE):
+        for name in ("eval_range", "eval_range_f32", "eval_steps"):
+            getattr(tier, name).dispatcher  # noqa: B018 - creating the dispatcher compiles (or loads) it
+            names.append(name if tier is FULL else f"{name} (lite)")
+    return names
 

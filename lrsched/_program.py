@@ -98,7 +98,7 @@ class Segment:
 class Program:
     """Segment arrays of a schedule.  Immutable by convention; built by factories."""
 
-    __slots__ = ("seg_start", "seg_origin", "seg_op", "fparams", "iparams", "layer_ptr", "_key")
+    __slots__ = ("seg_start", "seg_origin", "seg_op", "fparams", "iparams", "layer_ptr", "_key", "_entries")
 
     def __init__(self, seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr):
         self.seg_start = np.ascontiguousarray(seg_start, dtype=np.int64)
@@ -110,6 +110,16 @@ class Program:
         for a in self.arrays:
             a.flags.writeable = False
         self._key = None
+        self._entries = None
+
+    @property
+    def entries(self):
+        """The compiled entry points that evaluate this program (``_kernels.entries_for``), chosen once."""
+        if self._entries is None:
+            from ._kernels import entries_for
+
+            self._entries = entries_for(self)
+        return self._entries
 
     # -- construction -------------------------------------------------------
 

@@ -6,7 +6,6 @@ import inspect
 
 import numpy as np
 
-from . import _kernels
 from . import _validate as V
 from ._program import Program
 
@@ -60,7 +59,7 @@ class Schedule:
         flat = np.ascontiguousarray(arr.reshape(-1))
         out = np.empty(flat.size, np.float64)
         if flat.size:
-            _kernels.eval_steps(*self._program.arrays, flat, out)
+            self._program.entries.eval_steps(*self._program.arrays, flat, out)
         return out.reshape(arr.shape)
 
     def at(self, step) -> float:
@@ -69,7 +68,7 @@ class Schedule:
 
     def _at(self, step):
         out = np.empty(1, np.float64)
-        _kernels.eval_steps(*self._program.arrays, np.array([step], np.int64), out)
+        self._program.entries.eval_steps(*self._program.arrays, np.array([step], np.int64), out)
         return float(out[0])
 
     def table(self, n, *, start=0, dtype=None, out=None):
@@ -101,8 +100,7 @@ class Schedule:
         else:
             _check_out(fn, out, n, dtype)
         if n:
-            fill = _kernels.eval_range if out.dtype == np.float64 else _kernels.eval_range_f32
-            fill(*self._program.arrays, start, out)
+            self._program.entries.range_for(out.dtype)(*self._program.arrays, start, out)
         return out
 
     # -- composition ----------------------------------------------------------

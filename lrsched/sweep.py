@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import _kernels
 from . import _validate as V
 from ._schedule import Schedule, _check_out
 
@@ -92,12 +91,11 @@ def sweep(family, n, *, start=0, dtype=None, out=None, threads=None, **params):
         _check_out(fn, out.reshape(-1), b * n, dtype)
     if not n:
         return out
-    fill = _kernels.eval_range if out.dtype == np.float64 else _kernels.eval_range_f32
-    programs = [s.program.arrays for s in schedules]
+    programs = [s.program for s in schedules]
 
     def rows(lo, hi):
         for i in range(lo, hi):
-            fill(*programs[i], start, out[i])
+            programs[i].entries.range_for(out.dtype)(*programs[i].arrays, start, out[i])
 
     workers = min(threads, b)
     if workers == 1:

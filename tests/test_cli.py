@@ -255,11 +255,13 @@ def test_python_dash_m(tmp_path):
 def test_precompile_warms_every_entry_point(capsys):
     assert main(["precompile"]) == 0
     out = capsys.readouterr().out
-    assert "eval_range, eval_range_f32, eval_steps" in out
+    assert "eval_range, eval_range_f32, eval_steps, eval_range (lite)" in out
     from lrsched import _kernels
 
-    assert all(k._dispatcher is not None for k in (_kernels.eval_range, _kernels.eval_range_f32, _kernels.eval_steps))
-    assert lrsched.precompile() == ["eval_range", "eval_range_f32", "eval_steps"]
+    tiers = (_kernels.FULL, _kernels.LITE)
+    assert all(getattr(t, k)._dispatcher is not None for t in tiers for k in ("eval_range", "eval_range_f32", "eval_steps"))
+    assert lrsched.precompile() == ["eval_range", "eval_range_f32", "eval_steps", "eval_range (lite)",
+                                    "eval_range_f32 (lite)", "eval_steps (lite)"]  # fmt: skip
 
 
 def test_save_streams_chunks_and_never_leaves_a_complete_looking_partial_file(tmp_path):

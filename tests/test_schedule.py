@@ -101,16 +101,66 @@ def test_to_dict_is_a_copy():
 
 @pytest.mark.skipif(not JIT, reason="counts compiled overloads, which exist only with the JIT on")
 def test_new_composites_never_compile():
-    entry = [k.dispatcher for k in (_kernels.eval_range, _kernels.eval_range_f32, _kernels.eval_steps)]
+    entry = [getattr(tier, name).dispatcher for tier in (_kernels.FULL, _kernels.LITE)
+             for name in ("eval_range", "eval_range_f32", "eval_steps")]  # fmt: skip
     before = [len(f.overloads) for f in entry]
     parts = [lrsched.cosine(init_value=1.0, steps=7), lrsched.multistep(init_value=1.0, milestones=[3, 9])]
     for k in range(5):
         s = lrsched.warmup(lrsched.join(parts, [k + 1]) * lrsched.step(init_value=1.0, step_size=k + 2), k, 0.1)
-        s.table(50_000)
-        s.table(10, dtype=np.float32)
-        s(np.arange(100)[::-1])
-        s.at(3)
-    assert [len(f.overloads) for f in entry] == before == [1, 1, 1]  # the explicit signatures, nothing else
+        for t in (s, lrsched.noise(s, std=0.1, pct=0.3, seed=k)):  # one for each tier
+            t.table(50_000)
+            t.table(10, dtype=np.float32)
+            t(np.arange(100)[::-1])
+            t.at(3)
+    assert [len(f.overloads) for f in entry] == before == [1] * 6  # the explicit signatures, nothing else
+
+
+# every kind of program the tests build, for the tier checks
+TIER_CASES = {
+    "warmup_cosine": lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100),
+    "cosine-exponent": lrsched.cosine(init_value=1.0, steps=50, exponent=2.0),
+    "cosine-k": lrsched.cosine(init_value=1.0, steps=50, k=1.5),
+    "polynomial-2": lrsched.polynomial(init_value=1.0, steps=50, power=2.0),
+    "polynomial-2.5": lrsched.polynomial(init_value=1.0, steps=50, power=2.5),
+    "warmup-1-sqrt": lrsched.warmup(lrsched.constant(1.0), 20, 0.0, "1-sqrt"),
+    "wsd-power": lrsched.wsd(peak_value=1.0, total_steps=100, warmup_steps=10, decay_steps=30, decay_shape="power",
+                             power=1.5),  # fmt: skip
+    "sgdr-polynomial": lrsched.sgdr(1.0, 10, 2, shape="polynomial", power=3.0),
+    "cyclic-triangular2": lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5),
+    "cyclic-exp_range": lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5, mode="exp_range", gamma=0.99),
+    "cyclic-exp_range-cycle": lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5, mode="exp_range",
+                                             gamma=0.99, scale_mode="cycle"),  # fmt: skip
+    "noise": lrsched.noise(lrsched.constant(1.0), std=0.1, pct=0.2),
+    "one_cycle": lrsched.one_cycle(max_value=1.0, total_steps=100),
+    "tanh": lrsched.tanh(init_value=1.0, steps=40),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIER_CASES))
+def test_both_tiers_agree_where_the_lite_one_applies(name):
+    """LITE skips the block math; for a program that never reaches it, it gives FULL's values exactly."""
+    p = TIER_CASES[name].program
+    steps = np.r_[0:300, 2**40, lrsched.MAX_STEP]
+    full = np.empty(steps.size)
+    _kernels.FULL.eval_steps(*p.arrays, steps, full)
+    if p.entries is _kernels.FULL:
+        with pytest.raises(AssertionError, match="entries_for chose wrongly"):
+            _kernels.LITE.eval_steps(*p.arrays, steps, np.empty(steps.size))
+        return
+    lite = np.empty(steps.size)
+    _kernels.LITE.eval_steps(*p.arrays, steps, lite)
+    np.testing.assert_array_equal(lite, full)
+    for tier in (_kernels.FULL, _kernels.LITE):
+        out = np.empty(300, np.float32)
+        tier.eval_range_f32(*p.arrays, 0, out)
+        np.testing.assert_array_equal(out, full[:300].astype(np.float32))
+
+
+def test_the_tiers_split_as_documented():
+    lite = {name for name, s in TIER_CASES.items() if s.program.entries is _kernels.LITE}
+    # powers other than 1 and 2 (a 1-sqrt warmup is a power 0.5), a k-decay, noise and exp_range's
+    # per-step pull need the block math; exp_range scaled per cycle does not
+    assert lite == {"warmup_cosine", "polynomial-2", "cyclic-triangular2", "cyclic-exp_range-cycle", "one_cycle", "tanh"}
 
 
 def test_import_lrsched_loads_no_optional_heavyweight():
