@@ -75,7 +75,7 @@ def clip(v, lo, hi):
 
 
 @inline
-def _log_body(x, out, bits, m):
+def log_pos(x, out, bits, m):
     """out[i] = log(x[i]) for 0 < x[i] < inf (subnormals included); ``bits`` is int64 scratch.
 
     x = 2**k * w with w in [sqrt(1/2), sqrt(2)); log w = 2 atanh(s) with
@@ -113,16 +113,10 @@ def _log_body(x, out, bits, m):
         out[i] = k * _LN2_HI + (k * _LN2_LO + (f - s * (f - r)))
 
 
-@inline
-def log_pos(x, out, bits, m):
-    """``_log_body`` inlined into its caller (powers): the caller's arrays are known not to overlap."""
-    _log_body(x, out, bits, m)
-
-
 @exact
 def log_pos_exact(x, out, bits, m):
-    """``_log_body`` with IEEE roundings only, as ``tests/reference.py`` reproduces them (the noise)."""
-    _log_body(x, out, bits, m)
+    """``log_pos`` with IEEE roundings only, as ``tests/reference.py`` reproduces them (the noise)."""
+    log_pos(x, out, bits, m)
 
 
 @inline
@@ -183,8 +177,8 @@ def pow_pair(x, xc, e, g, gc, work, bits, m):
     """
     for i in range(m):
         v = x[i]
-        work[i] = v if v < 0.5 else 1.0 - xc[i]
-        work[i] = max(work[i], 5e-324)
+        w = v if v < 0.5 else 1.0 - xc[i]
+        work[i] = w if w > 5e-324 else 5e-324  # a select: Numba's max tests for NaN and does not vectorize
     log_pos(work, g, bits, m)
     for i in range(m):
         w = work[i]
@@ -296,7 +290,8 @@ def normal_quantile(q, out, work, bits, m, tails):
         v = q[i]
         r = 0.180625 - v * v
         x = v * _poly7(_CENTRAL_NUM, r) / _poly7(_CENTRAL_DEN, r)
-        r = math.sqrt(-min(out[i], -0.0))
+        lg = out[i]
+        r = math.sqrt(-lg if lg < 0.0 else 0.0)
         near = r - 1.6
         far = r - 5.0
         y_near = _poly7(_NEAR_NUM, near) / _poly7(_NEAR_DEN, near)
