@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _validate as V
 from ._schedule import Schedule
-from .report import describe
+from .report import describe_table
 
 # at most this many points per curve: a million-step table is drawn from a
 # decimation that keeps every step's extremes (min and max per pixel column)
@@ -115,11 +115,11 @@ def plot(schedules, steps, path=None, *, labels=None, log=False, title=None, mar
         fig, ax = plt.subplots(figsize=(7.0, 3.6), dpi=110, layout="constrained")
     else:
         fig = ax.figure
-    for i, (s, t, label) in enumerate(zip(schedules, tables, labels)):
+    for t, label in zip(tables, labels):
         x, y = _decimate(t)
         (line,) = ax.plot(x, y, lw=1.4, label=label)
         if marks:
-            d = describe(s, steps)
+            d = describe_table(t)  # the table drawn, not computed again
             at = set(d.restarts)
             if d.warmup_end is not None:
                 at.add(d.warmup_end)

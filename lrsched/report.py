@@ -70,8 +70,8 @@ def _few(steps, k=6):
     return shown + (f", ... ({len(steps)} in all)" if len(steps) > k else "")
 
 
-def _phases(values, tol):
-    d = np.diff(values)
+def _phases(values, d, tol):
+    """Monotone runs of ``values``, whose steps are ``d = np.diff(values)``."""
     trend = np.where(d > tol, 1, np.where(d < -tol, -1, 0))
     phases = []
     if values.size == 1:
@@ -98,18 +98,23 @@ def describe(schedule: Schedule, steps: int) -> Description:
     if not isinstance(schedule, Schedule):
         V.fail("describe", "schedule", "a lrsched.Schedule", schedule, TypeError)
     steps = V.integer("describe", "steps", steps, minimum=1, maximum=2**31)
-    t = schedule.table(steps)
+    return describe_table(schedule.table(steps))
+
+
+def describe_table(t) -> Description:
+    """``describe`` of values already computed (steps 0 .. len(t) - 1)."""
+    steps = t.size
     scale = float(np.abs(t).max())
     tol = _FLAT * scale
     peak_at = int(np.argmax(t))
     peak = float(t[peak_at])
     first = float(t[0])
-    warmup_end = peak_at if first < peak - tol and np.all(np.diff(t[: peak_at + 1]) >= -tol) else None
     d = np.diff(t)
+    warmup_end = peak_at if first < peak - tol and np.all(d[:peak_at] >= -tol) else None
     # a restart: one step up by more than 1% of the largest value, right after the schedule fell
     jumps = np.flatnonzero(d > 0.01 * scale) + 1
     restarts = [int(j) for j in jumps if j >= 2 and t[j - 1] < t[j - 2] - tol]
-    phases = _phases(t, tol)
+    phases = _phases(t, d, tol)
     warnings = []
     changes = np.flatnonzero(np.abs(d) > tol)
     last_change = int(changes[-1]) + 1 if changes.size else 0
