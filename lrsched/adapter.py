@@ -11,10 +11,12 @@ recognised by its ``fill_``.
 The per-step cost is mostly Python objects, so the hot path is shaped for
 them.  Each chunk is read through a ``memoryview``: indexing it makes the
 one float a store needs (cheaper than ``tolist()`` making all of them ahead
-of time and freeing them later).  The stores are one straight-line function
+of time and freeing them later).  The stores are straight-line code
 generated per scheduler (``_unrolled_writer``), one line per (field, group),
-so a step has no inner loop and no tuple unpacking.  Multiplying at store
-time gives the same float as scaling the table would (one IEEE product).
+so a step has no inner loop and no tuple unpacking; the common case of
+``step()`` is generated with them (one Python call per step) and installed
+on the instance.  Multiplying at store time gives the same float as scaling
+the table would (one IEEE product).
 """
 
 from __future__ import annotations
@@ -188,20 +190,19 @@ class Scheduler:
         ``step(advance=False)`` or nothing at all: the counter stays, so the
         skipped update's values are used again by the next real one.
         """
+        # The general path.  Each chunk fill installs, as the instance's own
+        # ``step``, a generated function that does the same for the common case
+        # (same groups, inside the chunk) and calls this one otherwise.
         groups = self.optimizer.param_groups
         if groups is not self._groups or len(groups) != self._n_groups:  # replaced (load_state_dict) or added to
             self._rebind()
-        step = self._step
-        if advance:
-            step += 1
-        pos = step - self._base
-        if pos == self._end:
+        step = self._base + self._pos + bool(advance)
+        if step - self._base >= self._end:
             if step > MAX_STEP:
                 raise ValueError(f"Scheduler.step: cannot step past step 2**62 = {MAX_STEP} (lrsched's largest step).")
             self._fill(step)
-            pos = 0
-        self._step = step
-        self._write(pos)
+        self._pos = step - self._base
+        self._write(self._pos)
 
     def seek(self, step):
         """Jump to ``step`` (O(1): no replay) and write its values."""
@@ -209,7 +210,7 @@ class Scheduler:
         if self.optimizer.param_groups is not self._groups or len(self.optimizer.param_groups) != self._n_groups:
             self._rebind()
         self._fill(step)
-        self._step = step
+        self._pos = 0
         self._write(0)
 
     def observe(self, metric):
@@ -231,12 +232,12 @@ class Scheduler:
     @property
     def last_step(self):
         """The current step: the groups hold its values (read-only; ``seek`` moves it)."""
-        return self._step
+        return self._base + self._pos
 
     @property
     def last_epoch(self):
         """torch's name for ``last_step`` (read-only)."""
-        return self._step
+        return self._base + self._pos
 
     def get_last_values(self, field=None):
         """The values written at the current step, one per group, for ``field`` (the first field by default)."""
@@ -257,7 +258,7 @@ class Scheduler:
         """Plain JSON-able data: the step, each field's schedule specs and initial values."""
         state = {
             "format": _STATE_FORMAT,
-            "last_step": self._step,
+            "last_step": self.last_step,
             "fields": {f.name: f.state() for f in self._fields},
         }
         if self._plateau is not None:
@@ -334,7 +335,7 @@ class Scheduler:
     def __getstate__(self):
         """Plain attributes only: the generated writer and the chunk views are rebuilt on load."""
         state = dict(self.__dict__)
-        for derived in ("_slots", "_writers", "_write", "_tables", "_sources", "_groups"):
+        for derived in ("_slots", "_writers", "_write", "step", "_tables", "_sources", "_groups"):
             state.pop(derived, None)
         return state
 
@@ -355,7 +356,7 @@ class Scheduler:
 
     def _values(self, f):
         """The values the groups of field ``f`` hold now (the same floats the writer stored)."""
-        pos = self._step - self._base
+        pos = self._pos
         return [
             self._tables[j][pos] * scale if scale is not None else self._tables[j][pos]
             for (field, *_), (j, scale) in zip(self._slots, self._sources)
@@ -416,40 +417,67 @@ class Scheduler:
         shape = tuple((j, scale is not None) for j, scale in sources)
         if shape not in self._writers:
             self._writers[shape] = _unrolled_writer(
-                [(g, key, w) for f, k, g, key, w in self._slots], shape, len(tables)
+                self._groups, [(g, key, w) for f, k, g, key, w in self._slots], shape, len(tables)
             )
-        self._write = self._writers[shape](*tables, *[scale for j, scale in sources if scale is not None])
+        scales = [scale for j, scale in sources if scale is not None]
+        self._write, self.step = self._writers[shape](self, n, *tables, *scales)
         self._tables, self._sources = tables, sources
         self._base, self._end = base, n
 
 
-def _unrolled_writer(slots, shape, n_tables):
-    """``make(c0 .., s0 ..)``: returns ``write(pos)``, which stores each slot's value at ``pos``.
+def _unrolled_writer(groups, slots, shape, n_tables):
+    """``make(scheduler, end, c0 .., s0 ..)``: returns ``(write, step)`` for one chunk.
 
+    ``write(pos)`` stores each slot's value at chunk position ``pos``.
     ``slots`` lists ``(group, key, None)`` for a plain ``group[key] = value``
     and ``(group, None, writer)`` for ``writer(value)``; ``shape`` gives, per
-    slot, the table it reads and whether it is scaled.  The function reads
-    each table once (indexing a ``memoryview`` makes the float) and is
-    straight-line code, one statement per slot: at 8 groups this is about
-    half the cost of a loop over the slots.  The source holds only generated
-    names; groups, keys and writers are bound as globals of the function.
+    slot, the table it reads and whether it is scaled.  The stores are
+    straight-line code, one statement per slot, and each table is read once
+    (indexing a ``memoryview`` makes the float): at 8 groups this is about
+    half the cost of a loop over the slots.
+
+    ``step(advance=True)`` is ``Scheduler.step`` with the stores inlined, for
+    the common case: the optimizer still has the same ``groups`` list and
+    the next position is inside the chunk (``end`` positions).  Otherwise it
+    calls ``Scheduler.step``, which rebinds or refills and installs a new one.
+    The source holds only generated names; groups, keys and writers are
+    bound as globals of the functions.
     """
-    names = {}
-    lines = [f"        v{j} = c{j}[pos]" for j in range(n_tables)]
+    names = {"groups": groups, "n_groups": len(groups), "general": Scheduler.step}
+    stores = [f"    v{j} = c{j}[pos]" for j in range(n_tables)]
     scales = []
     for i, ((group, key, writer), (j, scaled)) in enumerate(zip(slots, shape)):
         value = f"v{j}"
         if scaled:
             value = f"v{j} * s{i}"
             scales.append(f"s{i}")
-        if writer is None:
-            names[f"g{i}"], names[f"k{i}"] = group, key
-            lines.append(f"        g{i}[k{i}] = {value}")
+        if writer is None:  # the key is an identifier (checked by _parse_field): a literal is safe and fast
+            names[f"g{i}"] = group
+            stores.append(f"    g{i}[{key!r}] = {value}")
         else:
             names[f"w{i}"] = writer
-            lines.append(f"        w{i}({value})")
-    params = ", ".join([f"c{j}" for j in range(n_tables)] + scales)
-    source = f"def make({params}):\n    def write(pos):\n" + "\n".join(lines) + "\n    return write\n"
+            stores.append(f"    w{i}({value})")
+    params = ", ".join(["scheduler", "end"] + [f"c{j}" for j in range(n_tables)] + scales)
+    body = "\n".join("    " + line for line in stores)
+    source = f"""def make({params}):
+    def write(pos):
+{body}
+
+    def step(advance=True):
+        now = scheduler.optimizer.param_groups
+        if now is not groups or len(now) != n_groups:
+            return general(scheduler, advance)
+        pos = scheduler._pos
+        if advance:
+            pos += 1
+            if pos == end:
+                return general(scheduler, advance)
+            scheduler._pos = pos
+{body}
+
+    step.__doc__, step.__qualname__ = general.__doc__, general.__qualname__
+    return write, step
+"""
     exec(compile(source, "<lrsched.Scheduler writer>", "exec"), names)
     return names["make"]
 

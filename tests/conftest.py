@@ -18,3 +18,18 @@ settings.register_profile(
 )
 default = "nojit" if os.environ.get("NUMBA_DISABLE_JIT") == "1" else "default"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The parity report, when parity tests ran: max differences from torch/transformers per preset."""
+    from peers import PARITY, parity_table
+
+    if not PARITY:
+        return
+    table = parity_table()
+    terminalreporter.write_sep("-", "parity with the peers (stepped side by side)")
+    terminalreporter.write_line(table)
+    path = os.environ.get("LRSCHED_PARITY_REPORT")
+    if path:
+        with open(path, "w") as f:
+            f.write(table + "\n")

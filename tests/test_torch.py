@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrsched
-from peers import assert_close, optimizer, require, trace
+from peers import assert_close, optimizer, record, require, trace
 
 torch = require("torch")
 import lrsched.torch as LT  # noqa: E402
@@ -34,6 +34,7 @@ def both(make, n, kind="sgd", fields=("lr",), lrs=(0.1, 0.05, 0.3)):
             warnings.simplefilter("ignore", UserWarning)
             sched = make(module, opt)
         out.append(trace(opt, sched, n, fields))
+    record(f"torch.{type(sched).__name__}", out[1], out[0])
     return out
 
 
@@ -223,6 +224,32 @@ def test_reduce_on_plateau_matches_torch():
                     sched.load_state_dict(state)
             runs.append(lrs)
         assert runs[0] == runs[1]
+        record("torch.ReduceLROnPlateau", [r[:3] for r in runs[1]], [r[:3] for r in runs[0]])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    metrics=st.lists(st.sampled_from([1.0, 0.99, 0.95, 0.9, 0.5, 2.0, 1e-9, -1.0, 1e8]), min_size=1, max_size=80),
+    mode=st.sampled_from(["min", "max"]), factor=st.floats(0.01, 0.99), patience=st.integers(0, 5),
+    threshold=st.sampled_from([0.0, 1e-4, 0.01, 0.1]), threshold_mode=st.sampled_from(["rel", "abs"]),
+    cooldown=st.integers(0, 4), min_lr=st.sampled_from([0.0, 1e-3, [0.01, 0.0, 0.05]]),
+    eps=st.sampled_from([1e-8, 1e-3, 0.0]),
+)  # fmt: skip
+def test_random_plateau_configurations_match_torch(metrics, mode, factor, patience, threshold, threshold_mode,
+                                                   cooldown, min_lr, eps):
+    kwargs = dict(mode=mode, factor=factor, patience=patience, threshold=threshold, threshold_mode=threshold_mode,
+                  cooldown=cooldown, min_lr=min_lr, eps=eps)  # fmt: skip
+    runs = []
+    for module in (TL, LT):
+        opt = optimizer(torch)
+        sched = module.ReduceLROnPlateau(opt, **kwargs)
+        rows = []
+        for m in metrics:
+            sched.step(m)
+            rows.append([g["lr"] for g in opt.param_groups] + [sched.num_bad_epochs, sched.cooldown_counter])
+        runs.append(rows)
+    assert runs[0] == runs[1]
+    record("torch.ReduceLROnPlateau", [r[:3] for r in runs[1]], [r[:3] for r in runs[0]])
 
 
 def test_cosine_is_periodic_past_t_max_like_torch():

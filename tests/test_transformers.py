@@ -34,7 +34,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrsched
-from peers import require
+from peers import record, require
 
 torch = require("torch")
 require("transformers")
@@ -77,6 +77,7 @@ def both(name, args, kwargs, n):
     for module in (HF, LT):
         opt = optimizer()
         out.append(trace(opt, build(module, name, args, kwargs, opt), n))
+    record(f"transformers.{name}", out[1], out[0])
     return out
 
 
@@ -483,6 +484,7 @@ def test_reduce_lr_on_plateau_is_lrscheds_and_steps_like_transformers():
         out.append(np.array(lrs))
     assert isinstance(sched, lrsched.torch.ReduceLROnPlateau)
     np.testing.assert_array_equal(out[1], out[0])
+    record("transformers.get_scheduler('reduce_lr_on_plateau')", out[1], out[0])
     assert out[1][-1, 0] < LRS[0]
 
 
@@ -493,6 +495,7 @@ def test_get_scheduler_takes_transformers_enum_and_passes_extra_arguments():
         sched = module.get_scheduler(SchedulerType.COSINE_WITH_RESTARTS, opt, 5, 100, {"num_cycles": 3})
         out.append(trace(opt, sched, 150))
     check(out[1], out[0])
+    record("transformers.get_scheduler", out[1], out[0])
     assert np.sum(np.diff(out[1][:, 0]) > 0) == 5 + 2  # the warmup, then two restarts
     direct = LT.get_cosine_with_hard_restarts_schedule_with_warmup(optimizer(), 5, 100, num_cycles=3)
     assert direct.lr_lambdas == sched.lr_lambdas
