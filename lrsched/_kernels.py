@@ -1061,16 +1061,19 @@ def eval_steps(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps
                     steps[c0:c1], out[c0:c1], times, values, order, seg)  # fmt: skip
 
 
-# -- two tiers of entry points -------------------------------------------------------------------
+# -- three tiers of entry points -----------------------------------------------------------------
 #
-# The block math (powers, the noise's quantile, exp_range's per-step pull) is
-# half of what a machine's first compile costs.  Most schedules never reach it,
-# so every entry point has a "lite" twin compiled from the same code with the
-# block-math helpers replaced by stubs: a process that only meets lite programs
-# (warmup-cosine, linear, step, SGDR, one-cycle, ...) compiles only the twins.
-# Both tiers run the same arithmetic on every op they share, so a lite program
-# gets identical values from either; ``entries_for`` picks the tier per program,
-# by the same conditions ``_fill`` branches on.
+# A machine's first compile is mostly Numba typing the code a kernel can
+# reach.  The block math (powers, the noise's quantile, exp_range's per-step
+# pull) is half of it and the cycle walking (``_fill_cycles``, ``_cycle_runs``)
+# a quarter of the rest, and most schedules reach neither.  So every entry
+# point has twins compiled from the same code with those helpers replaced by
+# stubs that raise: "lite" (no block math) and "plain" (no block math, no
+# cycles).  A process compiles only the tiers its programs need -- a
+# warmup-cosine, linear, step or one-cycle schedule only the plain one.
+# Every tier runs the same arithmetic on the ops it has, so a program gets
+# identical values from any tier that can run it; ``entries_for`` picks the
+# smallest, by the same conditions ``_fill`` and the segments branch on.
 
 
 def needs_block_math(seg_op, fparams, iparams):
@@ -1091,23 +1094,28 @@ def needs_block_math(seg_op, fparams, iparams):
 
 @helper
 def _no_fill_powers(op, f, p, times, dst):
-    raise AssertionError("lrsched: a lite kernel reached the block math (entries_for chose wrongly)")
+    raise AssertionError("lrsched: a lite or plain kernel reached the block math (entries_for chose wrongly)")
 
 
 @helper
 def _no_fill_noise(f, p, times, dst):
-    raise AssertionError("lrsched: a lite kernel reached the noise (entries_for chose wrongly)")
+    raise AssertionError("lrsched: a lite or plain kernel reached the noise (entries_for chose wrongly)")
+
+
+@helper
+def _no_fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, contiguous):
+    raise AssertionError("lrsched: a plain kernel reached a cycle (entries_for chose wrongly)")
 
 
 @inline
 def _no_exp_pair_neg(y, g, gc, bits, m):
-    raise AssertionError("lrsched: a lite kernel reached exp_range's pull (entries_for chose wrongly)")
+    raise AssertionError("lrsched: a lite or plain kernel reached exp_range's pull (entries_for chose wrongly)")
 
 
-def _lite_twins():
-    """The call chain from the entry points down to ``_fill``, recompiled over the stubs."""
+def _twins(suffix, stubs):
+    """The call chain from the entry points down to ``_fill``, recompiled over ``stubs``."""
     space = dict(globals())
-    space.update(_fill_powers=_no_fill_powers, _fill_noise=_no_fill_noise, exp_pair_neg=_no_exp_pair_neg)
+    space.update(stubs)
 
     def twin(fn, name):
         clone = FunctionType(fn.__code__, space, name, fn.__defaults__, fn.__closure__)
@@ -1117,21 +1125,26 @@ def _lite_twins():
 
     for name in ("_fill", "_cycle_runs", "_fill_cycles", "_fill_segment", "_layer_into", "_layers_into",
                  "_eval_chunk"):  # fmt: skip
+        if name in stubs:
+            continue
         d = globals()[name]
         if not hasattr(d, "py_func"):  # NUMBA_DISABLE_JIT: plain Python functions
-            space[name] = twin(d, name + "_lite")
+            space[name] = twin(d, name + suffix)
             continue
         options = {k: v for k, v in d.targetoptions.items() if k != "nopython"}  # njit's own
-        space[name] = njit(cache=True, **options)(twin(d.py_func, name + "_lite"))
+        space[name] = njit(cache=True, **options)(twin(d.py_func, name + suffix))
     return (
-        kernel(eval_range._signatures)(twin(_eval_range, "_eval_range_lite")),
-        kernel(eval_range_f32._signatures)(twin(_eval_range, "_eval_range_f32_lite")),
-        kernel(eval_steps._signatures)(twin(eval_steps._fn, "eval_steps_lite")),
+        kernel(eval_range._signatures)(twin(_eval_range, "_eval_range" + suffix)),
+        kernel(eval_range_f32._signatures)(twin(_eval_range, "_eval_range_f32" + suffix)),
+        kernel(eval_steps._signatures)(twin(eval_steps._fn, "eval_steps" + suffix)),
     )
 
 
+_LITE_STUBS = dict(_fill_powers=_no_fill_powers, _fill_noise=_no_fill_noise, exp_pair_neg=_no_exp_pair_neg)
+
+
 class Entries:
-    """The three entry points of one tier."""
+    """The three entry points of one tier (``FULL``, ``LITE`` or ``PLAIN``)."""
 
     __slots__ = ("name", "eval_range", "eval_range_f32", "eval_steps")
 
@@ -1143,12 +1156,20 @@ class Entries:
 
 
 FULL = Entries("full", eval_range, eval_range_f32, eval_steps)
-LITE = Entries("lite", *_lite_twins())
+LITE = Entries("lite", *_twins("_lite", _LITE_STUBS))
+PLAIN = Entries("plain", *_twins("_plain", {**_LITE_STUBS, "_fill_cycles": _no_fill_cycles}))
+TIERS = (FULL, LITE, PLAIN)  # each one's programs are a subset of the one before
 
 
 def entries_for(program):
-    """``FULL`` if the program reaches the block math, else ``LITE`` (same values, a smaller first compile)."""
-    return FULL if needs_block_math(program.seg_op, program.fparams, program.iparams) else LITE
+    """``FULL`` if the program reaches the block math, else ``LITE`` if it has a cycle, else ``PLAIN``.
+
+    Every tier gives the same values for the programs it can run; a smaller
+    tier is a shorter first compile.
+    """
+    if needs_block_math(program.seg_op, program.fparams, program.iparams):
+        return FULL
+    return LITE if np.any(program.seg_op == 14) else PLAIN
 
 
 def precompile():
@@ -1159,9 +1180,9 @@ def precompile():
     container build (``lrsched precompile``), or at the start of a job.
     """
     names = []
-    for tier in (FULL, LITE):
+    for tier in TIERS:
         for name in ("eval_range", "eval_range_f32", "eval_steps"):
             getattr(tier, name).dispatcher  # noqa: B018 - creating the dispatcher compiles (or loads) it
-            names.append(name if tier is FULL else f"{name} (lite)")
+            names.append(name if tier is FULL else f"{name} ({tier.name})")
     return names
 

@@ -258,10 +258,11 @@ def test_precompile_warms_every_entry_point(capsys):
     assert "eval_range, eval_range_f32, eval_steps, eval_range (lite)" in out
     from lrsched import _kernels
 
-    tiers = (_kernels.FULL, _kernels.LITE)
+    tiers = _kernels.TIERS
     assert all(getattr(t, k)._dispatcher is not None for t in tiers for k in ("eval_range", "eval_range_f32", "eval_steps"))
     assert lrsched.precompile() == ["eval_range", "eval_range_f32", "eval_steps", "eval_range (lite)",
-                                    "eval_range_f32 (lite)", "eval_steps (lite)"]  # fmt: skip
+                                    "eval_range_f32 (lite)", "eval_steps (lite)", "eval_range (plain)",
+                                    "eval_range_f32 (plain)", "eval_steps (plain)"]  # fmt: skip
 
 
 def test_save_streams_chunks_and_never_leaves_a_complete_looking_partial_file(tmp_path):

@@ -101,18 +101,18 @@ def test_to_dict_is_a_copy():
 
 @pytest.mark.skipif(not JIT, reason="counts compiled overloads, which exist only with the JIT on")
 def test_new_composites_never_compile():
-    entry = [getattr(tier, name).dispatcher for tier in (_kernels.FULL, _kernels.LITE)
+    entry = [getattr(tier, name).dispatcher for tier in _kernels.TIERS
              for name in ("eval_range", "eval_range_f32", "eval_steps")]  # fmt: skip
     before = [len(f.overloads) for f in entry]
     parts = [lrsched.cosine(init_value=1.0, steps=7), lrsched.multistep(init_value=1.0, milestones=[3, 9])]
     for k in range(5):
         s = lrsched.warmup(lrsched.join(parts, [k + 1]) * lrsched.step(init_value=1.0, step_size=k + 2), k, 0.1)
-        for t in (s, lrsched.noise(s, std=0.1, pct=0.3, seed=k)):  # one for each tier
+        for t in (s, lrsched.repeat(s, 50), lrsched.noise(s, std=0.1, pct=0.3, seed=k)):  # one for each tier
             t.table(50_000)
             t.table(10, dtype=np.float32)
             t(np.arange(100)[::-1])
             t.at(3)
-    assert [len(f.overloads) for f in entry] == before == [1] * 6  # the explicit signatures, nothing else
+    assert [len(f.overloads) for f in entry] == before == [1] * 9  # the explicit signatures, nothing else
 
 
 # every kind of program the tests build, for the tier checks
@@ -137,30 +137,34 @@ TIER_CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(TIER_CASES))
-def test_both_tiers_agree_where_the_lite_one_applies(name):
-    """LITE skips the block math; for a program that never reaches it, it gives FULL's values exactly."""
+def test_every_tier_that_can_run_a_program_gives_the_same_values(name):
+    """A tier smaller than the program's raises (its stubs); the program's own tier and the larger ones agree exactly."""
     p = TIER_CASES[name].program
     steps = np.r_[0:300, 2**40, lrsched.MAX_STEP]
     full = np.empty(steps.size)
     _kernels.FULL.eval_steps(*p.arrays, steps, full)
-    if p.entries is _kernels.FULL:
+    own = _kernels.TIERS.index(p.entries)
+    for tier in _kernels.TIERS[own + 1 :]:
         with pytest.raises(AssertionError, match="entries_for chose wrongly"):
-            _kernels.LITE.eval_steps(*p.arrays, steps, np.empty(steps.size))
-        return
-    lite = np.empty(steps.size)
-    _kernels.LITE.eval_steps(*p.arrays, steps, lite)
-    np.testing.assert_array_equal(lite, full)
-    for tier in (_kernels.FULL, _kernels.LITE):
+            tier.eval_steps(*p.arrays, steps, np.empty(steps.size))
+    for tier in _kernels.TIERS[: own + 1]:
+        got = np.empty(steps.size)
+        tier.eval_steps(*p.arrays, steps, got)
+        np.testing.assert_array_equal(got, full)
         out = np.empty(300, np.float32)
         tier.eval_range_f32(*p.arrays, 0, out)
         np.testing.assert_array_equal(out, full[:300].astype(np.float32))
+        out = np.empty(300)
+        tier.eval_range(*p.arrays, 0, out)
+        np.testing.assert_array_equal(out, full[:300])
 
 
 def test_the_tiers_split_as_documented():
-    lite = {name for name, s in TIER_CASES.items() if s.program.entries is _kernels.LITE}
+    tier = {name: s.program.entries.name for name, s in TIER_CASES.items()}
     # powers other than 1 and 2 (a 1-sqrt warmup is a power 0.5), a k-decay, noise and exp_range's
-    # per-step pull need the block math; exp_range scaled per cycle does not
-    assert lite == {"warmup_cosine", "polynomial-2", "cyclic-triangular2", "cyclic-exp_range-cycle", "one_cycle", "tanh"}
+    # per-step pull need the block math; exp_range scaled per cycle does not; cycles need the lite tier
+    assert {n for n, t in tier.items() if t == "plain"} == {"warmup_cosine", "polynomial-2", "one_cycle", "tanh"}
+    assert {n for n, t in tier.items() if t == "lite"} == {"cyclic-triangular2", "cyclic-exp_range-cycle"}
 
 
 def test_import_lrsched_loads_no_optional_heavyweight():
