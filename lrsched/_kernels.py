@@ -275,30 +275,42 @@ def normal_quantile(q, out, work, bits, m, tails):
     |q| <= 0.425 takes AS241's central rational; beyond, r = sqrt(-log(1/2 - |q|))
     takes one of two tail rationals.  ``tails=False`` promises |q| <= 0.425
     everywhere (then no log is taken).  ``work`` is float64 scratch of m values,
-    ``bits`` int64 scratch of 2 m.
+    ``bits`` int64 scratch of 3 m.  The central rational is computed for every
+    value (a vectorized loop); the tail values (15% of draws at most) are
+    gathered, computed together and scattered back, so a value's arithmetic
+    does not depend on its neighbours.
     """
-    if not tails:
-        for i in range(m):
-            v = q[i]
-            r = 0.180625 - v * v
-            out[i] = v * _poly7(_CENTRAL_NUM, r) / _poly7(_CENTRAL_DEN, r)
-        return
     for i in range(m):
-        work[i] = 0.5 - abs(q[i])
-    log_pos_exact(work, out, bits, m)
-    for i in range(m):  # every branch computed, then selected: no branch in the loop
         v = q[i]
         r = 0.180625 - v * v
-        x = v * _poly7(_CENTRAL_NUM, r) / _poly7(_CENTRAL_DEN, r)
-        lg = out[i]
-        r = math.sqrt(-lg if lg < 0.0 else 0.0)
+        out[i] = v * _poly7(_CENTRAL_NUM, r) / _poly7(_CENTRAL_DEN, r)
+    if not tails:
+        return
+    at = bits[m : 2 * m]
+    count = 0
+    for i in range(m):  # the tail indices, without a branch: always store, advance when in the tail
+        at[count] = i
+        count += abs(q[i]) > 0.425
+    if count == 0:
+        return
+    lg = bits[2 * m : 3 * m].view(np.float64)
+    for c in range(count):
+        work[c] = 0.5 - abs(q[at[c]])
+    log_pos_exact(work, lg, bits, count)
+    for c in range(count):  # gathered first, so that the loop below reads contiguous values
+        work[c] = q[at[c]]
+    for c in range(count):  # both tail rationals computed, then selected: no branch in the loop
+        v = work[c]
+        x = lg[c]
+        r = math.sqrt(-x if x < 0.0 else 0.0)
         near = r - 1.6
         far = r - 5.0
         y_near = _poly7(_NEAR_NUM, near) / _poly7(_NEAR_DEN, near)
         y_far = _poly7(_FAR_NUM, far) / _poly7(_FAR_DEN, far)
         y = y_near if r <= 5.0 else y_far
-        y = -y if v < 0.0 else y
-        out[i] = x if abs(v) <= 0.425 else y
+        work[c] = -y if v < 0.0 else y
+    for c in range(count):
+        out[at[c]] = work[c]
 
 
 @inline
@@ -413,12 +425,40 @@ def _hash32(x):
 
 
 @inline
-def _centered(seed, step):
-    """A uniform number in (-1, 1), (2k + 1 - 2**53) / 2**53, from 53 bits k of a hash of (seed, step)."""
-    h = _hash32(seed ^ _hash32((step & 0xFFFFFFFF) ^ _hash32((step >> 32) ^ _hash32(0))))
+def _centered(low, key):
+    """A uniform number in (-1, 1), (2k + 1 - 2**53) / 2**53, from 53 bits k of two hashes.
+
+    ``low`` is the step's low 32 bits; ``key`` = ``_noise_key(seed, step >> 32)``.
+    For a fixed key, h is a bijection of the low bits (distinct steps in a
+    2**32-step window never share h); h2 supplies the 21 further bits.
+    """
+    h = _hash32(low ^ key)
     h2 = _hash32(h ^ 0x9E3779B9)
     k = (h >> 5) * 67108864 + (h2 >> 6)
     return (2 * k + 1 - 9007199254740992) / 9007199254740992.0
+
+
+@inline
+def _noise_key(seed, high):
+    """The hash key of the steps whose high 32 bits are ``high``: constant over 2**32 steps."""
+    return _hash32(high ^ _hash32(seed ^ 0x6A09E667))
+
+
+@inline
+def _uniforms(seed, times, w, m):
+    """w[i] = ``_centered`` of step times[i], i < m; the key is hashed once when the block shares it."""
+    high = times[0] >> 32
+    same = True
+    for i in range(m):
+        same &= (times[i] >> 32) == high
+    if same:
+        key = _noise_key(seed, high)
+        for i in range(m):
+            w[i] = _centered(times[i] & 0xFFFFFFFF, key)
+    else:
+        for i in range(m):
+            t = times[i]
+            w[i] = _centered(t & 0xFFFFFFFF, _noise_key(seed, t >> 32))
 
 
 @exact
@@ -428,7 +468,7 @@ def _fill_noise(f, p, times, dst):
     Uniform: n = w pct.  Gaussian truncated to |n| < pct (the distribution of
     timm's redraw rule, one draw per step): n = std * quantile(1/2 + w h) with
     h = P(0 < Z < pct / std) = f[4], clipped to [-pct, pct] against rounding.
-    w = ``_centered(seed, t)``.  Compiled without ``contract``: every rounding
+    w = ``_centered`` of (seed, t).  Compiled without ``contract``: every rounding
     is IEEE's, so ``tests/reference.py`` reproduces the numbers bit for bit
     (1 + n loses relative accuracy where n is near -1; equality keeps the
     accuracy test exact there).
@@ -439,21 +479,22 @@ def _fill_noise(f, p, times, dst):
     pct = f[3]
     h = f[4]
     seed = p[1]
-    if p[2] != 0:  # uniform
-        for j in range(n):
-            dst[j] = a * (1.0 + _centered(seed, times[j]) * pct)
-        return
+    uniform = p[2] != 0
     tails = h > 0.425
     q = np.empty(BLOCK, np.float64)
     x = np.empty(BLOCK, np.float64)
     work = np.empty(BLOCK, np.float64)
-    bits = np.empty(2 * BLOCK, np.int64)
+    bits = np.empty(3 * BLOCK, np.int64)
     for j0 in range(0, n, BLOCK):
         m = min(BLOCK, n - j0)
-        tm = times[j0 : j0 + m]
         d = dst[j0 : j0 + m]
+        _uniforms(seed, times[j0 : j0 + m], q, m)
+        if uniform:
+            for i in range(m):
+                d[i] = a * (1.0 + q[i] * pct)
+            continue
         for i in range(m):
-            q[i] = _centered(seed, tm[i]) * h
+            q[i] = q[i] * h
         normal_quantile(q, x, work, bits, m, tails)
         for i in range(m):
             d[i] = a * (1.0 + clip(std * x[i], -pct, pct))

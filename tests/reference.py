@@ -350,7 +350,8 @@ def _mix32(x):
 
 def centered(seed, step):
     """A uniform number in (-1, 1) from 53 hashed bits of (seed, step)."""
-    h = _mix32(seed ^ _mix32((step & 0xFFFFFFFF) ^ _mix32((step >> 32) ^ _mix32(0))))
+    key = _mix32((step >> 32) ^ _mix32(seed ^ 0x6A09E667))
+    h = _mix32((step & 0xFFFFFFFF) ^ key)
     h2 = _mix32(h ^ 0x9E3779B9)
     k = (h >> 5) * 2**26 + (h2 >> 6)
     return (2 * k + 1 - 2**53) / 2**53

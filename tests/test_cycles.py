@@ -149,6 +149,25 @@ def test_noise_is_the_documented_generator_bit_for_bit(std, pct, kind):
     assert [float(v) for v in got] == [1.0 + reference.noise(2**32 - 7, int(t), kind, std, pct) for t in steps]
 
 
+def test_the_noise_generator_is_uniform_and_uncorrelated():
+    """Kolmogorov-Smirnov against U(-1, 1), and lag-1 and seed-to-seed correlations, at 99.9% bounds."""
+    n = 2**18
+    w = {seed: lrsched.noise(lrsched.constant(1.0), pct=1.0, kind="uniform", seed=seed).table(n) - 1.0
+         for seed in (0, 1, 2**32 - 1)}  # fmt: skip
+    for x in w.values():
+        ks = np.max(np.abs(np.sort(x) - np.linspace(-1.0, 1.0, n, endpoint=False) - 1.0 / n)) / 2.0
+        assert ks < 1.95 / math.sqrt(n)
+        assert abs(np.corrcoef(x[1:], x[:-1])[0, 1]) < 3.3 / math.sqrt(n)
+    assert abs(np.corrcoef(w[0], w[1])[0, 1]) < 3.3 / math.sqrt(n)
+    assert abs(np.corrcoef(w[1], w[2**32 - 1])[0, 1]) < 3.3 / math.sqrt(n)
+    # across the 2**32 boundary, where the steps' high half (hashed once per block) changes
+    s = lrsched.noise(lrsched.constant(1.0), pct=1.0, kind="uniform", seed=3)
+    steps = np.arange(2**32 - 5_000, 2**32 + 5_000)
+    x = s(steps) - 1.0
+    assert np.unique(x).size == x.size and abs(x.mean()) < 0.04
+    assert [s.at(int(t)) for t in steps[4_990:5_010]] == list(s.table(20, start=2**32 - 10))
+
+
 def test_gaussian_noise_has_the_truncated_normal_variance():
     """Var of N(0, 1) truncated to |z| < c is 1 - 2 c phi(c) / (2 Phi(c) - 1) (independent of the sampler)."""
     c = 1.5

@@ -48,7 +48,7 @@ def _pow(x, xc, e):
 def _quantile(q, tails):
     out = np.empty_like(q)
     work = np.empty(V.BLOCK)
-    bits = np.empty(2 * V.BLOCK, np.int64)
+    bits = np.empty(3 * V.BLOCK, np.int64)
     for j0 in range(0, q.size, V.BLOCK):
         m = min(V.BLOCK, q.size - j0)
         V.normal_quantile(q[j0 : j0 + m], out[j0 : j0 + m], work, bits, m, tails)

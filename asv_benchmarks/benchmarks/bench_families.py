@@ -40,7 +40,9 @@ def families():
         "one_cycle": lrsched.one_cycle(max_value=1.0, total_steps=N),
         "wsd": lrsched.wsd(peak_value=1.0, total_steps=N, warmup_steps=0.01, decay_steps=0.2, decay_shape="1-sqrt"),
         "repeat": lrsched.repeat(lrsched.warmup_cosine(peak_value=1.0, warmup_steps=100, total_steps=5_000), 5_000),
-        "noise": lrsched.noise(lrsched.cosine(init_value=1.0, steps=N), std=0.1, pct=0.5),
+        "noise": lrsched.noise(lrsched.cosine(init_value=1.0, steps=N), std=0.1, pct=0.5),  # 15% of draws in the tails
+        "noise_timm_defaults": lrsched.noise(lrsched.cosine(init_value=1.0, steps=N)),  # std 1, pct 0.67: no tails
+        "noise_uniform": lrsched.noise(lrsched.cosine(init_value=1.0, steps=N), pct=0.5, kind="uniform"),
         "product": lrsched.cosine(init_value=1.0, steps=N) * lrsched.step(init_value=1.0, step_size=100_000),
     }  # fmt: skip
 
