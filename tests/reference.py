@@ -252,9 +252,14 @@ def float_start(i, period, mult):
 
 
 def _float_cycle(t, period, mult):
-    i = 0 if mult != 1.0 else max(0, int(t // period) - 2)
-    while float_start(i + 1, period, mult) <= t:
-        i += 1
+    """The cycle containing t: the largest i with float_start(i) <= t (starts never decrease in i)."""
+    lo, hi = 0, 1
+    while float_start(hi, period, mult) <= t:
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:  # float_start(lo) <= t < float_start(hi)
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if float_start(mid, period, mult) <= t else (lo, mid)
+    i = lo
     start = float_start(i, period, mult)
     return i, start, float_start(i + 1, period, mult) - start
 
