@@ -208,7 +208,7 @@ class Scheduler:
         """Jump to ``step`` (O(1): no replay) and write its values."""
         step = V.integer("Scheduler.seek", "step", step)
         if self.optimizer.param_groups is not self._groups or len(self.optimizer.param_groups) != self._n_groups:
-            self._rebind()
+            self._rebind("Scheduler.seek")
         self._fill(step)
         self._pos = 0
         self._write(0)
@@ -277,6 +277,10 @@ class Scheduler:
         fn = "Scheduler.load_state_dict"
         if not isinstance(state, dict):
             V.fail(fn, "state", "a dict from Scheduler.state_dict()", state, TypeError)
+        if self.optimizer.param_groups is not self._groups or len(self.optimizer.param_groups) != self._n_groups:
+            # replaced (optimizer.load_state_dict before ours): the seek below rebinds; unusable groups
+            # must be refused here, before the state is applied, not half-way through it
+            self._check_groups(fn)
         if state.get("format") != _STATE_FORMAT:
             V.fail(fn, "state['format']", repr(_STATE_FORMAT), state.get("format"))
         step = V.integer(fn, "state['last_step']", state.get("last_step"))
@@ -363,14 +367,19 @@ class Scheduler:
             if field is f
         ]
 
-    def _rebind(self):
+    def _rebind(self, fn="Scheduler.step"):
         """Write into the optimizer's new param groups from now on (checked first; nothing changes if bad).
 
         ``optimizer.load_state_dict`` replaces the group dicts (accelerate
         calls it when the HF Trainer prepares the optimizer); the scheduler
         follows, as torch's schedulers do by reading ``param_groups`` each step.
         """
-        fn = "Scheduler.step"
+        self._check_groups(fn)
+        self._compile_writers()
+        self._fill(self._base)
+
+    def _check_groups(self, fn):
+        """Raise unless every (new) param group has each scheduled field, one group per schedule."""
         groups = _param_groups(fn, self.optimizer)
         if len(groups) != self._n_groups:
             raise ValueError(
@@ -380,8 +389,6 @@ class Scheduler:
         for f in self._fields:
             for k, g in enumerate(groups):
                 _read(fn, g, k, f.name, f.key, f.index)
-        self._compile_writers()
-        self._fill(self._base)
 
     def _compile_writers(self):
         """One slot per (field, group): a plain dict store, or a special writer (tensor, tuple item)."""
