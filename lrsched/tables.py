@@ -6,8 +6,11 @@ so a billion-step table needs the memory of one chunk.  The file's name says
 its format: ``.npy`` (NumPy, memory-mappable), ``.csv`` (``step,value``
 lines, values printed exactly) or ``.parquet`` (columns ``step`` and
 ``value``; needs pyarrow).  The file is written under a temporary name
-beside ``path`` and renamed when complete: an interrupted write never leaves
-a file at ``path`` that looks complete.
+beside ``path`` (``path`` + ``.partial``), synced to disk and renamed when
+complete: an interrupted write (an exception, a kill, a crash) never leaves a
+file at ``path`` that looks complete, and a rerun replaces a stale partial file.
+A float32 table whose values exceed float32's range is refused (ValueError)
+instead of being written as ``inf``.
 """
 
 from __future__ import annotations
@@ -108,16 +111,44 @@ def save(schedule, path, n, *, start=0, dtype=np.float64, chunk=CHUNK, progress=
             while done < n:
                 m = min(chunk, n - done)
                 values = schedule.table(m, start=start + done, out=buf[:m])
-                write(start + done, values)
                 summary.add(values)
+                if dtype == np.float32 and summary.peak is not None and summary.peak > _F32_MAX:
+                    raise ValueError(
+                        f"{fn}: `dtype` float32 cannot hold this table's values: the value at step "
+                        f"{summary.peak_at} is {float(schedule.at(summary.peak_at))!r}, above float32's largest "
+                        f"{_F32_MAX!r} (it would be written as inf); use dtype=numpy.float64."
+                    )
+                write(start + done, values)
                 done += m
                 if progress is not None:
                     progress(done, n)
+        _sync(partial)  # the data is on disk before the name says the table is complete
         os.replace(partial, path)
+        _sync(path.parent)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     return summary
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _sync(path):
+    """fsync a written file (or, best effort, a directory: the rename itself)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        if path.is_dir():  # a directory that cannot be opened (some platforms): the rename stays unsynced
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not path.is_dir():
+            raise
+    finally:
+        os.close(fd)
 
 
 @contextmanager
