@@ -311,6 +311,8 @@ class Scheduler:
             if relative != f.relative:
                 V.fail(fn, f"{where}['relative']", f"{f.relative} (as this scheduler)", relative)
             initial = None
+            if not relative and entry.get("initial") is not None:  # state() writes None: the file is damaged
+                V.fail(fn, f"{where}['initial']", "None (relative=False)", entry.get("initial"))
             if relative:
                 values = V.value_list(fn, f"{where}['initial']", entry.get("initial"))
                 if len(values) != len(f.schedules):

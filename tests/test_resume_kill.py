@@ -244,7 +244,7 @@ def test_every_name_resumes_exactly_after_sigkill(tmp_path):
     n = 150
     jobs = core_jobs(random.Random(1), n)
     assert {j["schedules"][0]["type"] for j in jobs} >= set(lrsched._schedule._REGISTRY)
-    _run(tmp_path, jobs, seed=20240801, kills=6, n=n, delay=0.004)
+    _run(tmp_path, jobs, seed=20240801, kills=10, n=n, delay=0.004)
 
 
 def test_every_preset_resumes_exactly_after_sigkill(tmp_path):
@@ -257,7 +257,7 @@ def test_every_preset_resumes_exactly_after_sigkill(tmp_path):
     classes = {j["spec"]["cls"] for j in jobs if j["kind"] == "torch"}
     assert classes == set(LT.__all__) - {"LRScheduler"}
     assert {j["sched_name"] for j in jobs if j["kind"] == "transformers"} == set(SCHEDULER_TYPES)
-    _run(tmp_path, jobs, seed=20240802, kills=5, n=n, delay=0.005)
+    _run(tmp_path, jobs, seed=20240802, kills=8, n=n, delay=0.005)
 
 
 # -- states that must be refused ------------------------------------------------------------
