@@ -12,6 +12,13 @@ from ._program import Program
 # name -> (factory, {argument name: "one" | "list"} for arguments that are schedules)
 _REGISTRY: dict = {}
 
+# Schedules nest at most this deep (``warmup`` of ``join`` of ...): deep enough for any real
+# schedule, shallow enough that to_dict, repr, from_dict and pickling never reach Python's
+# recursion limit.  Factories refuse a deeper schedule, so every schedule round-trips.
+MAX_DEPTH = 100
+# Lists inside a spec's values nest at most this deep (no argument takes more than a list of numbers).
+_MAX_JSON_DEPTH = 8
+
 
 def family(name, schedule_args=None):
     """Register a public factory under ``name`` for ``from_dict``."""
@@ -43,12 +50,14 @@ class Schedule:
     values at every step, computed the same way).
     """
 
-    __slots__ = ("_program", "_spec")
+    __slots__ = ("_program", "_spec", "_depth")
     __array_ufunc__ = None  # numpy defers `np.float64(2) * s` to Schedule.__rmul__
 
     def __init__(self, program: Program, spec: dict):
         self._program = program
         self._spec = spec
+        inner = [x for v in spec.values() for x in (v if isinstance(v, (list, tuple)) else [v])]
+        self._depth = 1 + max((x._depth for x in inner if isinstance(x, Schedule)), default=0)
 
     # -- evaluation -----------------------------------------------------------
 
@@ -174,8 +183,16 @@ def _repr_arg(v):
 
 
 def make(program: Program, name: str, **args) -> Schedule:
-    """A Schedule from a factory: ``args`` are its normalized arguments."""
-    return Schedule(program, {"type": name, **args})
+    """A Schedule from a factory: ``args`` are its normalized arguments (nested at most MAX_DEPTH deep)."""
+    s = Schedule(program, {"type": name, **args})
+    if s._depth > MAX_DEPTH:
+        arg = next(k for k, v in args.items() if isinstance(v, Schedule) or
+                   isinstance(v, (list, tuple)) and any(isinstance(x, Schedule) for x in v))  # fmt: skip
+        raise ValueError(
+            f"{name}: `{arg}` must be nested at most {MAX_DEPTH - 1} schedules deep (schedules nest at most "
+            f"{MAX_DEPTH} deep), got a schedule nested {s._depth - 1} deep."
+        )
+    return s
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -196,13 +213,19 @@ def from_dict(d) -> Schedule:
     ValueError
         Unknown ``type`` or argument, or an argument the family rejects.
     """
-    return _from_dict(d, "d")
+    return _from_dict(d, "d", 1)
 
 
-def _from_dict(d, where):
+def _from_dict(d, where, depth):
     fn = "from_dict"
     if not isinstance(d, dict):
         V.fail(fn, where, "a dict", d, TypeError)
+    if depth > MAX_DEPTH:  # also where a dict contains itself
+        shown = where if len(where) < 80 else f"{where[:35]}...{where[-35:]}"
+        raise ValueError(
+            f"{fn}: `d` must be a spec with schedules nested at most {MAX_DEPTH} deep, got one nested deeper "
+            f"(at {shown})."
+        )
     kind = d.get("type")
     rule = "one of " + ", ".join(sorted(_REGISTRY))
     if "type" in d and not isinstance(kind, str):
@@ -218,20 +241,36 @@ def _from_dict(d, where):
         if key not in params:
             V.fail(fn, where, f"a {kind!r} spec with keys among {', '.join(params)}", f"unknown key {key!r}")
         if schedule_args.get(key) == "one":
-            v = _from_dict(v, f"{where}[{key!r}]")
+            v = _from_dict(v, f"{where}[{key!r}]", depth + 1)
         elif schedule_args.get(key) == "list":
             if not isinstance(v, list):
                 V.fail(fn, f"{where}[{key!r}]", "a list of schedule dicts", v, TypeError)
-            v = [_from_dict(x, f"{where}[{key!r}][{k}]") for k, x in enumerate(v)]
+            v = [_from_dict(x, f"{where}[{key!r}][{k}]", depth + 1) for k, x in enumerate(v)]
         else:
             _check_json(fn, f"{where}[{key!r}]", v)
         kwargs[key] = v
-    return factory(**kwargs)
+    if depth == 1:
+        return factory(**kwargs)
+    try:
+        return factory(**kwargs)
+    except (ValueError, TypeError) as e:  # a nested schedule's error says where it is
+        raise type(e)(f"{e} (in {where})") from None
 
 
-def _check_json(fn, key, v):
+def _check_json(fn, key, v, depth=0, seen=None):
+    """Plain JSON data: scalars and lists of them, lists nested at most _MAX_JSON_DEPTH deep.
+
+    A list shared in several places is checked once (a YAML alias bomb stays cheap); a list
+    that contains itself is nested too deep.
+    """
     if isinstance(v, list):
+        if depth >= _MAX_JSON_DEPTH:
+            V.fail(fn, key, f"lists nested at most {_MAX_JSON_DEPTH} deep", v)
+        seen = set() if seen is None else seen
+        if id(v) in seen:
+            return
         for x in v:
-            _check_json(fn, key, x)
+            _check_json(fn, key, x, depth + 1, seen)
+        seen.add(id(v))  # after its items: a list inside itself is found by the depth
     elif not isinstance(v, _JSON_SCALARS):
         V.fail(fn, key, "plain JSON data (numbers, strings, booleans, null, lists)", v, TypeError)

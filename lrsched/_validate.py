@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 
 import numpy as np
 
@@ -20,7 +21,53 @@ from ._program import MAX_STEP
 
 
 def fail(fn, name, rule, value, exc=ValueError):
-    raise exc(f"{fn}: `{name}` must be {rule}, got {name}={value!r}.")
+    raise exc(f"{fn}: `{name}` must be {rule}, got {name}={shown(value)}.")
+
+
+_REPR_BUDGET = 10_000  # items a message may show in full
+_INT_DIGITS = 1_000  # an int with more digits is shown by its size
+
+
+def shown(value) -> str:
+    """``repr(value)`` for a message, bounded: a cyclic, very deep, very large or huge-int value
+    (whose ``repr`` would recurse, run for ever, or raise) is shown abridged."""
+    budget = [_REPR_BUDGET]
+    if _small(value, budget, 0):
+        try:
+            return repr(value)
+        except (ValueError, RecursionError):  # a repr of its own that fails
+            pass
+    return _ABRIDGED.repr(value)
+
+
+def _small(v, budget, depth):
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 50:
+        return False
+    if isinstance(v, int) and not isinstance(v, bool):
+        return abs(v).bit_length() <= 3 * _INT_DIGITS
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return all(_small(x, budget, depth + 1) for x in v)
+    if isinstance(v, dict):
+        return all(_small(k, budget, depth + 1) and _small(x, budget, depth + 1) for k, x in v.items())
+    return True
+
+
+class _Abridged(reprlib.Repr):
+    def __init__(self):
+        super().__init__()
+        self.maxlevel, self.maxlist, self.maxtuple, self.maxdict, self.maxstring, self.maxother = 3, 6, 6, 4, 60, 60
+
+    def repr_int(self, x, level):
+        if abs(x).bit_length() > 3 * _INT_DIGITS:
+            return f"<an int of {abs(x).bit_length()} bits>"
+        return repr(x)
+
+    def repr_Schedule(self, x, level):
+        return "<a lrsched.Schedule>"
+
+
+_ABRIDGED = _Abridged()
 
 
 def _is_int(value):
@@ -46,9 +93,9 @@ def integer(fn, name, value, *, minimum=0, maximum=MAX_STEP):
     return int(value)
 
 
-def real(fn, name, value, *, minimum=-math.inf, maximum=math.inf, low_open=False, high_open=False):
-    """A finite real number in the given (closed unless told) interval."""
-    rule = _interval_rule(minimum, maximum, low_open, high_open)
+def real(fn, name, value, *, minimum=-math.inf, maximum=math.inf, low_open=False, high_open=False, note=""):
+    """A finite real number in the given (closed unless told) interval; ``note`` says where a bound comes from."""
+    rule = _interval_rule(minimum, maximum, low_open, high_open) + note
     if not _is_real(value):
         fail(fn, name, rule, value, TypeError)
     try:

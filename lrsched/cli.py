@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -56,7 +57,7 @@ def _value(text):
     for convert in (int, float, json.loads):
         try:
             return convert(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to read, kept as text
             pass
     return text
 
@@ -157,6 +158,18 @@ def _steps(n):
     return n
 
 
+def _fits(path, n, itemsize):
+    """Refuse a table the output's disk cannot hold (it would run for hours, then fail)."""
+    if path.suffix.lower() == ".parquet":
+        return  # compressed: its size is unknown before writing
+    try:
+        free = shutil.disk_usage(path.parent if str(path.parent) else ".").free
+    except (OSError, ValueError):
+        return  # the writer reports an unusable path
+    if n * itemsize > free:
+        raise UserError(f"--steps {n:,} needs at least {n * itemsize:,} bytes, {path.parent} has {free:,} free")
+
+
 class _Progress:
     """A one-line progress bar on a terminal (stderr); nothing otherwise."""
 
@@ -179,6 +192,7 @@ def _table(args):
     ((_, s),) = _specs(args.spec, 1)
     n = _steps(args.steps)
     path = Path(args.output)
+    _fits(path, n, np.dtype(args.dtype).itemsize)
     began = time.perf_counter()
     summary = save(s, path, n, start=args.start, dtype=np.dtype(args.dtype),
                    progress=_Progress(not args.quiet) if n > 10 * CHUNK else None)  # fmt: skip

@@ -215,8 +215,10 @@ def cosine_restarts(*, peak_value, total_steps, num_cycles, end_value=0.0, warmu
     init = V.value(fn, "init_value", init_value)
     if total <= w:
         V.fail(fn, "total_steps", f"> warmup_steps={w}", total_steps)
-    n = V.integer(fn, "num_cycles", num_cycles, minimum=1, maximum=total - w)
     span = total - w
+    n = V.integer(fn, "num_cycles", num_cycles, minimum=1)
+    if n > span:
+        V.fail(fn, "num_cycles", f"<= total_steps - warmup_steps = {span} (each cycle needs a step)", num_cycles)
     body = [Segment(0, Op.COSINE, peak, end, length=1)]  # stretched to each cycle's length
     if span % n == 0:
         cyc = _cycle(body, first=span // n, flags=CYCLE_STRETCH)

@@ -165,7 +165,10 @@ def one_cycle_momentum(
 def _length(fn, name, value, total):
     """Steps (an int) or a fraction of ``total`` (a float in [0, 1], rounded up)."""
     if V._is_int(value):
-        return V.integer(fn, name, value, maximum=total), int(value)
+        n = V.integer(fn, name, value)
+        if n > total:
+            V.fail(fn, name, f"<= total_steps={total}", value)
+        return n, n
     frac = V.real(fn, name, value, minimum=0.0, maximum=1.0)
     return math.ceil(frac * total), frac
 

@@ -294,6 +294,8 @@ def load(path) -> Schedule:
         raise ValueError(f"{fn}: `path` must be a readable file, got path={shown!r} ({e.strerror or e}).") from None
     except UnicodeDecodeError as e:
         raise ValueError(f"{fn}: `path` must be a UTF-8 text file, got path={shown!r} ({e.reason}).") from None
+    except ValueError as e:  # a NUL in the path
+        raise ValueError(f"{fn}: `path` must be a file name, got path={shown!r} ({e}).") from None
     if p.suffix.lower() in _YAML_SUFFIXES:
         data = _parse_yaml(fn, shown, text)
     else:
@@ -322,6 +324,8 @@ def _parse_json(fn, shown, text):
     except json.JSONDecodeError as e:
         where = f"line {e.lineno}, column {e.colno}"
         raise ValueError(f"{fn}: `path` must hold valid JSON, got path={shown!r} ({e.msg}: {where}).") from None
+    except RecursionError:  # json's parser recurses once per level of nesting
+        raise ValueError(f"{fn}: `path` must hold a spec, got path={shown!r} (nested too deep to read).") from None
 
 
 _YAML_LOADER = None
@@ -342,6 +346,8 @@ def _parse_yaml(fn, shown, text):
         mark = getattr(e, "problem_mark", None)
         where = f": line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise ValueError(f"{fn}: `path` must hold valid YAML, got path={shown!r} ({problem}{where}).") from None
+    except RecursionError:  # PyYAML's composer recurses once per level of nesting
+        raise ValueError(f"{fn}: `path` must hold a spec, got path={shown!r} (nested too deep to read).") from None
 
 
 def _number_loader(yaml):

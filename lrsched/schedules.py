@@ -833,7 +833,7 @@ def noise(schedule, *, std=1.0, pct=0.67, kind="gaussian", seed=0, start=0, stop
         V.fail(fn, "schedule", "a lrsched.Schedule", schedule, TypeError)
     kind = V.choice(fn, "kind", kind, NOISE_KINDS)
     pct = V.real(fn, "pct", pct, minimum=0.0, maximum=1.0, low_open=True)
-    std = V.real(fn, "std", std, minimum=0.0, maximum=100.0 * pct, low_open=True)
+    std = V.real(fn, "std", std, minimum=0.0, maximum=100.0 * pct, low_open=True, note=" (100 * pct)")
     seed = V.integer(fn, "seed", seed, maximum=2**32 - 1)
     start = V.integer(fn, "start", start)
     if stop is not None:

@@ -74,6 +74,9 @@ a value can depend on history; lrsched computes every value from the step:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
 import json
 import math
 import sys
@@ -186,6 +189,24 @@ def _epoch(fn, epoch):
     return V.integer(f"{fn}.step", "epoch", epoch)
 
 
+def _str(x):
+    """``str(x)`` for torch's messages, bounded as ``V.shown`` (a huge int's str raises)."""
+    if V._small(x, [1000], 0):
+        try:
+            return str(x)
+        except (ValueError, RecursionError):
+            pass
+    return V.shown(x)
+
+
+def _equal(saved, ours):
+    """``saved == ours`` for plain data read from a state dict (an array in it is not equal, not an error)."""
+    try:
+        return type(saved) is type(ours) and bool(saved == ours)
+    except (ValueError, TypeError):
+        return False
+
+
 def _last_epoch(fn, last_epoch):
     return V.integer(fn, "last_epoch", last_epoch, minimum=-1, maximum=MAX_STEP - 1)
 
@@ -197,6 +218,45 @@ def _json_dict(fn, d):
     except (TypeError, ValueError):
         raise TypeError(f"{fn}: a lambda's __dict__ must be plain JSON data to be saved, got {d!r}.") from None
     return dict(d)
+
+
+@contextlib.contextmanager
+def _unchanged_on_error(optimizer):
+    """Leave the optimizer's param groups as they were if the block raises (a refused constructor
+    changes nothing, even when a check fails after torch's construction-time writes)."""
+    groups = getattr(optimizer, "param_groups", None)
+    saved = []
+    if isinstance(groups, (list, tuple)):
+        for g in groups:
+            if isinstance(g, dict):
+                tensors = {k: v.detach().clone() for k, v in g.items() if isinstance(v, _torch.Tensor)}
+                saved.append((g, dict(g), tensors))
+    try:
+        yield
+    except BaseException:
+        with _torch.no_grad():
+            for g, items, tensors in saved:
+                g.clear()
+                g.update(items)
+                for k, t in tensors.items():  # a value filled in place (fill_)
+                    items[k].copy_(t)
+        raise
+
+
+def _guarded(init):
+    """``init`` run under ``_unchanged_on_error`` of its ``optimizer`` argument."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def guarded(self, *args, **kwargs):
+        try:
+            optimizer = signature.bind(self, *args, **kwargs).arguments.get("optimizer")
+        except TypeError:
+            optimizer = None  # the call itself is wrong: init raises before touching anything
+        with _unchanged_on_error(optimizer):
+            init(self, *args, **kwargs)
+
+    return guarded
 
 
 # -- the drop-in base -------------------------------------------------------------------------
@@ -212,6 +272,11 @@ class _DropIn(LRScheduler):
 
     _hyper = ()  # argument names saved with the state and checked on load
     _relative = False  # True: _fields gives multipliers of each group's initial_lr (base_lr * m(t), as torch)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # every constructor: a refused one leaves the groups alone
+            cls.__init__ = _guarded(cls.__dict__["__init__"])
 
     def _launch(self, optimizer, last_epoch):
         """torch's ``initial_lr`` rule, then the first step (every argument has been checked)."""
@@ -308,13 +373,13 @@ class _DropIn(LRScheduler):
         fn = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict):
             V.fail(fn, "state_dict", "a dict", state_dict, TypeError)
-        if state_dict.get("format") == _FORMAT:
-            if state_dict.get("class") != type(self).__name__:
+        if _equal(state_dict.get("format"), _FORMAT):
+            if not _equal(state_dict.get("class"), type(self).__name__):
                 V.fail(fn, "state_dict['class']", repr(type(self).__name__), state_dict.get("class"))
-            if state_dict.get("hyper") != self._hyper_state() and not adopt:
+            if not _equal(state_dict.get("hyper"), self._hyper_state()) and not adopt:
                 raise ValueError(
-                    f"{fn}: the saved arguments {state_dict.get('hyper')!r} differ from this scheduler's "
-                    f"{self._hyper_state()!r}; pass adopt=True to use the saved schedules."
+                    f"{fn}: the saved arguments state_dict['hyper']={V.shown(state_dict.get('hyper'))} differ from "
+                    f"this scheduler's {self._hyper_state()!r}; pass adopt=True to use the saved schedules."
                 )
             base = V.value_list(fn, "state_dict['base_lrs']", state_dict.get("base_lrs"))
             if len(base) != len(self.base_lrs):
@@ -467,7 +532,7 @@ class LambdaLR(_DropIn):
         if self._fast or not isinstance(state_dict, dict):
             return super().load_state_dict(state_dict, adopt=adopt)
         fn = "LambdaLR.load_state_dict"
-        ours = state_dict.get("format") == _FORMAT
+        ours = _equal(state_dict.get("format"), _FORMAT)
         saved = (state_dict.get("hyper") or {}).get("lr_lambdas") if ours else state_dict.get("lr_lambdas")
         saved = _checked_lambda_states(fn, saved, len(self.lr_lambdas))
         if ours:
@@ -548,7 +613,7 @@ class MultiplicativeLR(_DropIn):
     def load_state_dict(self, state_dict, *, adopt=False):
         """Restore a ``state_dict()`` of this class (torch's own holds no running product: refused)."""
         fn = "MultiplicativeLR.load_state_dict"
-        if not (isinstance(state_dict, dict) and state_dict.get("format") == _FORMAT):
+        if not (isinstance(state_dict, dict) and _equal(state_dict.get("format"), _FORMAT)):
             V.fail(fn, "state_dict", "a state_dict() of lrsched.torch.MultiplicativeLR", state_dict, TypeError)
         saved = _checked_lambda_states(fn, (state_dict.get("hyper") or {}).get("lr_lambdas"), len(self.lr_lambdas))
         self._driver.load_state_dict(state_dict.get("scheduler"))
@@ -600,12 +665,13 @@ class StepLR(_DropIn):
         self.step_size = V.integer(fn, "step_size", step_size, minimum=1)
         self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
         last_epoch = _last_epoch(fn, last_epoch)
+        self._relative = self.gamma <= 1  # a growth's cap depends on the base lr, as ExponentialLR's
         self._launch(optimizer, last_epoch)
 
-    _relative = True
-
     def _fields(self, base_lrs):
-        return {"lr": [_step_schedule(init_value=1.0, step_size=self.step_size, gamma=self.gamma)] * len(base_lrs)}
+        if self._relative:
+            return {"lr": [_step_schedule(init_value=1.0, step_size=self.step_size, gamma=self.gamma)] * len(base_lrs)}
+        return {"lr": [_growth(b, self.gamma, self.step_size, staircase=True) for b in base_lrs]}
 
 
 class MultiStepLR(_DropIn):
@@ -707,15 +773,15 @@ class ExponentialLR(_DropIn):
     def _fields(self, base_lrs):
         if self._relative:
             return {"lr": [exponential(init_value=1.0, decay_rate=self.gamma, transition_steps=1)] * len(base_lrs)}
-        # growth stops near the largest float, where torch's would overflow to inf
-        cap = (lambda b: 0.5 * sys.float_info.max * min(1.0, b)) if self.gamma > 1 else (lambda b: None)
-        return {
-            "lr": [
-                exponential(init_value=b, decay_rate=self.gamma, transition_steps=1, end_value=cap(b))
-                if b > 0 else constant(0.0)
-                for b in base_lrs
-            ]
-        }  # fmt: skip
+        return {"lr": [_growth(b, self.gamma, 1) for b in base_lrs]}
+
+
+def _growth(base, gamma, period, staircase=False):
+    """``base * gamma ** (t / period)`` for ``gamma > 1``, stopping near the largest float (torch's would overflow)."""
+    if base <= 0:
+        return constant(0.0)
+    cap = 0.5 * sys.float_info.max * min(1.0, base)
+    return exponential(init_value=base, decay_rate=gamma, transition_steps=period, staircase=staircase, end_value=cap)
 
 
 class PolynomialLR(_DropIn):
@@ -753,6 +819,8 @@ class CosineAnnealingLR(_DropIn):
         fn = "CosineAnnealingLR"
         _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         self.T_max = V.integer(fn, "T_max", T_max, minimum=1)
+        if self.T_max > MAX_STEP // 2:
+            V.fail(fn, "T_max", "<= 2**61 (torch's cosine repeats every 2 * T_max steps)", T_max)
         self.eta_min = V.value(fn, "eta_min", eta_min)
         last_epoch = _last_epoch(fn, last_epoch)
         self._launch(optimizer, last_epoch)
@@ -781,17 +849,22 @@ class CosineAnnealingWarmRestarts(_DropIn):
         fn = "CosineAnnealingWarmRestarts"
         _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         if not isinstance(T_0, int) or isinstance(T_0, bool) or T_0 <= 0:
-            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+            raise ValueError(f"Expected positive integer T_0, but got {_str(T_0)}")
         if not isinstance(T_mult, int) or isinstance(T_mult, bool) or T_mult < 1:
-            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+            raise ValueError(f"Expected integer T_mult >= 1, but got {_str(T_mult)}")
         if not isinstance(eta_min, (float, int)) or isinstance(eta_min, bool):
-            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
-        self.T_0, self.T_mult = T_0, T_mult
+            raise ValueError(f"Expected float or int eta_min, but got {_str(eta_min)} of type {type(eta_min)}")
+        self.T_0 = V.integer(fn, "T_0", T_0, minimum=1)
+        self.T_mult = V.integer(fn, "T_mult", T_mult, minimum=1, maximum=2**31)
         self.eta_min = V.value(fn, "eta_min", eta_min)
         last_epoch = _last_epoch(fn, last_epoch)
         self._launch(optimizer, last_epoch)
 
     def _fields(self, base_lrs):
+        for k, b in enumerate(base_lrs):
+            if self.eta_min > b:  # torch's cycles would run upside down; sgdr's decay from a peak
+                V.fail(type(self).__name__, "eta_min", f"<= the lr of every param group (param_groups[{k}]: {b})",
+                       self.eta_min)  # fmt: skip
         return {"lr": [sgdr(b, self.T_0, self.T_mult, end_value=self.eta_min) for b in base_lrs]}
 
     def step(self, epoch=None):
@@ -804,10 +877,10 @@ class CosineAnnealingWarmRestarts(_DropIn):
         self._fraction = None
         if epoch is None or V._is_int(epoch):
             if epoch is not None and epoch < 0:
-                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+                raise ValueError(f"Expected non-negative epoch, but got {_str(epoch)}")
             return _DropIn.step(self, epoch)
         if not V._is_real(epoch) or not math.isfinite(epoch) or epoch < 0:
-            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            raise ValueError(f"Expected non-negative epoch, but got {_str(epoch)}")
         t_cur, t_i = _fractional_cycle(float(epoch), self.T_0, self.T_mult)
         g = (1 + math.cos(math.pi * t_cur / t_i)) / 2
         self._driver.seek(math.floor(epoch))
@@ -856,6 +929,8 @@ class CyclicLR(_DropIn):
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
             raise ValueError("mode is invalid and scale_fn is None")
         self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
+        if mode == "exp_range" and scale_fn is None and self.gamma > 1.0:
+            V.fail(fn, "gamma", "<= 1 with mode='exp_range' (a growth without end; torch's values overflow)", gamma)
         if scale_fn is not None and not callable(scale_fn):
             V.fail(fn, "scale_fn", "a function or None", scale_fn, TypeError)
         self.mode, self._scale_fn_custom = mode, scale_fn
@@ -888,7 +963,8 @@ class CyclicLR(_DropIn):
             self._first_epoch = self._driver.last_step
 
     def _fields(self, base_lrs):
-        kw = dict(step_size_up=self.step_size_up, step_size_down=self.step_size_down, mode=self.mode, gamma=self.gamma)
+        gamma = self.gamma if self.mode == "exp_range" else 1.0  # the other modes ignore it (as torch)
+        kw = dict(step_size_up=self.step_size_up, step_size_down=self.step_size_down, mode=self.mode, gamma=gamma)
         fields = {"lr": [cyclic(base_value=b, max_value=m, **kw) for b, m in zip(base_lrs, self.max_lrs)]}
         if self.cycle_momentum:
             fields[self._momentum] = [
@@ -974,18 +1050,22 @@ class OneCycleLR(_DropIn):
         n = len(groups)
         if total_steps is not None:
             if not V._is_int(total_steps) or total_steps <= 0:
-                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+                raise ValueError(f"Expected positive integer total_steps, but got {_str(total_steps)}")
             self.total_steps = int(total_steps)
         elif epochs is not None and steps_per_epoch is not None:
             if not V._is_int(epochs) or epochs <= 0:
-                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+                raise ValueError(f"Expected positive integer epochs, but got {_str(epochs)}")
             if not V._is_int(steps_per_epoch) or steps_per_epoch <= 0:
-                raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
+                raise ValueError(f"Expected positive integer steps_per_epoch, but got {_str(steps_per_epoch)}")
             self.total_steps = int(epochs) * int(steps_per_epoch)
         else:
             raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        if self.total_steps > MAX_STEP:
+            what = "total_steps" if total_steps is not None else "epochs * steps_per_epoch"
+            raise ValueError(f"{fn}: `{what}` must be <= 2**62 (lrsched's largest step), got {what}={V.shown(self.total_steps)}.")
         if not isinstance(pct_start, float) or pct_start < 0 or pct_start > 1:
-            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {_str(pct_start)}")
+        V.real(fn, "pct_start", pct_start, minimum=0.0, maximum=1.0)  # nan passes torch's check
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
         self.pct_start, self.anneal_strategy = pct_start, anneal_strategy
@@ -993,6 +1073,10 @@ class OneCycleLR(_DropIn):
         self.div_factor = V.real(fn, "div_factor", div_factor, minimum=0.0, low_open=True)
         self.final_div_factor = V.real(fn, "final_div_factor", final_div_factor, minimum=0.0, low_open=True)
         self.max_lrs = [V.value(fn, "max_lr", x) for x in _per_group("max_lr", max_lr, n)]
+        for top in self.max_lrs:
+            if not math.isfinite(top / self.div_factor / self.final_div_factor):
+                V.fail(fn, "div_factor", f"such that max_lr / div_factor / final_div_factor is finite (max_lr={top}, "
+                       f"final_div_factor={self.final_div_factor})", div_factor)  # fmt: skip
         self.cycle_momentum = V.boolean(fn, "cycle_momentum", cycle_momentum)
         self.base_momentums = self.max_momentums = None
         if self.cycle_momentum:
@@ -1002,7 +1086,8 @@ class OneCycleLR(_DropIn):
         last_epoch = _last_epoch(fn, last_epoch)
         if last_epoch + 1 > self.total_steps:
             raise ValueError(
-                f"Tried to step {last_epoch + 1} times. The specified number of total steps is {self.total_steps}"
+                f"Tried to step {last_epoch + 1} times. The specified number of total steps is {self.total_steps} "
+                f"(last_epoch={last_epoch})"
             )
         self._knots()  # refuses phase ends torch cannot evaluate, before anything changes
         if last_epoch != -1:
@@ -1113,9 +1198,11 @@ class SequentialLR(_DropIn):
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         fn = "SequentialLR"
         groups = _param_groups(fn, optimizer)
+        schedulers = V.sequence(fn, "schedulers", schedulers)
         if len(schedulers) < 1:
             raise ValueError(f"{fn} expects at least one scheduler, but got no scheduler.")
         _check_children(fn, optimizer, schedulers)
+        milestones = V.sequence(fn, "milestones", milestones)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more than the number of "
@@ -1161,6 +1248,7 @@ class ChainedScheduler(_DropIn):
 
     def __init__(self, schedulers, optimizer=None):
         fn = "ChainedScheduler"
+        schedulers = V.sequence(fn, "schedulers", schedulers)
         if len(schedulers) < 1:
             raise ValueError(f"{fn} expects at least one scheduler to be chained, but got no scheduler.")
         optimizer = optimizer or schedulers[0].optimizer
@@ -1247,6 +1335,9 @@ class ReduceLROnPlateau(_lrs.ReduceLROnPlateau):
         if V._is_real(factor) and factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         groups = _param_groups(fn, optimizer)
+        for name, v, options in (("mode", mode, ("min", "max")), ("threshold_mode", threshold_mode, ("rel", "abs"))):
+            if not isinstance(v, str):
+                V.fail(fn, name, " or ".join(map(repr, options)), v, TypeError)
         if mode not in ("min", "max"):
             raise ValueError(f"mode {mode} is unknown!")
         if threshold_mode not in ("rel", "abs"):
@@ -1334,7 +1425,7 @@ class ReduceLROnPlateau(_lrs.ReduceLROnPlateau):
         if not isinstance(state_dict, dict):
             V.fail(fn, "state_dict", "a dict", state_dict, TypeError)
         s = state_dict
-        if s.get("format") == _FORMAT and s.get("hyper") != self.state_dict()["hyper"]:
+        if _equal(s.get("format"), _FORMAT) and not _equal(s.get("hyper"), self.state_dict()["hyper"]):
             V.fail(fn, "state_dict['hyper']", f"this scheduler's arguments {self.state_dict()['hyper']}", s.get("hyper"))
         best = s.get("best")
         best = float(best) if best in ("inf", "-inf") else V.real(fn, "state_dict['best']", best)

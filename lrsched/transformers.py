@@ -147,7 +147,7 @@ from .schedules import (
     warmup_constant,
     warmup_linear,
 )
-from .torch import LambdaLR, ReduceLROnPlateau, _put
+from .torch import LambdaLR, ReduceLROnPlateau, _put, _str
 
 __all__ = [
     "SCHEDULER_TYPES",
@@ -621,10 +621,10 @@ def get_wsd_schedule(
         raise ValueError("Either num_training_steps or num_stable_steps must be specified.")
     if num_training_steps is not None and num_stable_steps is not None:
         warnings.warn("Both num_training_steps and num_stable_steps are specified. num_stable_steps will be used.")
-    if warmup_type not in _WSD_TYPES:
-        raise ValueError(f"Unknown warmup type: {warmup_type}, expected 'linear', 'cosine' or '1-sqrt'")
-    if decay_type not in _WSD_TYPES:
-        raise ValueError(f"Unknown decay type: {decay_type}, expected 'linear', 'cosine' or '1-sqrt'")
+    if not isinstance(warmup_type, str) or warmup_type not in _WSD_TYPES:
+        raise ValueError(f"Unknown warmup type: {_str(warmup_type)}, expected 'linear', 'cosine' or '1-sqrt'")
+    if not isinstance(decay_type, str) or decay_type not in _WSD_TYPES:
+        raise ValueError(f"Unknown decay type: {_str(decay_type)}, expected 'linear', 'cosine' or '1-sqrt'")
     w = _steps(fn, "num_warmup_steps", num_warmup_steps)
     d = _steps(fn, "num_decay_steps", num_decay_steps)
     if num_stable_steps is None:
@@ -635,6 +635,8 @@ def get_wsd_schedule(
         s = t - w - d
     else:
         s = _steps(fn, "num_stable_steps", num_stable_steps)
+        if w + s + d > MAX_STEP:
+            V.fail(fn, "num_stable_steps", f"<= 2**62 - num_warmup_steps - num_decay_steps = {MAX_STEP - w - d}", s)
     m = V.real(fn, "min_lr_ratio", min_lr_ratio, minimum=0.0, maximum=1.0)
     c = _cycles(fn, num_cycles)
     if d and (decay_type != "cosine" or c == 0.5):
@@ -933,11 +935,15 @@ def get_scheduler(name, optimizer, num_warmup_steps=None, num_training_steps=Non
     """
     key = getattr(name, "value", name)  # transformers' SchedulerType is a str Enum
     if not isinstance(key, str) or key not in TYPE_TO_SCHEDULER_FUNCTION:
-        raise ValueError(f"{key} is not a valid SchedulerType, please select one of {list(SCHEDULER_TYPES)}")
+        shown = key if isinstance(key, str) else V.shown(key)
+        raise ValueError(f"{shown} is not a valid SchedulerType, please select one of {list(SCHEDULER_TYPES)}")
     schedule_func = TYPE_TO_SCHEDULER_FUNCTION[key]
     if key == "constant":
         return schedule_func(optimizer)
     kwargs = {} if scheduler_specific_kwargs is None else scheduler_specific_kwargs
+    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+        V.fail("get_scheduler", "scheduler_specific_kwargs", "a dict of keyword arguments (str keys) or None", kwargs,
+               TypeError)  # fmt: skip
     if key in _METRIC_DRIVEN:
         return schedule_func(optimizer, **kwargs)
     member = f"SchedulerType.{key.upper()}"  # how transformers' message shows the name
