@@ -1006,8 +1006,13 @@ class _CyclicFunctionDriver(_FunctionDriver):
 
 def _integral(fn, name, v):
     """torch takes ``float(step_size)``; lrsched needs whole steps."""
-    if V._is_real(v) and not V._is_int(v) and float(v).is_integer():
-        v = int(v)
+    if V._is_real(v) and not V._is_int(v):
+        try:
+            whole = float(v).is_integer()
+        except OverflowError:  # a Fraction beyond float range (torch's float() raises here)
+            V.fail(fn, name, "a positive integer", v)
+        if whole:
+            v = int(v)
     return V.integer(fn, name, v, minimum=1)
 
 
