@@ -193,8 +193,7 @@ class Scheduler:
         # The general path.  Each chunk fill installs, as the instance's own
         # ``step``, a generated function that does the same for the common case
         # (same groups, inside the chunk) and calls this one otherwise.
-        groups = self.optimizer.param_groups
-        if groups is not self._groups or len(groups) != self._n_groups:  # replaced (load_state_dict) or added to
+        if self._groups_changed():  # replaced (load_state_dict) or added to
             self._rebind()
         step = self._base + self._pos + bool(advance)
         if step - self._base >= self._end:
@@ -207,7 +206,7 @@ class Scheduler:
     def seek(self, step):
         """Jump to ``step`` (O(1): no replay) and write its values."""
         step = V.integer("Scheduler.seek", "step", step)
-        if self.optimizer.param_groups is not self._groups or len(self.optimizer.param_groups) != self._n_groups:
+        if self._groups_changed():
             self._rebind("Scheduler.seek")
         self._fill(step)
         self._pos = 0
@@ -277,7 +276,7 @@ class Scheduler:
         fn = "Scheduler.load_state_dict"
         if not isinstance(state, dict):
             V.fail(fn, "state", "a dict from Scheduler.state_dict()", state, TypeError)
-        if self.optimizer.param_groups is not self._groups or len(self.optimizer.param_groups) != self._n_groups:
+        if self._groups_changed():
             # replaced (optimizer.load_state_dict before ours): the seek below rebinds; unusable groups
             # must be refused here, before the state is applied, not half-way through it
             self._check_groups(fn)
@@ -368,6 +367,11 @@ class Scheduler:
             for (field, *_), (j, scale) in zip(self._slots, self._sources)
             if field is f
         ]
+
+    def _groups_changed(self):
+        """Whether the optimizer's param_groups list was replaced or grew since the writers were made."""
+        groups = self.optimizer.param_groups
+        return groups is not self._groups or len(groups) != self._n_groups
 
     def _rebind(self, fn="Scheduler.step"):
         """Write into the optimizer's new param groups from now on (checked first; nothing changes if bad).
