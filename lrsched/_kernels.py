@@ -810,7 +810,7 @@ def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst,
     length = p[0]
     n = times.size
     same_cycles = p[1] == 1 and fparams[k, 2] == 1.0 and (p[4] & 2) == 0
-    if contiguous and same_cycles and 2 * length <= n:
+    if contiguous and same_cycles and length <= n // 2:
         period = np.empty(length, np.float64)
         local = np.empty(length, np.int64)
         for x in range(length):

@@ -98,7 +98,7 @@ class Segment:
 class Program:
     """Segment arrays of a schedule.  Immutable by convention; built by factories."""
 
-    __slots__ = ("seg_start", "seg_origin", "seg_op", "fparams", "iparams", "layer_ptr", "_key", "_entries")
+    __slots__ = ("seg_start", "seg_origin", "seg_op", "fparams", "iparams", "layer_ptr", "_key", "_bound", "_entries")
 
     def __init__(self, seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr):
         self.seg_start = np.ascontiguousarray(seg_start, dtype=np.int64)
@@ -110,6 +110,7 @@ class Program:
         for a in self.arrays:
             a.flags.writeable = False
         self._key = None
+        self._bound = None
         self._entries = None
 
     @property
@@ -209,6 +210,11 @@ class Program:
     def bound(self):
         """An upper bound of |value| at any step: each op stays within its a, b (and clip bound),
         a noise factor within 2, a cycle within its body and anchor."""
+        if self._bound is None:
+            self._bound = self._compute_bound()
+        return self._bound
+
+    def _compute_bound(self):
         out = 1.0
         for layer in self.layers():
             top = 0.0

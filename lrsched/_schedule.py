@@ -99,6 +99,12 @@ class Schedule:
         -------
         numpy.ndarray
             ``out`` if given, else a new array.
+
+        Raises
+        ------
+        ValueError
+            If the table is float32 and a value exceeds float32's range (it
+            would be inf); ``out`` is then left as it was.
         """
         fn = "Schedule.table"
         n, start = V.step_range(fn, n, start)
@@ -108,8 +114,28 @@ class Schedule:
             out = np.empty(n, dtype or np.float64)
         else:
             _check_out(fn, out, n, dtype)
-        if n:
-            self._program.entries.range_for(out.dtype)(*self._program.arrays, start, out)
+        return self._fill(fn, start, out)
+
+    def _fill(self, fn, start, out):
+        """Write the values at ``start, ...`` into ``out`` (checked by the caller ``fn``)."""
+        if not out.size:
+            return out
+        program = self._program
+        if out.dtype == np.float32 and program.bound() > _F32_MAX:
+            # Values may exceed float32: compute in float64 first, so that a refused table
+            # leaves ``out`` as it was (the cast would write inf).
+            wide = np.empty(out.size)
+            program.entries.range_for(wide.dtype)(*program.arrays, start, wide)
+            top = int(np.argmax(np.abs(wide)))
+            if abs(wide[top]) > _F32_MAX:
+                raise ValueError(
+                    f"{fn}: `dtype` float32 cannot hold this table's values: the value at step {start + top} "
+                    f"is {float(wide[top])!r}, above float32's largest {_F32_MAX!r} (it would be written as "
+                    "inf); use dtype=numpy.float64."
+                )
+            out[:] = wide
+            return out
+        program.entries.range_for(out.dtype)(*program.arrays, start, out)
         return out
 
     # -- composition ----------------------------------------------------------
@@ -150,6 +176,9 @@ class Schedule:
 
     def __reduce__(self):  # pickling goes through the plain-data spec, never code
         return (from_dict, (self.to_dict(),))
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _check_out(fn, out, n, dtype):

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _validate as V
-from ._schedule import Schedule, _check_out
+from ._schedule import _F32_MAX, Schedule, _check_out
 
 
 def _configurations(fn, family, params):
@@ -92,6 +92,10 @@ def sweep(family, n, *, start=0, dtype=None, out=None, threads=None, **params):
     if not n:
         return out
     programs = [s.program for s in schedules]
+    if out.dtype == np.float32:  # refuse a row float32 cannot hold before any row is written
+        for s in schedules:
+            if s.program.bound() > _F32_MAX:
+                s._fill(fn, start, np.empty(n, np.float32))
 
     def rows(lo, hi):
         for i in range(lo, hi):

@@ -110,14 +110,8 @@ def save(schedule, path, n, *, start=0, dtype=np.float64, chunk=CHUNK, progress=
             done = 0
             while done < n:
                 m = min(chunk, n - done)
-                values = schedule.table(m, start=start + done, out=buf[:m])
+                values = schedule._fill(fn, start + done, buf[:m])  # refuses float32 overflow
                 summary.add(values)
-                if dtype == np.float32 and summary.peak is not None and summary.peak > _F32_MAX:
-                    raise ValueError(
-                        f"{fn}: `dtype` float32 cannot hold this table's values: the value at step "
-                        f"{summary.peak_at} is {float(schedule.at(summary.peak_at))!r}, above float32's largest "
-                        f"{_F32_MAX!r} (it would be written as inf); use dtype=numpy.float64."
-                    )
                 write(start + done, values)
                 done += m
                 if progress is not None:
@@ -129,9 +123,6 @@ def save(schedule, path, n, *, start=0, dtype=np.float64, chunk=CHUNK, progress=
         partial.unlink(missing_ok=True)
         raise
     return summary
-
-
-_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _sync(path):

@@ -261,14 +261,8 @@ def test_float32_tables_near_the_limits_are_finite(name, tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "t.npy"), t32)
 
 
-_TABLE_F32_BUG = pytest.mark.xfail(strict=True, reason=(
-    "_schedule.py Schedule.table(n, dtype=np.float32) (and out= a float32 array): values above float32's largest "
-    "(3.4028235e38) are written as inf, silently; it should raise ValueError naming `dtype` (as lrsched.save does)"))
-
-
 @pytest.mark.parametrize("name", sorted(BEYOND))
-@pytest.mark.parametrize("how", [pytest.param("table", marks=_TABLE_F32_BUG),
-                                 pytest.param("table-out", marks=_TABLE_F32_BUG), "save-npy", "save-csv"])
+@pytest.mark.parametrize("how", ["table", "table-out", "sweep", "sweep-out", "save-npy", "save-csv"])
 def test_float32_tables_beyond_the_limits_are_refused_by_dtype(name, how, tmp_path):
     s = BEYOND[name]
     assert np.all(np.isfinite(s.table(300)))  # float64 holds them
@@ -276,10 +270,18 @@ def test_float32_tables_beyond_the_limits_are_refused_by_dtype(name, how, tmp_pa
         if how == "table":
             s.table(300, dtype=np.float32)
         elif how == "table-out":
-            s.table(300, out=np.empty(300, np.float32))
+            out = np.full(300, 7.0, np.float32)
+            s.table(300, out=out)
+        elif how == "sweep":
+            lrsched.sweep([lrsched.constant(1.0), s], 300, dtype=np.float32)
+        elif how == "sweep-out":
+            out = np.full((2, 300), 7.0, np.float32)
+            lrsched.sweep([lrsched.constant(1.0), s], 300, out=out)
         else:
             lrsched.save(s, tmp_path / f"t.{how[5:]}", 300, dtype=np.float32, chunk=64)
     assert not list(tmp_path.iterdir())  # nothing written, not even a partial file
+    if how.endswith("-out"):
+        assert np.all(out == 7.0)  # the caller's buffer is left as it was
 
 
 # -- a billion-step table, interrupted --------------------------------------------------------
