@@ -1117,18 +1117,16 @@ def eval_steps(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps
 # smallest, by the same conditions ``_fill`` and the segments branch on.
 
 
-def needs_block_math(seg_op, fparams, iparams):
-    """Whether ``_fill`` (or a cycle) reaches the block math for any segment of these arrays."""
-    for k in range(seg_op.size):
-        op = int(seg_op[k])
-        f = fparams[k]
+def needs_block_math(segments):
+    """Whether ``_fill`` (or a cycle) reaches the block math for any of these ``(op, f, i)`` segments."""
+    for op, f, i in segments:
         if op in (11, 13):  # INVPOLY, NOISE
             return True
         if op == 2 and not f[7] > 0.0 and not (f[2] == 1.0 and f[3] == 1.0):  # COSINE with k or an exponent
             return True
         if op == 3 and (f[3] != 1.0 or not (f[2] == 1.0 or f[2] == 2.0)):  # POLY with k or a power not 1, 2
             return True
-        if op == 14 and (int(iparams[k, 4]) & 2) != 0:  # CYCLE pulled per step (exp_range)
+        if op == 14 and (i[4] & 2) != 0:  # CYCLE pulled per step (exp_range)
             return True
     return False
 
@@ -1208,9 +1206,9 @@ def entries_for(program):
     Every tier gives the same values for the programs it can run; a smaller
     tier is a shorter first compile.
     """
-    if needs_block_math(program.seg_op, program.fparams, program.iparams):
+    if needs_block_math(program.segments()):
         return FULL
-    return LITE if np.any(program.seg_op == 14) else PLAIN
+    return LITE if program.has_cycles else PLAIN
 
 
 def precompile():

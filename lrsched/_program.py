@@ -96,19 +96,20 @@ class Segment:
 
 
 class Program:
-    """Segment arrays of a schedule.  Immutable by convention; built by factories."""
+    """Segment arrays of a schedule.  Immutable by convention; built by factories.
 
-    __slots__ = ("seg_start", "seg_origin", "seg_op", "fparams", "iparams", "layer_ptr", "_key", "_bound", "_entries")
+    A program keeps its segments as plain Python rows and makes the six arrays
+    the kernels read (``arrays``) on first use: the programs a factory builds on
+    the way to its result (a warmup ramp, a decay, before ``join``) never pay
+    for arrays, which is most of the cost of building a schedule in a sweep.
+    """
 
-    def __init__(self, seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr):
-        self.seg_start = np.ascontiguousarray(seg_start, dtype=np.int64)
-        self.seg_origin = np.ascontiguousarray(seg_origin, dtype=np.int64)
-        self.seg_op = np.ascontiguousarray(seg_op, dtype=np.int64)
-        self.fparams = np.ascontiguousarray(fparams, dtype=np.float64).reshape(-1, N_FLOAT)
-        self.iparams = np.ascontiguousarray(iparams, dtype=np.int64).reshape(-1, N_INT)
-        self.layer_ptr = np.ascontiguousarray(layer_ptr, dtype=np.int64)
-        for a in self.arrays:
-            a.flags.writeable = False
+    __slots__ = ("_rows", "_sizes", "_arrays", "_key", "_bound", "_entries")
+
+    def __init__(self, rows, sizes):
+        self._rows = rows  # (start, origin, op, f, i) per segment, layers first and then bodies
+        self._sizes = sizes  # segments per layer
+        self._arrays = None
         self._key = None
         self._bound = None
         self._entries = None
@@ -132,41 +133,63 @@ class Program:
     @classmethod
     def _stack(cls, layers):
         main = [s for layer in layers for s in layer]
-        rows = [(s, list(s.i)) for s in main]
+        rows = [(s.start, s.origin, s.op, list(s.f), list(s.i)) for s in main]
         for k, s in enumerate(main):  # bodies go after every layer's segments
             if s.body is not None:
-                rows[k][1][2] = len(rows)
-                rows.extend((b, list(b.i)) for b in s.body)
-                rows[k][1][3] = len(rows)
-        ptr = np.cumsum([0] + [len(layer) for layer in layers])
-        return cls(
-            [s.start for s, _ in rows],
-            [s.origin for s, _ in rows],
-            [s.op for s, _ in rows],
-            [s.f for s, _ in rows],
-            [i for _, i in rows],
-            ptr,
-        )
+                rows[k][4][2] = len(rows)
+                rows.extend((b.start, b.origin, b.op, list(b.f), list(b.i)) for b in s.body)
+                rows[k][4][3] = len(rows)
+        return cls(rows, [len(layer) for layer in layers])
 
     def _segment(self, k):
         s = Segment.__new__(Segment)
-        s.start = int(self.seg_start[k])
-        s.origin = int(self.seg_origin[k])
-        s.op = int(self.seg_op[k])
-        s.f = [float(x) for x in self.fparams[k]]
-        s.i = [int(x) for x in self.iparams[k]]
-        s.body = None
-        if s.op == Op.CYCLE:
-            s.body = [self._segment(b) for b in range(s.i[2], s.i[3])]
+        s.start, s.origin, s.op, f, i = self._rows[k]
+        s.f = list(f)
+        s.i = list(i)
+        s.body = [self._segment(b) for b in range(i[2], i[3])] if s.op == Op.CYCLE else None
         return s
 
     def layers(self):
         """The layers as lists of fresh ``Segment`` objects (for composition)."""
-        return [[self._segment(k) for k in range(lo, hi)] for lo, hi in zip(self.layer_ptr[:-1], self.layer_ptr[1:])]
+        out = []
+        lo = 0
+        for size in self._sizes:
+            out.append([self._segment(k) for k in range(lo, lo + size)])
+            lo += size
+        return out
+
+    def segments(self):
+        """``(op, f, i)`` of every segment (layers, then cycle bodies), as plain Python data."""
+        return ((r[2], r[3], r[4]) for r in self._rows)
+
+    @property
+    def arrays(self):
+        """``(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr)``, read-only, as the kernels take them."""
+        if self._arrays is None:
+            rows = self._rows
+            arrays = (
+                np.array([r[0] for r in rows], np.int64),
+                np.array([r[1] for r in rows], np.int64),
+                np.array([r[2] for r in rows], np.int64),
+                np.array([r[3] for r in rows], np.float64).reshape(-1, N_FLOAT),
+                np.array([r[4] for r in rows], np.int64).reshape(-1, N_INT),
+                np.cumsum([0, *self._sizes], dtype=np.int64),
+            )
+            for a in arrays:
+                a.flags.writeable = False
+            self._arrays = arrays
+        return self._arrays
+
+    seg_start = property(lambda self: self.arrays[0])
+    seg_origin = property(lambda self: self.arrays[1])
+    seg_op = property(lambda self: self.arrays[2])
+    fparams = property(lambda self: self.arrays[3])
+    iparams = property(lambda self: self.arrays[4])
+    layer_ptr = property(lambda self: self.arrays[5])
 
     @property
     def has_cycles(self):
-        return bool(np.any(self.seg_op == Op.CYCLE))
+        return any(r[2] == Op.CYCLE for r in self._rows)
 
     # -- composition ----------------------------------------------------------
 
@@ -232,11 +255,7 @@ class Program:
 
     @property
     def n_layers(self):
-        return self.layer_ptr.size - 1
-
-    @property
-    def arrays(self):
-        return (self.seg_start, self.seg_origin, self.seg_op, self.fparams, self.iparams, self.layer_ptr)
+        return len(self._sizes)
 
     def key(self):
         """Bytes that identify the program (for equality and hashing)."""
