@@ -98,15 +98,23 @@ def real(fn, name, value, *, minimum=-math.inf, maximum=math.inf, low_open=False
     rule = _interval_rule(minimum, maximum, low_open, high_open) + note
     if not _is_real(value):
         fail(fn, name, rule, value, TypeError)
-    try:
-        x = float(value)
-    except OverflowError:  # an int beyond float range
-        x = math.inf
+    x = to_float(value)
     if not math.isfinite(x):
         fail(fn, name, rule, value)
     if x < minimum or x > maximum or (low_open and x == minimum) or (high_open and x == maximum):
         fail(fn, name, rule, value)
     return x
+
+
+def to_float(value) -> float:
+    """``float(value)`` of a real number, without raising: one beyond float range (a huge int or
+    Fraction) is +-inf, and one ``float`` refuses is nan; callers refuse both as not finite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+    except ValueError:
+        return math.nan
 
 
 def _interval_rule(minimum, maximum, low_open, high_open):

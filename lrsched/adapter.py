@@ -31,7 +31,7 @@ from ._program import MAX_STEP
 from ._schedule import Schedule, from_dict
 from .plateau import Plateau, PlateauState
 
-_FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
+_FIELD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[([0-9]{1,18})\])?")  # fullmatch: "lr\n" is not "lr"
 _CHUNK = 4096
 _STATE_FORMAT = "lrsched.Scheduler/1"
 
@@ -40,7 +40,7 @@ def _parse_field(fn, field):
     """``"lr"`` -> ("lr", None); ``"betas[0]"`` -> ("betas", 0)."""
     if not isinstance(field, str):
         V.fail(fn, "field", 'a field name such as "lr", "momentum" or "betas[0]"', field, TypeError)
-    m = _FIELD.match(field)
+    m = _FIELD.fullmatch(field)
     if not m:
         V.fail(fn, "field", 'a field name such as "lr", "momentum" or "betas[0]"', field)
     return m.group(1), None if m.group(2) is None else int(m.group(2))
@@ -55,17 +55,20 @@ def _read(fn, group, k, field, key, index):
         if not isinstance(value, (tuple, list)) or not index < len(value):
             raise ValueError(
                 f"{fn}: param_groups[{k}][{key!r}] must be a tuple with an item {index} for field={field!r}, "
-                f"got {value!r}."
+                f"got {V.shown(value)}."
             )
         value = value[index]
     if isinstance(value, (bool, np.bool_)) or not (V._is_real(value) or hasattr(value, "fill_")):
-        raise TypeError(f"{fn}: param_groups[{k}][{key!r}] must be a number or a tensor, got {value!r}.")
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{fn}: param_groups[{k}][{key!r}] must hold one number, got {value!r}.") from None
+        raise TypeError(f"{fn}: param_groups[{k}][{key!r}] must be a number or a tensor, got {V.shown(value)}.")
+    if V._is_real(value):
+        x = V.to_float(value)  # an int beyond float range is inf: refused below
+    else:
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{fn}: param_groups[{k}][{key!r}] must hold one number, got {V.shown(value)}.") from None
     if not math.isfinite(x):
-        raise ValueError(f"{fn}: param_groups[{k}][{key!r}] must be finite, got {value!r}.")
+        raise ValueError(f"{fn}: param_groups[{k}][{key!r}] must be finite, got {V.shown(value)}.")
     return x
 
 
@@ -138,16 +141,17 @@ class Scheduler:
             V.fail(fn, "plateau", "a lrsched.plateau(...)", plateau, TypeError)
         relative = V.boolean(fn, "relative", relative)
         last = V.integer(fn, "last_step", last_step, minimum=-1, maximum=MAX_STEP - 1)
+        # (name, spec) pairs, not a dict: `field` is checked by _parse_field before anything hashes it
         if isinstance(schedule, dict):
-            if field != "lr":
+            if not (isinstance(field, str) and field == "lr"):
                 V.fail(fn, "field", "left out when `schedule` is a dict of fields", field)
-            wanted = schedule
+            wanted = list(schedule.items())
         else:
-            wanted = {field: schedule}
+            wanted = [(field, schedule)]
         if not wanted:
             V.fail(fn, "schedule", "a dict with at least one field", schedule)
         fields = []
-        for name, spec in wanted.items():
+        for name, spec in wanted:
             key, index = _parse_field(fn, name)
             schedules = _per_group(fn, spec, len(groups))
             current = [_read(fn, g, k, name, key, index) for k, g in enumerate(groups)]
@@ -214,15 +218,17 @@ class Scheduler:
 
     def observe(self, metric):
         """Feed a metric to the plateau controller; a reduction applies at once (torch's timing)."""
+        fn = "Scheduler.observe"
         if self._plateau is None:
-            raise ValueError("Scheduler.observe: this scheduler has no plateau; build it with plateau=lrsched.plateau(...).")
-        if isinstance(metric, (bool, np.bool_)) or not V._is_real(metric):
-            try:
-                metric = float(metric)  # a 0-d tensor or array
-            except (TypeError, ValueError):
-                V.fail("Scheduler.observe", "metric", "a number", metric, TypeError)
+            raise ValueError(f"{fn}: this scheduler has no plateau; build it with plateau=lrsched.plateau(...).")
+        try:
+            x = float(metric)  # a number, or a 0-d tensor or array
+        except OverflowError:  # an int or Fraction beyond float range (inf itself is a metric, as in torch)
+            V.fail(fn, "metric", "a number within float range", metric)
+        except (TypeError, ValueError):
+            V.fail(fn, "metric", "a number", metric, TypeError)
         f = self._plateau_field
-        if self._plateau.observe(float(metric), self._values(f)):
+        if self._plateau.observe(x, self._values(f)):
             self._fill(self._base)
             self.step(advance=False)
 
@@ -280,12 +286,13 @@ class Scheduler:
             # replaced (optimizer.load_state_dict before ours): the seek below rebinds; unusable groups
             # must be refused here, before the state is applied, not half-way through it
             self._check_groups(fn)
-        if state.get("format") != _STATE_FORMAT:
-            V.fail(fn, "state['format']", repr(_STATE_FORMAT), state.get("format"))
+        form = state.get("format")
+        if not isinstance(form, str) or form != _STATE_FORMAT:  # a str first: `!=` of an array is an array
+            V.fail(fn, "state['format']", repr(_STATE_FORMAT), form, ValueError if isinstance(form, str) else TypeError)
         step = V.integer(fn, "state['last_step']", state.get("last_step"))
         saved = state.get("fields")
         names = [f.name for f in self._fields]
-        if not isinstance(saved, dict) or sorted(saved) != sorted(names):
+        if not isinstance(saved, dict) or set(saved) != set(names):  # a set: keys of mixed types do not sort
             V.fail(fn, "state['fields']", f"a dict with the fields {names}", saved, TypeError if not
                    isinstance(saved, dict) else ValueError)  # fmt: skip
         updates = []
@@ -298,9 +305,15 @@ class Scheduler:
             if not isinstance(specs, list) or len(specs) != len(f.schedules):
                 raise ValueError(
                     f"{fn}: `{where}['schedules']` must be a list of {len(f.schedules)} schedule dicts "
-                    f"(one per param group), got {specs!r}."
+                    f"(one per param group), got {V.shown(specs)}."
                 )
-            schedules = [from_dict(s) for s in specs]
+            schedules = []
+            for k, spec in enumerate(specs):
+                try:
+                    schedules.append(from_dict(spec))
+                except (ValueError, TypeError) as e:  # from_dict names `d`: say where in the state it is
+                    kind = TypeError if isinstance(e, TypeError) else ValueError
+                    raise kind(f"{fn}: `{where}['schedules'][{k}]`: {e}") from None
             if schedules != f.schedules and not adopt:
                 raise ValueError(
                     f"{fn}: the saved schedules for field {f.name!r} differ from this scheduler's "
@@ -354,10 +367,13 @@ class Scheduler:
     def _field(self, name):
         if name is None:
             return self._fields[0]
+        names = [f.name for f in self._fields]
+        if not isinstance(name, str):  # before `==`: that of an array is an array
+            V.fail("Scheduler.get_last_values", "field", f"one of {names}", name, TypeError)
         for f in self._fields:
             if f.name == name:
                 return f
-        V.fail("Scheduler.get_last_values", "field", f"one of {[f.name for f in self._fields]}", name)
+        V.fail("Scheduler.get_last_values", "field", f"one of {names}", name)
 
     def _values(self, f):
         """The values the groups of field ``f`` hold now (the same floats the writer stored)."""

@@ -32,6 +32,7 @@ import io
 import json
 import math
 import os
+import re
 import signal
 from collections import Counter
 from decimal import Decimal
@@ -322,33 +323,10 @@ def warnings_off():
         yield
 
 
-# Inputs that break the rule because of code this task may not change (lrsched/_kernels.py,
-# lrsched/adapter.py): skipped by the catalogue, and each kept below as a strict xfail that
-# fails once the bug is fixed (then remove it from here).
-KNOWN = {
-    "repeat(period=2**62)": "_kernels._fill_cycles: `2 * length <= n` overflows int64 for a cycle of 2**62 steps",
-    "sgdr(cycle_steps=2**62)": "_kernels._fill_cycles: `2 * length <= n` overflows int64 for a cycle of 2**62 steps",
-    "get('repeat', period=2**62)": "_kernels._fill_cycles: as repeat(period=2**62)",
-    "get('sgdr', cycle_steps=2**62)": "_kernels._fill_cycles: as sgdr(cycle_steps=2**62)",
-    **{f"Scheduler(field={h})": "adapter.Scheduler: an unhashable field is a dict key before it is checked"
-       for h in ("array-0d-int", "array-0d-float", "array-[5]", "array-[1,2]", "array-2d", "array-empty", "array-str",
-                 "list-empty", "list-[5]", "list-[0.5]", "list-[1,2]", "list-unsorted", "list-duplicated",
-                 "list-negative", "list-huge", "list-None", "list-nested", "list-str", "list-nan", "list-np",
-                 "list-schedules", "dict-empty", "dict-spec", "set")},
-    **{f"observe({h})": "adapter.Scheduler.observe: float(metric) of an int beyond float range overflows"
-       for h in ("10**400", "10**5000", "Fraction-huge")},
-    "from_dict(repeat: period=2**62)": "_kernels._fill_cycles: as repeat(period=2**62)",
-    "from_dict(sgdr: cycle_steps=2**62)": "_kernels._fill_cycles: as sgdr(cycle_steps=2**62)",
-    "lrsched.torch.CosineAnnealingWarmRestarts(T_0=2**62)": "_kernels._fill_cycles: as sgdr(cycle_steps=2**62)",
-    **{f"load_state_dict(state['format']={h})": "adapter.Scheduler.load_state_dict: `state.get('format') != ...` "
-       "with an array is numpy's ambiguous truth value" for h in ("array-empty", "array-[1,2]", "array-2d")},
-    **{f"load_state_dict({h})": "adapter.Scheduler.load_state_dict: from_dict's error for a saved schedule is "
-       "passed on as is (it names `d`, not where in the state)"
-       for h in ("schedules-deep", "schedules-cyclic", *(f"fields['lr']['schedules']={x}" for x in
-                 ("list-unsorted", "list-schedules", "list-np", "list-duplicated", "list-[1,2]")))},
-    "load_state_dict(fields['lr']['schedules']=10**5000)": "adapter.Scheduler.load_state_dict: `{specs!r}` of a "
-    "huge int raises Python's int-to-str ValueError (lrsched._validate.shown bounds it)",
-}
+# Inputs that break the rule because of a bug not fixed yet: skipped by the catalogue, and each
+# kept below as a strict xfail that fails once the bug is fixed (then remove it from here and
+# turn the xfail into a regression test).  Empty: every input the catalogue found is fixed.
+KNOWN: dict[str, str] = {}
 
 
 def run_row(cases):
@@ -356,7 +334,7 @@ def run_row(cases):
     broken = []
     for label, call, arg, extra in cases:
         if label in KNOWN:
-            COUNTS["known (outside this task's files)"] += 1
+            COUNTS["known"] += 1
             continue
         with warnings_off():
             outcome = attempt(call, arg, **extra)
@@ -966,34 +944,6 @@ def test_catalogue_size():
     assert rows * len(HOSTILE) >= 10_000
 
 
-# -- known bugs outside this task's files: each fails until fixed (then drop it from KNOWN) --------
-
-
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=KNOWN["repeat(period=2**62)"])
-def test_known_cycle_of_2_62_steps():
-    assert math.isfinite(lrsched.repeat(S, 2**62).at(0))
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN["Scheduler(field=list-[5])"])
-def test_known_unhashable_field():
-    with pytest.raises(TypeError, match="`field`"):
-        lrsched.Scheduler(sgd(), S, field=["lr"])
-
-
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=KNOWN["observe(10**400)"])
-def test_known_observe_huge_int():
-    _, sched = _scheduler(plateau=lrsched.plateau())
-    with pytest.raises(ValueError, match="metric"):
-        sched.observe(10**400)
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN["load_state_dict(state['format']=array-2d)"])
-def test_known_state_format_array():
-    _, sched = _scheduler()
-    with pytest.raises((ValueError, TypeError), match=r"state\['format'\]"):
-        sched.load_state_dict({**sched.state_dict(), "format": np.zeros((2, 2))})
-
-
 # -- regressions: inputs the catalogue found (fixed) -----------------------------------------------
 
 
@@ -1063,3 +1013,119 @@ def test_a_refused_preset_leaves_the_groups_alone():
     with pytest.raises(ValueError, match="eta_min"):
         lt.CosineAnnealingWarmRestarts(opt, T_0=5, eta_min=5.0)  # fails after torch's initial_lr write
     assert snapshot(opt) == before and "initial_lr" not in opt.param_groups[0]
+
+
+CYCLES_2_62 = {
+    "repeat": lambda: lrsched.repeat(S, 2**62),
+    "sgdr": lambda: lrsched.sgdr(1.0, 2**62),
+    "from_dict": lambda: lrsched.from_dict({"type": "repeat", "schedule": S.to_dict(), "period": 2**62}),
+}
+
+
+@pytest.mark.parametrize("make", list(CYCLES_2_62.values()), ids=list(CYCLES_2_62))
+def test_a_cycle_of_2_62_steps(make):
+    s = make()  # _kernels._fill_cycles: `2 * length <= n` overflowed int64
+    assert all(math.isfinite(s.at(t)) for t in (0, 1, 2**62))
+    assert np.all(np.isfinite(s(STEPS)))
+
+
+def test_cosine_annealing_warm_restarts_of_2_62_steps():
+    assert all(math.isfinite(v) for v in lt.CosineAnnealingWarmRestarts(sgd(), T_0=2**62).get_last_lr())
+
+
+@pytest.mark.parametrize("field", [["lr"], np.array([1, 2]), np.array(5), {}, {1, 2}], ids=repr)
+def test_an_unhashable_field_is_a_type_error_naming_it(field):
+    opt = sgd()
+    before = snapshot(opt)
+    with pytest.raises(TypeError, match=r"^Scheduler: `field` must be a field name .*, got field="):
+        lrsched.Scheduler(opt, S, field=field)  # was used as a dict key first: "unhashable type"
+    assert snapshot(opt) == before
+
+
+@pytest.mark.parametrize("field", ["lr\n", "betas[" + "9" * 5000 + "]", "betas[\u0660]"],
+                         ids=["newline", "huge-index", "arabic-digit"])  # fmt: skip
+def test_a_field_name_is_matched_in_full_and_in_ascii(field):
+    opt = sgd()
+    opt.param_groups[0]["betas"] = (0.9, 0.99)
+    with pytest.raises(ValueError, match=r"^Scheduler: `field` must be a field name"):
+        lrsched.Scheduler(opt, S, field=field)  # "lr\n" was "lr"; 5000 digits were int()'s own ValueError
+
+
+def test_field_with_a_dict_of_schedules_is_checked_before_comparing():
+    with pytest.raises(ValueError, match=r"`field` must be left out when `schedule` is a dict of fields"):
+        lrsched.Scheduler(sgd(), {"lr": S}, field=np.array([1, 2]))  # `!= "lr"` of an array
+
+
+@pytest.mark.parametrize("lr, shown", [(10**400, "1000"), (10**5000, "<an int of 16610 bits>"),
+                                       (Fraction(10**400, 3), "Fraction(")],
+                         ids=["10**400", "10**5000", "Fraction"])  # fmt: skip
+def test_a_group_value_beyond_float_range(lr, shown):
+    opt = sgd()
+    opt.param_groups[0]["lr"] = lr
+    with pytest.raises(ValueError, match=r"param_groups\[0\]\['lr'\] must be finite, got " + re.escape(shown)):
+        lrsched.Scheduler(opt, S)  # float() overflowed
+
+
+@pytest.mark.parametrize("metric", [10**400, -(10**400), 10**5000, Fraction(10**400, 3)],
+                         ids=["10**400", "-10**400", "10**5000", "Fraction"])  # fmt: skip
+def test_observe_a_metric_beyond_float_range(metric):
+    _, sched = _scheduler(plateau=lrsched.plateau(patience=0))
+    before = sched.state_dict()
+    with pytest.raises(ValueError, match=r"^Scheduler.observe: `metric` must be a number within float range"):
+        sched.observe(metric)  # float(metric) overflowed
+    assert sched.state_dict() == before
+
+
+def test_get_last_values_of_an_array_field():
+    _, sched = _scheduler()
+    with pytest.raises(TypeError, match=r"`field` must be one of \['lr'\]"):
+        sched.get_last_values(np.array([1, 2]))  # `==` of an array
+
+
+def _refused_state(state, exc, pattern):
+    """Load ``state`` into a fresh scheduler: ``exc`` matching ``pattern``, and nothing changed."""
+    opt, sched = _scheduler(plateau=lrsched.plateau(patience=0))
+    sched.step()
+    before, groups = sched.state_dict(), snapshot(opt)
+    with pytest.raises(exc, match=pattern):
+        sched.load_state_dict(state(before))
+    assert sched.state_dict() == before and snapshot(opt) == groups
+
+
+def _with_lr(state, **entry):
+    return {**state, "fields": {"lr": {**state["fields"]["lr"], **entry}}}
+
+
+def _with_plateau(state, **entry):
+    return {**state, "plateau": {**state["plateau"], **entry}}
+
+
+BAD_STATES = [
+    ("format-array", lambda st: {**st, "format": np.zeros((2, 2))}, TypeError, r"`state\['format'\]` must be"),
+    ("format-int", lambda st: {**st, "format": 5}, TypeError, r"`state\['format'\]` must be"),
+    ("fields-mixed-keys", lambda st: {**st, "fields": {1: st["fields"]["lr"], **st["fields"]}}, ValueError,
+     r"`state\['fields'\]` must be a dict with the fields \['lr'\]"),
+    ("schedules-deep", lambda st: _with_lr(st, schedules=[_deep_spec(10_000)] * 2), ValueError,
+     r"`state\['fields'\]\['lr'\]\['schedules'\]\[0\]`: from_dict: `d` must be a spec with schedules nested"),
+    ("schedules-cyclic", lambda st: _with_lr(st, schedules=[st["fields"]["lr"]["schedules"][0], _cyclic_spec()]),
+     ValueError, r"`state\['fields'\]\['lr'\]\['schedules'\]\[1\]`: from_dict: `d` must be"),
+    ("schedules-[1,2]", lambda st: _with_lr(st, schedules=[1, 2]), TypeError,
+     r"`state\['fields'\]\['lr'\]\['schedules'\]\[0\]`: from_dict: `d` must be a dict, got d=1\."),
+    ("schedules-10**5000", lambda st: _with_lr(st, schedules=10**5000), ValueError,
+     r"`state\['fields'\]\['lr'\]\['schedules'\]` must be a list .*, got <an int of 16610 bits>\."),
+    ("plateau-settings-array", lambda st: _with_plateau(st, settings=np.zeros(3)), ValueError,
+     r"`state\['plateau'\]\['settings'\]` must be"),
+    ("plateau-settings-item-array", lambda st: _with_plateau(st, settings={**st["plateau"]["settings"],
+     "factor": np.zeros(3)}), ValueError, r"`state\['plateau'\]\['settings'\]` must be"),  # fmt: skip
+    ("plateau-best-array", lambda st: _with_plateau(st, best=np.zeros(3)), TypeError,
+     r"`state\['plateau'\]\['best'\]` must be a number"),
+    ("plateau-best-10**400", lambda st: _with_plateau(st, best=10**400), ValueError,
+     r"`state\['plateau'\]\['best'\]` must be .* within float range"),
+    ("plateau-best-nan", lambda st: _with_plateau(st, best=math.nan), ValueError,
+     r"`state\['plateau'\]\['best'\]` must be .* \(not nan\)"),
+]
+
+
+@pytest.mark.parametrize("state, exc, pattern", [b[1:] for b in BAD_STATES], ids=[b[0] for b in BAD_STATES])
+def test_a_refused_state_names_where_it_is_wrong(state, exc, pattern):
+    _refused_state(state, exc, "^Scheduler.load_state_dict: " + pattern)
