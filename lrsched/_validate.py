@@ -80,6 +80,8 @@ def _is_real(value):
 
 def integer(fn, name, value, *, minimum=0, maximum=MAX_STEP):
     """An integer in [minimum, maximum] (a step count unless told otherwise)."""
+    if type(value) is int and minimum <= value <= maximum:  # the common case, before any message is made
+        return value
     if minimum == 1 and maximum == MAX_STEP:
         rule = "a positive integer"
     elif maximum == MAX_STEP:
@@ -95,6 +97,11 @@ def integer(fn, name, value, *, minimum=0, maximum=MAX_STEP):
 
 def real(fn, name, value, *, minimum=-math.inf, maximum=math.inf, low_open=False, high_open=False, note=""):
     """A finite real number in the given (closed unless told) interval; ``note`` says where a bound comes from."""
+    if type(value) is float or type(value) is int:  # the common case, before any message is made
+        x = to_float(value)
+        if minimum < x < maximum or (x == minimum and not low_open) or (x == maximum and not high_open):
+            if math.isfinite(x):
+                return x
     rule = _interval_rule(minimum, maximum, low_open, high_open) + note
     if not _is_real(value):
         fail(fn, name, rule, value, TypeError)
