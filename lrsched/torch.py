@@ -63,6 +63,10 @@ a value can depend on history; lrsched computes every value from the step:
   ``MultiplicativeLR`` (which hold no running product), ``SequentialLR`` and
   ``ChainedScheduler``; a lambda object's ``__dict__`` is saved only when it
   is plain JSON data (otherwise ``state_dict()`` raises a ``TypeError``).
+  A state is checked in full before anything changes: a state of another
+  lrsched version (its ``format``), class or arguments (``ReduceLROnPlateau``:
+  torch's ``mode``, ``factor``, ``patience``, ... too) is refused, and so is
+  one with a key missing or unknown.
 - ``isinstance`` against torch's ``LRScheduler`` and ``ReduceLROnPlateau``
   holds; against torch's concrete classes (``OneCycleLR``, ...) it does not.
 - ``OneCycleLR(three_phase=True)`` with ``pct_start`` above about 0.5 (a
@@ -126,6 +130,7 @@ __all__ = [
 
 LRScheduler = _lrs.LRScheduler
 _FORMAT = "lrsched.torch/1"
+_STATE_KEYS = ("format", "class", "hyper", "base_lrs", "last_epoch", "scheduler")  # _DropIn.state_dict()'s
 EPOCH_DEPRECATION_WARNING = _lrs.EPOCH_DEPRECATION_WARNING
 
 
@@ -205,6 +210,57 @@ def _equal(saved, ours):
         return type(saved) is type(ours) and bool(saved == ours)
     except (ValueError, TypeError):
         return False
+
+
+def _same(saved, ours):
+    """``saved == ours`` for a setting read from a state dict: numbers by value (``0 == 0.0``, but a bool is
+    no number), lists item by item, anything else of the same type only."""
+    if isinstance(ours, (list, tuple)):
+        return isinstance(saved, (list, tuple)) and len(saved) == len(ours) and all(map(_same, saved, ours))
+    if V._is_real(ours):
+        return V._is_real(saved) and bool(saved == ours)
+    return type(saved) is type(ours) and bool(saved == ours)
+
+
+def _kind(x):
+    return "number" if V._is_real(x) else "list" if isinstance(x, (list, tuple)) else type(x)
+
+
+def _setting(fn, name, saved, ours):
+    """A setting saved in a state dict must be this scheduler's (``TypeError`` for another kind of value)."""
+    if not _same(saved, ours):
+        exc = ValueError if _kind(saved) == _kind(ours) else TypeError
+        V.fail(fn, name, f"{ours!r} (as this scheduler)", saved, exc)
+
+
+def _keys(fn, name, state, keys, what):
+    """Refuse a state (a dict) whose keys are not exactly ``keys``, naming the missing and the unknown ones."""
+    missing = [k for k in keys if k not in state]
+    unknown = [k for k in state if k not in keys]
+    if missing or unknown:
+
+        def listed(ks):
+            return f"{'key' if len(ks) == 1 else 'keys'} {V.shown(ks)}"
+
+        got = " and ".join(p for p in (missing and f"without the {listed(missing)}",
+                                       unknown and f"with the unknown {listed(unknown)}") if p)  # fmt: skip
+        raise ValueError(f"{fn}: `{name}` must have the keys of {what}, got one {got}.")
+
+
+def _lrsched_state(fn, state, name):
+    """True for a ``state_dict()`` of ``lrsched.torch.<name>``, False for a state without ``format`` (torch's
+    own); a state of another format (another lrsched version, another lrsched object) or class is refused."""
+    if not isinstance(state, dict):
+        V.fail(fn, "state_dict", "a dict", state, TypeError)
+    if "format" not in state:
+        return False
+    form = state["format"]
+    if not _equal(form, _FORMAT):
+        V.fail(fn, "state_dict['format']", f"{_FORMAT!r} (a state_dict() of lrsched.torch.{name}) or absent (torch's "
+               f"own state_dict())", form, ValueError if isinstance(form, str) else TypeError)  # fmt: skip
+    if not _equal(state.get("class"), name):
+        V.fail(fn, "state_dict['class']", repr(name), state.get("class"))
+    return True
 
 
 def _last_epoch(fn, last_epoch):
@@ -371,23 +427,22 @@ class _DropIn(LRScheduler):
         equal this scheduler's unless ``adopt=True`` (lrsched states only).
         """
         fn = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state_dict, dict):
-            V.fail(fn, "state_dict", "a dict", state_dict, TypeError)
-        if _equal(state_dict.get("format"), _FORMAT):
-            if not _equal(state_dict.get("class"), type(self).__name__):
-                V.fail(fn, "state_dict['class']", repr(type(self).__name__), state_dict.get("class"))
-            if not _equal(state_dict.get("hyper"), self._hyper_state()) and not adopt:
+        if _lrsched_state(fn, state_dict, type(self).__name__):
+            _keys(fn, "state_dict", state_dict, _STATE_KEYS, f"a state_dict() of lrsched.torch.{type(self).__name__}")
+            if not isinstance(state_dict["hyper"], dict):
+                V.fail(fn, "state_dict['hyper']", "a dict", state_dict["hyper"], TypeError)
+            if not _equal(state_dict["hyper"], self._hyper_state()) and not adopt:
                 raise ValueError(
-                    f"{fn}: the saved arguments state_dict['hyper']={V.shown(state_dict.get('hyper'))} differ from "
+                    f"{fn}: the saved arguments state_dict['hyper']={V.shown(state_dict['hyper'])} differ from "
                     f"this scheduler's {self._hyper_state()!r}; pass adopt=True to use the saved schedules."
                 )
             base = V.value_list(fn, "state_dict['base_lrs']", state_dict.get("base_lrs"))
             if len(base) != len(self.base_lrs):
                 V.fail(fn, "state_dict['base_lrs']", f"a list of {len(self.base_lrs)} values", base)
-            self._driver.load_state_dict(state_dict.get("scheduler"), adopt=adopt)
+            self._driver.load_state_dict(state_dict["scheduler"], adopt=adopt)
             self.base_lrs = list(base)
             if adopt:
-                self._adopt_hyper(state_dict.get("hyper") or {})
+                self._adopt_hyper(state_dict["hyper"])
             return
         self._load_torch_state(fn, state_dict)
 
@@ -459,8 +514,11 @@ class _FunctionDriver:
         return {"last_step": self.last_step}
 
     def load_state_dict(self, state, adopt=False):
-        step = V.integer("load_state_dict", "state_dict['scheduler']['last_step']", (state or {}).get("last_step"))
-        self.seek(step)
+        fn = "load_state_dict"
+        if not isinstance(state, dict):
+            V.fail(fn, "state_dict['scheduler']", "a dict", state, TypeError)
+        _keys(fn, "state_dict['scheduler']", state, ("last_step",), "this scheduler's state")
+        self.seek(V.integer(fn, "state_dict['scheduler']['last_step']", state["last_step"]))
 
 
 def _lambdas(lr_lambda, n):
@@ -532,9 +590,8 @@ class LambdaLR(_DropIn):
         if self._fast or not isinstance(state_dict, dict):
             return super().load_state_dict(state_dict, adopt=adopt)
         fn = "LambdaLR.load_state_dict"
-        ours = _equal(state_dict.get("format"), _FORMAT)
-        saved = (state_dict.get("hyper") or {}).get("lr_lambdas") if ours else state_dict.get("lr_lambdas")
-        saved = _checked_lambda_states(fn, saved, len(self.lr_lambdas))
+        ours = _lrsched_state(fn, state_dict, "LambdaLR")
+        saved = _saved_lambda_states(fn, state_dict, ours, self.lr_lambdas)
         if ours:
             super().load_state_dict({**state_dict, "hyper": self._hyper_state()}, adopt=adopt)
         else:
@@ -564,11 +621,33 @@ def _lambda_states(fn, lambdas):
     return [None if isinstance(f, (types.FunctionType, Schedule)) else _json_dict(fn, vars(f)) for f in lambdas]
 
 
-def _checked_lambda_states(fn, saved, n):
-    if saved is None:
-        return [None] * n
-    if not isinstance(saved, list) or len(saved) != n or not all(d is None or isinstance(d, dict) for d in saved):
-        V.fail(fn, "state_dict['hyper']['lr_lambdas']", f"a list of {n} dicts or None", saved, TypeError)
+def _saved_lambda_states(fn, state, ours, lambdas):
+    """The ``lr_lambdas`` of a state (in ``hyper`` in lrsched's, at the top in torch's), checked entry by entry
+    against what ``_lambda_states`` writes for ``lambdas``: ``None`` for a function or a Schedule, a dict
+    (its ``__dict__``) for a callable object -- so the state of a scheduler over other lambdas is refused."""
+    if ours:
+        hyper = state.get("hyper")
+        if not isinstance(hyper, dict):
+            V.fail(fn, "state_dict['hyper']", "a dict", hyper, TypeError)
+        _keys(fn, "state_dict['hyper']", hyper, ("lr_lambdas",), "this scheduler's arguments")
+        name, saved = "state_dict['hyper']['lr_lambdas']", hyper["lr_lambdas"]
+    else:
+        if "lr_lambdas" not in state:
+            V.fail(fn, "state_dict", "a state_dict() of lrsched.torch's or torch's scheduler (with 'lr_lambdas')",
+                   state)  # fmt: skip
+        name, saved = "state_dict['lr_lambdas']", state["lr_lambdas"]
+    n = len(lambdas)
+    if not isinstance(saved, list):
+        V.fail(fn, name, f"a list of {n} dicts or None", saved, TypeError)
+    if len(saved) != n:
+        V.fail(fn, name, f"a list of {n} dicts or None (one per param group)", saved)
+    for k, (f, d) in enumerate(zip(lambdas, saved)):
+        if isinstance(f, (types.FunctionType, Schedule)):
+            if d is not None:
+                what = "a Schedule" if isinstance(f, Schedule) else "a function"
+                V.fail(fn, f"{name}[{k}]", f"None (lr_lambdas[{k}] is {what}, whose state is not saved)", d)
+        elif not isinstance(d, dict):
+            V.fail(fn, f"{name}[{k}]", f"a dict (the __dict__ of the callable object lr_lambdas[{k}])", d, TypeError)
     return saved
 
 
@@ -613,10 +692,12 @@ class MultiplicativeLR(_DropIn):
     def load_state_dict(self, state_dict, *, adopt=False):
         """Restore a ``state_dict()`` of this class (torch's own holds no running product: refused)."""
         fn = "MultiplicativeLR.load_state_dict"
-        if not (isinstance(state_dict, dict) and _equal(state_dict.get("format"), _FORMAT)):
-            V.fail(fn, "state_dict", "a state_dict() of lrsched.torch.MultiplicativeLR", state_dict, TypeError)
-        saved = _checked_lambda_states(fn, (state_dict.get("hyper") or {}).get("lr_lambdas"), len(self.lr_lambdas))
-        self._driver.load_state_dict(state_dict.get("scheduler"))
+        if not _lrsched_state(fn, state_dict, "MultiplicativeLR"):
+            V.fail(fn, "state_dict", "a state_dict() of lrsched.torch.MultiplicativeLR (torch's holds no running "
+                   "product)", state_dict, TypeError)  # fmt: skip
+        _keys(fn, "state_dict", state_dict, _STATE_KEYS, "a state_dict() of lrsched.torch.MultiplicativeLR")
+        saved = _saved_lambda_states(fn, state_dict, True, self.lr_lambdas)
+        self._driver.load_state_dict(state_dict["scheduler"])
         for f, d in zip(self.lr_lambdas, saved):
             if d is not None and not isinstance(f, Schedule):
                 vars(f).update(d)
@@ -1185,8 +1266,8 @@ class OneCycleLR(_DropIn):
         return self._driver.get_last_lr()
 
     def load_state_dict(self, state_dict, *, adopt=False):
-        self._at_end = False
         super().load_state_dict(state_dict, adopt=adopt)
+        self._at_end = False  # after the load: a refused state leaves get_last_lr() alone
         if self.last_epoch == self.total_steps:
             self._write_last_step()
 
@@ -1424,20 +1505,46 @@ class ReduceLROnPlateau(_lrs.ReduceLROnPlateau):
             "last_lr": list(self._last_lr),
         }
 
+    _KEYS = ("format", "class", "hyper", "last_epoch", "best", "num_bad_epochs", "cooldown_counter", "last_lr")
+    _TORCH_KEYS = ("factor", "default_min_lr", "min_lrs", "patience", "cooldown", "eps", "last_epoch", "_last_lr",
+                   "mode_worse", "mode", "threshold", "threshold_mode", "best", "cooldown_counter", "num_bad_epochs")
+    _TORCH_SETTINGS = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps", "min_lrs",
+                       "default_min_lr", "mode_worse")  # fmt: skip
+
     def load_state_dict(self, state_dict):
-        """Restore a ``state_dict()`` (checked in full first); torch's own state dicts are accepted too."""
+        """Restore a ``state_dict()`` (checked in full first); torch's own state dicts are accepted too.
+
+        The arguments a state holds (``hyper`` in lrsched's; ``mode``,
+        ``factor``, ``patience``, ... in torch's) must equal this scheduler's.
+        """
         fn = "ReduceLROnPlateau.load_state_dict"
-        if not isinstance(state_dict, dict):
-            V.fail(fn, "state_dict", "a dict", state_dict, TypeError)
         s = state_dict
-        if _equal(s.get("format"), _FORMAT) and not _equal(s.get("hyper"), self.state_dict()["hyper"]):
-            V.fail(fn, "state_dict['hyper']", f"this scheduler's arguments {self.state_dict()['hyper']}", s.get("hyper"))
-        best = s.get("best")
-        best = float(best) if best in ("inf", "-inf") else V.real(fn, "state_dict['best']", best)
-        epoch = V.integer(fn, "state_dict['last_epoch']", s.get("last_epoch"))
-        bad = V.integer(fn, "state_dict['num_bad_epochs']", s.get("num_bad_epochs"))
-        cool = V.integer(fn, "state_dict['cooldown_counter']", s.get("cooldown_counter"))
-        last = s.get("last_lr", s.get("_last_lr", self._last_lr))
-        last = V.value_list(fn, "state_dict['last_lr']", [_scalar(x) for x in last] if isinstance(last, list) else last)
+        if _lrsched_state(fn, s, "ReduceLROnPlateau"):
+            _keys(fn, "state_dict", s, self._KEYS, "a state_dict() of lrsched.torch.ReduceLROnPlateau")
+            hyper = self.state_dict()["hyper"]
+            if not _equal(s["hyper"], hyper):
+                V.fail(fn, "state_dict['hyper']", f"this scheduler's arguments {hyper}", s["hyper"])
+            last_key = "last_lr"
+        else:
+            _keys(fn, "state_dict", s, self._TORCH_KEYS,
+                  "a state_dict() of torch's ReduceLROnPlateau (torch 2.13) or of lrsched.torch's")  # fmt: skip
+            for k in self._TORCH_SETTINGS:
+                _setting(fn, f"state_dict[{k!r}]", s[k], getattr(self, k))
+            last_key = "_last_lr"
+        best = s["best"]
+        if (isinstance(best, str) and best in ("inf", "-inf")) or (V._is_real(best) and math.isinf(best)):
+            best = float(best)  # no metric was better than the start (torch's own state holds a float infinity)
+        else:
+            best = V.real(fn, "state_dict['best']", best)
+        epoch = V.integer(fn, "state_dict['last_epoch']", s["last_epoch"])
+        bad = V.integer(fn, "state_dict['num_bad_epochs']", s["num_bad_epochs"])
+        cool = V.integer(fn, "state_dict['cooldown_counter']", s["cooldown_counter"])
+        name, last = f"state_dict[{last_key!r}]", s[last_key]
+        if isinstance(last, list):  # torch's holds the groups' lrs as they were: tensors too
+            last = [x.item() if isinstance(x, _torch.Tensor) and x.numel() == 1 else x for x in last]
+        last = V.value_list(fn, name, last)
+        n = len(self.optimizer.param_groups)
+        if len(last) != n:
+            V.fail(fn, name, f"a list of {n} values (one per param group)", list(last))
         self.best, self.last_epoch, self.num_bad_epochs, self.cooldown_counter = best, epoch, bad, cool
         self._last_lr = list(last)

@@ -147,7 +147,7 @@ from .schedules import (
     warmup_constant,
     warmup_linear,
 )
-from .torch import LambdaLR, ReduceLROnPlateau, _put, _str
+from .torch import LambdaLR, ReduceLROnPlateau, _keys, _put, _setting, _str
 
 __all__ = [
     "SCHEDULER_TYPES",
@@ -826,43 +826,64 @@ class GreedyLR:
                                        "sum": self._window_sum}  # fmt: skip
         return {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
 
+    def _state_keys(self):
+        """The keys of ``state_dict()`` (transformers' ``GreedyLR`` writes the same)."""
+        return (*self._SETTINGS, *self._COUNTERS, "verbose", "best", "_last_lr", "_init_lrs",
+                *(("_streaming_avg",) if self.smooth else ()))  # fmt: skip
+
     def load_state_dict(self, state_dict):
         """Restore a ``state_dict()`` -- this class's or transformers' ``GreedyLR``'s -- and write its lrs.
 
-        The saved settings must equal this scheduler's; everything is checked
-        before anything changes.
+        Every key must be there (and no other); the saved settings must equal
+        this scheduler's; everything is checked before anything changes.
         """
         fn = "GreedyLR.load_state_dict"
         s = state_dict
         if not isinstance(s, dict):
             V.fail(fn, "state_dict", "a dict", s, TypeError)
+        _keys(fn, "state_dict", s, self._state_keys(), "a state_dict() of GreedyLR (lrsched's or transformers')")
         for k in self._SETTINGS:
-            if k in s and s[k] != getattr(self, k):
-                V.fail(fn, f"state_dict[{k!r}]", f"{getattr(self, k)!r} (as this scheduler)", s[k])
-        counters = {k: V.integer(fn, f"state_dict[{k!r}]", s.get(k, getattr(self, k)), minimum=-MAX_STEP)
-                    for k in self._COUNTERS}  # fmt: skip
-        best = s.get("best", self.best)
-        if best in ("inf", "-inf") or (V._is_real(best) and math.isinf(best)):
+            _setting(fn, f"state_dict[{k!r}]", s[k], getattr(self, k))
+        counters = {k: V.integer(fn, f"state_dict[{k!r}]", s[k]) for k in self._COUNTERS}
+        verbose = V.boolean(fn, "state_dict['verbose']", s["verbose"])
+        best = s["best"]
+        if (isinstance(best, str) and best in ("inf", "-inf")) or (V._is_real(best) and math.isinf(best)):
             best = float(best)  # transformers' own state holds a float infinity
         else:
             best = V.real(fn, "state_dict['best']", best)
         n = len(self.optimizer.param_groups)
-        last = _per_group(fn, "state_dict['_last_lr']", s.get("_last_lr", self._last_lr), n)
-        init = _per_group(fn, "state_dict['_init_lrs']", s.get("_init_lrs", self._init_lrs), n)
+        last, init = (_per_group(fn, f"state_dict[{k!r}]", V.sequence(fn, f"state_dict[{k!r}]", s[k]), n)
+                      for k in ("_last_lr", "_init_lrs"))  # fmt: skip
         window, total = self._window, self._window_sum
-        if "_streaming_avg" in s:
-            avg = s["_streaming_avg"]
-            if not isinstance(avg, dict):
-                V.fail(fn, "state_dict['_streaming_avg']", "a dict", avg, TypeError)
-            window = [V.real(fn, "state_dict['_streaming_avg']['values']", x) for x in avg.get("values", [])]
-            total = V.real(fn, "state_dict['_streaming_avg']['sum']", avg.get("sum", 0.0))
+        if self.smooth:
+            window, total = self._saved_window(fn, s["_streaming_avg"])
         for k, v in counters.items():
             setattr(self, k, v)
         self.best, self._last_lr, self._init_lrs = best, last, init
         self._window, self._window_sum = window, total
-        self.verbose = bool(s.get("verbose", self.verbose))
+        self.verbose = verbose
         for g, lr in zip(self.optimizer.param_groups, last):
             _put(g, "lr", lr)
+
+    def _saved_window(self, fn, avg):
+        """The smoothing window of a state (transformers' ``StreamingAverage`` state), checked.
+
+        ``sum`` is the running sum of ``values``: it must equal their sum up to
+        rounding (a value cut from the list shows there).
+        """
+        name = "state_dict['_streaming_avg']"
+        if not isinstance(avg, dict):
+            V.fail(fn, name, "a dict", avg, TypeError)
+        _keys(fn, name, avg, ("window_size", "values", "sum"), "a StreamingAverage state")
+        _setting(fn, f"{name}['window_size']", avg["window_size"], self.window_size)
+        items = V.sequence(fn, f"{name}['values']", avg["values"])
+        if len(items) > self.window_size:
+            V.fail(fn, f"{name}['values']", f"a list of at most window_size={self.window_size} numbers", list(items))
+        window = [V.real(fn, f"{name}['values'][{k}]", x) for k, x in enumerate(items)]
+        total = V.real(fn, f"{name}['sum']", avg["sum"])
+        if abs(total - math.fsum(window)) > 1e-6 * max(1.0, math.fsum(map(abs, window))):
+            V.fail(fn, f"{name}['sum']", f"the sum of {name}['values'] ({math.fsum(window)!r})", total)
+        return window, total
 
 
 def _lr(group):

@@ -424,33 +424,6 @@ def _behaviour(name, opt, sched, n=60):
     return json.dumps(out, sort_keys=True, default=repr)
 
 
-_VERSION_BUG = pytest.mark.xfail(strict=True, reason=(
-    "torch.py _DropIn.load_state_dict / ReduceLROnPlateau.load_state_dict: a state with format "
-    "'lrsched.torch/2' is not refused; it is read as a torch state dict (its top-level last_epoch, base_lrs)"))
-_GREEDY_BUG = pytest.mark.xfail(strict=True, reason=(
-    "transformers.py GreedyLR.load_state_dict: a key it does not find keeps the current value, so another "
-    "scheduler's state (or one with keys removed) is accepted and resumes differently"))
-_PLATEAU_FOREIGN_BUG = pytest.mark.xfail(strict=True, reason=(
-    "torch.py ReduceLROnPlateau.load_state_dict: a state without lrsched's format is read as torch's without "
-    "checking the settings it carries (mode, factor, patience, ...), so GreedyLR's state is accepted"))
-_LAMBDA_FOREIGN_BUG = pytest.mark.xfail(strict=True, reason=(
-    "torch.py LambdaLR.load_state_dict (Python lambdas): the state of a LambdaLR over Schedules is accepted; "
-    "its schedule specs are written into the Python functions' __dict__ (lr_lambdas entries should be None "
-    "for a plain function)"))
-_HYPER_BUG = pytest.mark.xfail(strict=True, reason=(
-    "torch.py LambdaLR/MultiplicativeLR.load_state_dict (Python lambdas): state['hyper'] of the wrong type "
-    "raises AttributeError ('str' object has no attribute 'get'), not a ValueError/TypeError"))
-
-
-def _marked(names, marks):
-    return [pytest.param(n, marks=marks[n]) if n in marks else n for n in names]
-
-
-def _version_marks():
-    return {n: _VERSION_BUG for n, s in SUBJECTS.items()
-            if s["kind"] != "core" and not s.get("spec", {}).get("cls") == "MultiplicativeLR" and "greedy" not in n}
-
-
 @pytest.mark.parametrize("name", sorted(SUBJECTS))
 def test_cut_json_fails_before_lrsched_sees_it(name):
     text = json.dumps(_state(name))
@@ -462,7 +435,7 @@ def test_cut_json_fails_before_lrsched_sees_it(name):
     assert _refuses(name, json.loads(text), "the intact state") is False
 
 
-@pytest.mark.parametrize("name", _marked(sorted(n for n in SUBJECTS if "greedy" not in n), _version_marks()))
+@pytest.mark.parametrize("name", sorted(n for n in SUBJECTS if "greedy" not in n))
 def test_another_format_version_is_refused(name):
     state = _state(name)
     formats = [p for p in _paths(state) if p and p[-1] == "format"]
@@ -474,10 +447,7 @@ def test_another_format_version_is_refused(name):
     _report(refused=1)
 
 
-@pytest.mark.parametrize("name", _marked(sorted(SUBJECTS), {
-    **{n: _GREEDY_BUG for n in SUBJECTS if "greedy" in n}, "torch.ReduceLROnPlateau": _PLATEAU_FOREIGN_BUG,
-    **{n: _LAMBDA_FOREIGN_BUG for n, s in SUBJECTS.items()
-       if isinstance(s.get("spec", {}).get("args", {}).get("lr_lambda"), str) and s["spec"]["cls"] == "LambdaLR"}}))
+@pytest.mark.parametrize("name", sorted(SUBJECTS))
 def test_another_schedules_state_is_refused(name):
     refused = 0
     for other in sorted(SUBJECTS):
@@ -487,10 +457,7 @@ def test_another_schedules_state_is_refused(name):
     _report(refused=refused)
 
 
-@pytest.mark.parametrize("name", _marked(sorted(SUBJECTS), {
-    **{n: _GREEDY_BUG for n in SUBJECTS if "greedy" in n},
-    **{n: _HYPER_BUG for n, s in SUBJECTS.items()
-       if isinstance(s.get("spec", {}).get("args", {}).get("lr_lambda"), str)}}))
+@pytest.mark.parametrize("name", sorted(SUBJECTS))
 def test_damaged_states_are_refused_and_change_nothing(name):
     state = _state(name)
     refused = harmless = 0

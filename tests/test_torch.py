@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -488,3 +489,93 @@ def test_a_bad_state_leaves_the_lambda_objects_alone():
     with pytest.raises(ValueError):
         sched.load_state_dict(state)
     assert lam.k == 0.5 and sched.get_last_lr() == [0.1, 0.05, 0.3]
+
+
+def test_torch_plateau_state_dicts_load_and_continue_as_torch():
+    """A genuine torch ReduceLROnPlateau state (through JSON, its infinities included) resumes as torch goes on."""
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.8, 0.8, 0.8, 0.8, 0.7] * 3
+    kwargs = dict(patience=1, factor=0.5, cooldown=1, min_lr=[0.01, 0.0, 0.02])
+    for cut in (0, 7, 20):  # 0: best is still the float infinity
+        opt = optimizer(torch)
+        theirs = TL.ReduceLROnPlateau(opt, **kwargs)
+        for m in metrics[:cut]:
+            theirs.step(m)
+        state = json.loads(json.dumps(theirs.state_dict()))
+        opt2 = optimizer(torch)
+        for g, h in zip(opt2.param_groups, opt.param_groups):
+            g["lr"] = h["lr"]  # the optimizer's state carries the lr, as in torch
+        ours = LT.ReduceLROnPlateau(opt2, **kwargs)
+        ours.load_state_dict(state)
+        assert ours.get_last_lr() == theirs.get_last_lr()
+        for m in metrics[cut:]:
+            theirs.step(m)
+            ours.step(m)
+            assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
+            assert (ours.num_bad_epochs, ours.cooldown_counter, ours.best) == (
+                theirs.num_bad_epochs, theirs.cooldown_counter, theirs.best)
+
+
+@pytest.mark.parametrize("change, key, exc", [
+    (dict(patience=3), "state_dict['patience']", ValueError),
+    (dict(mode="max"), "state_dict['mode']", ValueError),
+    (dict(factor="0.5"), "state_dict['factor']", TypeError),
+    (dict(min_lrs=[0.0, 0.0]), "state_dict['min_lrs']", ValueError),
+    (dict(format="lrsched.torch/2"), "state_dict['format']", ValueError),
+    (dict(verbose=False), "unknown key ['verbose']", ValueError),
+], ids=["patience", "mode", "factor-type", "min_lrs", "format-2", "extra-key"])  # fmt: skip
+def test_plateau_refuses_a_state_of_other_settings_and_changes_nothing(change, key, exc):
+    theirs = TL.ReduceLROnPlateau(optimizer(torch), patience=1, factor=0.5)
+    for m in [1.0, 2.0, 2.0, 2.0]:
+        theirs.step(m)
+    ours = LT.ReduceLROnPlateau(optimizer(torch), patience=1, factor=0.5)
+    before = ours.state_dict()
+    with pytest.raises(exc, match=re.escape(key)):
+        ours.load_state_dict({**theirs.state_dict(), **change})
+    assert ours.state_dict() == before
+    state = theirs.state_dict()
+    del state["cooldown_counter"]
+    with pytest.raises(ValueError, match=re.escape("without the key ['cooldown_counter']")):
+        ours.load_state_dict(state)
+
+
+def test_lambda_states_must_match_the_lambdas():
+    """None for a function (torch writes the same), a dict for a callable object; anything else is refused."""
+    def f(t):
+        return 0.9**t
+
+    opt = optimizer(torch)
+    theirs = TL.LambdaLR(opt, f)
+    for _ in range(5):
+        opt.step()
+        theirs.step()
+    ours = LT.LambdaLR(optimizer(torch), f)
+    ours.load_state_dict(theirs.state_dict())  # torch's own: lr_lambdas [None, None, None]
+    assert ours.last_epoch == 5 and ours.get_last_lr() == pytest.approx(theirs.get_last_lr())
+    specs = LT.LambdaLR(optimizer(torch), S).state_dict()  # the state of a LambdaLR over Schedules
+    fresh = LT.LambdaLR(optimizer(torch), f)
+    with pytest.raises(ValueError, match=re.escape("`state_dict['hyper']['lr_lambdas'][0]` must be None")):
+        fresh.load_state_dict(specs)
+    assert fresh.last_epoch == 0 and vars(f) == {}
+    with pytest.raises(ValueError, match=re.escape("`state_dict['lr_lambdas'][1]` must be None")):
+        fresh.load_state_dict({**theirs.state_dict(), "lr_lambdas": [None, {"x": 1}, None]})
+    for hyper in ("x", None, [], {"lr_lambdas": [None] * 3, "more": 1}):
+        with pytest.raises((TypeError, ValueError), match=re.escape("state_dict['hyper']")):
+            fresh.load_state_dict({**ours.state_dict(), "hyper": hyper})
+        with pytest.raises((TypeError, ValueError), match=re.escape("state_dict['hyper']")):
+            LT.MultiplicativeLR(optimizer(torch), f).load_state_dict(
+                {**LT.MultiplicativeLR(optimizer(torch), f).state_dict(), "hyper": hyper})
+    assert fresh.last_epoch == 0
+
+
+def test_another_format_version_or_class_is_refused():
+    a = LT.StepLR(optimizer(torch), 10)
+    for _ in range(3):
+        a.step()
+    b = LT.StepLR(optimizer(torch), 10)
+    with pytest.raises(ValueError, match=re.escape("`state_dict['format']` must be 'lrsched.torch/1'")):
+        b.load_state_dict({**a.state_dict(), "format": "lrsched.torch/2"})
+    with pytest.raises(TypeError, match=re.escape("state_dict['format']")):
+        b.load_state_dict({**a.state_dict(), "format": 1})
+    with pytest.raises(ValueError, match=re.escape("unknown key ['extra']")):
+        b.load_state_dict({**a.state_dict(), "extra": 1})
+    assert b.last_epoch == 0 and b.get_last_lr() == [0.1, 0.05, 0.3]

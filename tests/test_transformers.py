@@ -23,6 +23,7 @@ error of lrsched's.
 import inspect
 import json
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -728,3 +729,32 @@ def test_greedy_verbose_prints_what_transformers_prints(capsys):
     greedy_run(LT, kwargs, metrics)
     ours = capsys.readouterr().out
     assert ours == theirs and "increasing" in ours and "reducing" in ours and "reset" in ours
+
+
+def test_greedy_needs_every_key_and_refuses_others_changing_nothing():
+    kwargs, metrics = GREEDY[3], [1.0, 0.5, 0.6, 0.6, 0.7, 0.4, 0.3]
+    theirs, _ = greedy_run(HF, kwargs, metrics)
+    state = json.loads(json.dumps(theirs.state_dict()))
+    sched = LT.GreedyLR(optimizer(), **kwargs)
+    before = (sched.state_dict(), sched.get_last_lr())
+
+    def refused(bad, exc, text):
+        with pytest.raises(exc, match=re.escape(text)):
+            sched.load_state_dict(bad)
+        assert (sched.state_dict(), sched.get_last_lr()) == before
+
+    for key in state:  # every key is needed (a missing one kept the current value)
+        refused({k: v for k, v in state.items() if k != key}, ValueError, f"without the key [{key!r}]")
+    refused({**state, "format": "lrsched.torch/1"}, ValueError, "unknown key ['format']")
+    plateau = LT.ReduceLROnPlateau(optimizer()).state_dict()
+    refused(plateau, ValueError, "GreedyLR.load_state_dict: `state_dict` must have the keys")
+    refused({**state, "verbose": 1}, TypeError, "state_dict['verbose']")
+    refused({**state, "min_lrs": "x"}, TypeError, "state_dict['min_lrs']")
+    avg = state["_streaming_avg"]
+    refused({**state, "_streaming_avg": {**avg, "values": avg["values"][:-1]}}, ValueError,
+            "`state_dict['_streaming_avg']['sum']` must be the sum")
+    refused({**state, "_streaming_avg": {**avg, "window_size": 5}}, ValueError,
+            "state_dict['_streaming_avg']['window_size']")
+    refused({**state, "smooth": False}, ValueError, "state_dict['smooth']")
+    sched.load_state_dict(state)  # the intact state loads
+    assert sched.get_last_lr() == theirs.get_last_lr()
