@@ -610,7 +610,18 @@ def _fill(op, f, p, times, dst, contiguous):
                 dst[j] = a * g + b * gc
         else:
             _fill_powers(op, f, p, times, dst)
-    elif op == 3:  # POLY: g = (1 - p) ** power, p = (t / L) ** k
+    else:
+        _fill_more(op, f, p, times, dst, contiguous)
+
+
+@helper
+def _fill_more(op, f, p, times, dst, contiguous):
+    """``_fill`` for the ops after the three most schedules are made of (CONST, LINEAR, COSINE):
+    a function of its own, so that the basic tier compiles without them."""
+    n = times.size
+    a = f[0]
+    b = f[1]
+    if op == 3:  # POLY: g = (1 - p) ** power, p = (t / L) ** k
         length = p[0]
         e = f[2]
         k = f[3]
@@ -1102,19 +1113,22 @@ def eval_steps(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps
                     steps[c0:c1], out[c0:c1], times, values, order, seg)  # fmt: skip
 
 
-# -- three tiers of entry points -----------------------------------------------------------------
+# -- four tiers of entry points ------------------------------------------------------------------
 #
-# A machine's first compile is mostly Numba typing the code a kernel can
-# reach.  The block math (powers, the noise's quantile, exp_range's per-step
-# pull) is half of it and the cycle walking (``_fill_cycles``, ``_cycle_runs``)
-# a quarter of the rest, and most schedules reach neither.  So every entry
-# point has twins compiled from the same code with those helpers replaced by
-# stubs that raise: "lite" (no block math) and "plain" (no block math, no
-# cycles).  A process compiles only the tiers its programs need -- a
-# warmup-cosine, linear, step or one-cycle schedule only the plain one.
-# Every tier runs the same arithmetic on the ops it has, so a program gets
-# identical values from any tier that can run it; ``entries_for`` picks the
-# smallest, by the same conditions ``_fill`` and the segments branch on.
+# A machine's first compile is mostly Numba and LLVM working through the code a
+# kernel can reach.  The block math (powers, the noise's quantile, exp_range's
+# per-step pull) is half of it, the cycle walking (``_fill_cycles``,
+# ``_cycle_runs``) a quarter of the rest, and the ops beyond CONST, LINEAR and
+# COSINE (``_fill_more``) most of what is left; most schedules reach none of
+# them.  So every entry point has twins compiled from the same code with those
+# helpers replaced by stubs that raise: "lite" (no block math), "plain" (no
+# block math, no cycles) and "basic" (nothing but CONST, LINEAR and COSINE).  A
+# process compiles only the tiers its programs need -- a warmup-cosine,
+# warmup-linear, piecewise-constant or WSD schedule only the basic one, a step
+# or one-cycle schedule the plain one.  Every tier runs the same arithmetic on
+# the ops it has, so a program gets identical values from any tier that can run
+# it; ``entries_for`` picks the smallest, by the same conditions ``_fill`` and
+# the segments branch on.
 
 
 def needs_block_math(segments):
@@ -1146,6 +1160,11 @@ def _no_fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, d
     raise AssertionError("lrsched: a plain kernel reached a cycle (entries_for chose wrongly)")
 
 
+@helper
+def _no_fill_more(op, f, p, times, dst, contiguous):
+    raise AssertionError("lrsched: a basic kernel reached an op other than CONST, LINEAR, COSINE (entries_for chose wrongly)")
+
+
 @inline
 def _no_exp_pair_neg(y, g, gc, bits, m):
     raise AssertionError("lrsched: a lite or plain kernel reached exp_range's pull (entries_for chose wrongly)")
@@ -1162,7 +1181,7 @@ def _twins(suffix, stubs):
         clone.__doc__ = fn.__doc__
         return clone
 
-    for name in ("_fill", "_cycle_runs", "_fill_cycles", "_fill_segment", "_layer_into", "_layers_into",
+    for name in ("_fill_more", "_fill", "_cycle_runs", "_fill_cycles", "_fill_segment", "_layer_into", "_layers_into",
                  "_eval_chunk"):  # fmt: skip
         if name in stubs:
             continue
@@ -1183,7 +1202,7 @@ _LITE_STUBS = dict(_fill_powers=_no_fill_powers, _fill_noise=_no_fill_noise, exp
 
 
 class Entries:
-    """The three entry points of one tier (``FULL``, ``LITE`` or ``PLAIN``)."""
+    """The three entry points of one tier (``FULL``, ``LITE``, ``PLAIN`` or ``BASIC``)."""
 
     __slots__ = ("name", "eval_range", "eval_range_f32", "eval_steps")
 
@@ -1197,22 +1216,26 @@ class Entries:
 FULL = Entries("full", eval_range, eval_range_f32, eval_steps)
 LITE = Entries("lite", *_twins("_lite", _LITE_STUBS))
 PLAIN = Entries("plain", *_twins("_plain", {**_LITE_STUBS, "_fill_cycles": _no_fill_cycles}))
-TIERS = (FULL, LITE, PLAIN)  # each one's programs are a subset of the one before
+BASIC = Entries("basic", *_twins("_basic", {**_LITE_STUBS, "_fill_cycles": _no_fill_cycles, "_fill_more": _no_fill_more}))
+TIERS = (FULL, LITE, PLAIN, BASIC)  # each one's programs are a subset of the one before
 
 
 def entries_for(program):
-    """``FULL`` if the program reaches the block math, else ``LITE`` if it has a cycle, else ``PLAIN``.
+    """``FULL`` if the program reaches the block math, else ``LITE`` if it has a cycle, else ``BASIC``
+    if it has only CONST, LINEAR and COSINE segments, else ``PLAIN``.
 
     Every tier gives the same values for the programs it can run; a smaller
     tier is a shorter first compile.
     """
     if needs_block_math(program.segments()):
         return FULL
-    return LITE if program.has_cycles else PLAIN
+    if program.has_cycles:
+        return LITE
+    return BASIC if all(op <= 2 for op, _, _ in program.segments()) else PLAIN
 
 
 def precompile():
-    """Compile (or load from Numba's on-disk cache) every entry point of both tiers now; return their names.
+    """Compile (or load from Numba's on-disk cache) every entry point of every tier now; return their names.
 
     A process otherwise pays for each entry point on its first use.  Run it
     once where the cache should be warm before the first real call -- in a

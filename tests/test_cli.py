@@ -262,7 +262,8 @@ def test_precompile_warms_every_entry_point(capsys):
     assert all(getattr(t, k)._dispatcher is not None for t in tiers for k in ("eval_range", "eval_range_f32", "eval_steps"))
     assert lrsched.precompile() == ["eval_range", "eval_range_f32", "eval_steps", "eval_range (lite)",
                                     "eval_range_f32 (lite)", "eval_steps (lite)", "eval_range (plain)",
-                                    "eval_range_f32 (plain)", "eval_steps (plain)"]  # fmt: skip
+                                    "eval_range_f32 (plain)", "eval_steps (plain)", "eval_range (basic)",
+                                    "eval_range_f32 (basic)", "eval_steps (basic)"]  # fmt: skip
 
 
 def test_save_streams_chunks_and_never_leaves_a_complete_looking_partial_file(tmp_path):

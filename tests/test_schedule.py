@@ -107,12 +107,13 @@ def test_new_composites_never_compile():
     parts = [lrsched.cosine(init_value=1.0, steps=7), lrsched.multistep(init_value=1.0, milestones=[3, 9])]
     for k in range(5):
         s = lrsched.warmup(lrsched.join(parts, [k + 1]) * lrsched.step(init_value=1.0, step_size=k + 2), k, 0.1)
-        for t in (s, lrsched.repeat(s, 50), lrsched.noise(s, std=0.1, pct=0.3, seed=k)):  # one for each tier
+        basic = lrsched.warmup(lrsched.join(parts[:1] * 2, [k + 1]) * 0.5, k, 0.1)
+        for t in (s, lrsched.repeat(s, 50), lrsched.noise(s, std=0.1, pct=0.3, seed=k), basic):  # one for each tier
             t.table(50_000)
             t.table(10, dtype=np.float32)
             t(np.arange(100)[::-1])
             t.at(3)
-    assert [len(f.overloads) for f in entry] == before == [1] * 9  # the explicit signatures, nothing else
+    assert [len(f.overloads) for f in entry] == before == [1] * 12  # the explicit signatures, nothing else
 
 
 # every kind of program the tests build, for the tier checks
@@ -133,6 +134,9 @@ TIER_CASES = {
     "noise": lrsched.noise(lrsched.constant(1.0), std=0.1, pct=0.2),
     "one_cycle": lrsched.one_cycle(max_value=1.0, total_steps=100),
     "tanh": lrsched.tanh(init_value=1.0, steps=40),
+    "piecewise": lrsched.piecewise_constant(boundaries=[10, 20], values=[1.0, 0.5, 0.1]),
+    "wsd": lrsched.wsd(peak_value=1.0, total_steps=100, warmup_steps=10, decay_steps=30),
+    "step": lrsched.step(init_value=1.0, step_size=7),
 }
 
 
@@ -163,7 +167,9 @@ def test_the_tiers_split_as_documented():
     tier = {name: s.program.entries.name for name, s in TIER_CASES.items()}
     # powers other than 1 and 2 (a 1-sqrt warmup is a power 0.5), a k-decay, noise and exp_range's
     # per-step pull need the block math; exp_range scaled per cycle does not; cycles need the lite tier
-    assert {n for n, t in tier.items() if t == "plain"} == {"warmup_cosine", "polynomial-2", "one_cycle", "tanh"}
+    # only CONST, LINEAR and COSINE segments (no exponent, no k): the basic tier
+    assert {n for n, t in tier.items() if t == "basic"} == {"warmup_cosine", "one_cycle", "piecewise", "wsd"}
+    assert {n for n, t in tier.items() if t == "plain"} == {"polynomial-2", "tanh", "step"}
     assert {n for n, t in tier.items() if t == "lite"} == {"cyclic-triangular2", "cyclic-exp_range-cycle"}
 
 
