@@ -113,9 +113,20 @@ class StreamSuite(_BigTable):
 
         lrsched.save(self.schedule, os.path.join(self.dir, "lr.npy"), N_BIG)
 
-    def time_write_zeros_1e8(self):
+    def _write_zeros(self, durable):
         chunk = np.zeros(1 << 20)
         with open(os.path.join(self.dir, "zeros.npy"), "wb") as f:
             np.lib.format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (N_BIG,)})
             for start in range(0, N_BIG, chunk.size):
                 f.write(chunk[: min(chunk.size, N_BIG - start)].data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+
+    def time_write_zeros_1e8(self):
+        self._write_zeros(durable=False)
+
+    def time_write_zeros_1e8_fsync(self):
+        # as save writes: the data is on disk before the file gets its name (the rename's own
+        # fsync of the directory is not counted)
+        self._write_zeros(durable=True)
