@@ -28,7 +28,7 @@ from types import FunctionType
 import numpy as np
 from numba import njit, types
 
-from ._jit import exact, helper, inline, kernel
+from ._jit import exact, helper, inline, kernel, quotient
 
 # -- block math --------------------------------------------------------------------------------
 #
@@ -523,14 +523,15 @@ def _fill_powers(op, f, p, times, dst):
     gc = np.empty(BLOCK, np.float64)
     work = np.empty(BLOCK, np.float64)
     bits = np.empty(2 * BLOCK, np.int64)
+    inv = 1.0 / length
     for j0 in range(0, n, BLOCK):
         m = min(BLOCK, n - j0)
         tm = times[j0 : j0 + m]  # slices: an index j0 + i would be checked for wraparound and not vectorize
         d = dst[j0 : j0 + m]
         for i in range(m):
             t = tm[i]
-            x[i] = t / length  # divisions: exact at t = 0 and t = L, where peaks must be exact
-            xc[i] = (length - t) / length
+            x[i] = quotient(t, length, inv)  # quotients: exact at t = 0 and t = L, where peaks must be exact
+            xc[i] = quotient(length - t, length, inv)
         if k != 1.0:  # (x, xc) = (p, 1 - p)
             any_pow_pair(x, xc, k, kn, kh, g, gc, work, bits, m)
             for i in range(m):
@@ -584,14 +585,15 @@ def _fill(op, f, p, times, dst, contiguous):
     elif op == 1 and f[7] > 0.0:  # LINEAR between real knots: t - f[6] over a real length f[7]
         length = f[7]
         shift = f[6]
-        for j in range(n):
+        for j in range(n):  # divisions: a real length may be as small as the subnormals
             t = times[j] - shift
             dst[j] = a * ((length - t) / length) + b * (t / length)
     elif op == 1:  # LINEAR: g = (L - t) / L
         length = p[0]
+        inv = 1.0 / length
         for j in range(n):
             t = times[j]
-            dst[j] = a * ((length - t) / length) + b * (t / length)
+            dst[j] = a * quotient(length - t, length, inv) + b * quotient(t, length, inv)
     elif op == 2 and f[7] > 0.0:  # COSINE between real knots (exponent 1, k 1)
         length = f[7]
         shift = f[6]
@@ -628,14 +630,16 @@ def _fill_more(op, f, p, times, dst, contiguous):
         if k != 1.0 or not (e == 1.0 or e == 2.0):
             _fill_powers(op, f, p, times, dst)
         elif e == 1.0:
+            inv = 1.0 / length
             for j in range(n):
                 t = times[j]
-                dst[j] = a * ((length - t) / length) + b * (t / length)
+                dst[j] = a * quotient(length - t, length, inv) + b * quotient(t, length, inv)
         else:
+            inv = 1.0 / length
             for j in range(n):
                 t = times[j]
-                u = (length - t) / length
-                v = t / length
+                u = quotient(length - t, length, inv)
+                v = quotient(t, length, inv)
                 dst[j] = a * (u * u) + b * (v * (1.0 + u))
     elif op == 4:  # EXP: g = clip(rate ** (t / T), lo, hi); f[5] caps the exponent once hi is reached
         period = p[0]
@@ -687,8 +691,9 @@ def _fill_more(op, f, p, times, dst, contiguous):
     elif op == 6:  # INVTIME: g = 1 / (1 + rate * t / T)
         period = p[0]
         rate = f[2]
+        inv = 1.0 / period
         for j in range(n):
-            dst[j] = a / (1.0 + rate * (times[j] / period))
+            dst[j] = a / (1.0 + rate * quotient(times[j], period, inv))
     elif op == 7:  # INVTIME_STAIR: g = 1 / (1 + rate * (t // T))
         period = p[0]
         rate = f[2]
@@ -729,20 +734,22 @@ def _fill_more(op, f, p, times, dst, contiguous):
         k = f[2]
         span = math.expm1(k)
         floor = math.exp(-k)
+        inv = 1.0 / length
         for j in range(n):
             t = times[j]
-            g = math.expm1(k * ((length - t) / length)) / span
-            gc = -math.expm1(-k * (t / length)) / (1.0 - floor)
+            g = math.expm1(k * quotient(length - t, length, inv)) / span
+            gc = -math.expm1(-k * quotient(t, length, inv)) / (1.0 - floor)
             dst[j] = a * g + b * gc
     elif op == 11:  # INVPOLY: g = 1 - (t / L) ** power
         _fill_powers(op, f, p, times, dst)
     elif op == 12:  # EXP2: g = 2 ** (1 - t / L) - 1, 1 - g = 2 (1 - 2 ** (-t / L))
         length = p[0]
         ln2 = math.log(2.0)
+        inv = 1.0 / length
         for j in range(n):
             t = times[j]
-            g = math.expm1(((length - t) / length) * ln2)
-            gc = -2.0 * math.expm1(-(t / length) * ln2)
+            g = math.expm1(quotient(length - t, length, inv) * ln2)
+            gc = -2.0 * math.expm1(-quotient(t, length, inv) * ln2)
             dst[j] = a * g + b * gc
     elif op == 13:  # NOISE: a * (1 + n), n from (seed, t) alone
         _fill_noise(f, p, times, dst)

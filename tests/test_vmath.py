@@ -138,3 +138,48 @@ def test_clip_is_min_of_max():
 
     v = np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0, -0.0])
     np.testing.assert_array_equal(clip_all(v, -1.0, 1.0), np.minimum(np.maximum(v, -1.0), 1.0))
+
+
+@njit
+def _quotients(x, d, out):
+    for i in range(x.size):
+        out[i] = V.quotient(x[i], d[i], 1.0 / d[i])
+
+
+@njit
+def _quotients_of_every_step(length, out):
+    inv = 1.0 / length
+    for t in range(length + 1):
+        out[2 * t] = V.quotient(t, length, inv)
+        out[2 * t + 1] = V.quotient(length - t, length, inv)
+
+
+def test_quotient_is_the_division_bit_for_bit():
+    """``quotient`` (multiply by the reciprocal, one fused correction) against ``/``: integer steps
+    over integer lengths up to 2**62, every step of some lengths, and real times over real lengths >= 1."""
+    rng = np.random.default_rng(7)
+    checked = 0
+    for hi in (10, 10**3, 10**6, 10**9, 2**40, 2**53, 2**62):
+        d = rng.integers(1, hi, 200_000, endpoint=True)
+        x = rng.integers(0, 2**62, d.size) % (d + 1)
+        for num in (x, d - x, rng.integers(0, 2**62, d.size)):  # within the length, and any step
+            got = np.empty(d.size)
+            _quotients(num.astype(np.float64), d.astype(np.float64), got)
+            np.testing.assert_array_equal(got, num.astype(np.float64) / d.astype(np.float64))
+            checked += d.size
+    lengths = [*range(1, 400), *(2**k + j for k in range(2, 24) for j in (-1, 1)), 999_983, 3 * 2**20 - 1]
+    for length in lengths:
+        got = np.empty(2 * length + 2)
+        _quotients_of_every_step(length, got)
+        t = np.arange(length + 1, dtype=np.float64)
+        want = np.empty_like(got)
+        want[0::2] = t / length
+        want[1::2] = (length - t) / length
+        np.testing.assert_array_equal(got, want)
+        checked += got.size
+    d = np.exp(rng.uniform(0.0, math.log(2.0**62), 500_000))
+    x = d * rng.uniform(0.0, 1.0, d.size)
+    got = np.empty(d.size)
+    _quotients(x, d, got)
+    np.testing.assert_array_equal(got, x / d)
+    assert checked > 5_000_000
