@@ -76,15 +76,17 @@ class Segment:
     def __init__(self, start, op, a, b=0.0, shape=(), length=0, origin=None, ints=(), body=None, collapse=True):
         if collapse and op in TWO_POINT and a == b:  # from a value to itself: exactly constant
             op, b, shape = Op.CONST, 0.0, ()
-        shape = tuple(shape)
-        default = _DEFAULT_SHAPE.get(op, ())
-        shape = shape + default[len(shape) :]
+        default = _DEFAULT_SHAPE.get(op)
+        if default is not None and len(shape) < len(default):
+            shape = (*shape, *default[len(shape) :])
         self.start = int(start)
         self.op = int(op)
         f = [float(a), float(b), *map(float, shape)]
-        self.f = f + [0.0] * (N_FLOAT - len(f))
+        f.extend([0.0] * (N_FLOAT - len(f)))
+        self.f = f
         i = [int(length), *map(int, ints)]
-        self.i = i + [0] * (N_INT - len(i))
+        i.extend([0] * (N_INT - len(i)))
+        self.i = i
         self.origin = self.start if origin is None else int(origin)
         self.body = body
 
@@ -167,13 +169,14 @@ class Program:
         """``(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr)``, read-only, as the kernels take them."""
         if self._arrays is None:
             rows = self._rows
+            ints = np.array([(r[0], r[1], r[2], *r[4]) for r in rows], np.int64).T  # one conversion
             arrays = (
-                np.array([r[0] for r in rows], np.int64),
-                np.array([r[1] for r in rows], np.int64),
-                np.array([r[2] for r in rows], np.int64),
-                np.array([r[3] for r in rows], np.float64).reshape(-1, N_FLOAT),
-                np.array([r[4] for r in rows], np.int64).reshape(-1, N_INT),
-                np.cumsum([0, *self._sizes], dtype=np.int64),
+                ints[0].copy(),
+                ints[1].copy(),
+                ints[2].copy(),
+                np.array([r[3] for r in rows], np.float64),
+                ints[3:].T.copy(),
+                np.array([0, *self._sizes], np.int64).cumsum(),
             )
             for a in arrays:
                 a.flags.writeable = False
