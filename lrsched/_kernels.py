@@ -653,13 +653,14 @@ def _fill_more(op, f, p, times, dst, contiguous):
             while j < n:
                 t = times[j]
                 m = min(n - j, 64 - (t & 63))
+                d = dst[j : j + m]  # a slice: an index j + i would be checked for wraparound and not vectorize
                 if _aligned(t, period, cap):
                     base = math.pow(rate, (t - (t & 63)) / period)
                     for i in range(m):
-                        dst[j + i] = a * clip(base * steps[(t & 63) + i], lo, hi)
+                        d[i] = a * clip(base * steps[(t & 63) + i], lo, hi)
                 else:
                     for i in range(m):
-                        dst[j + i] = a * _exp_g(rate, t + i, period, lo, hi, cap, steps)
+                        d[i] = a * _exp_g(rate, t + i, period, lo, hi, cap, steps)
                 j += m
         else:
             for j in range(n):
@@ -676,8 +677,9 @@ def _fill_more(op, f, p, times, dst, contiguous):
                 k = times[j] // period
                 j2 = min(n, j + (k + 1) * period - times[j])
                 v = a * clip(math.pow(rate, min(float(k), cap)), lo, hi)
-                for r in range(j, j2):
-                    dst[r] = v
+                d = dst[j:j2]
+                for i in range(j2 - j):
+                    d[i] = v
                 j = j2
         else:
             last = -1
@@ -719,6 +721,7 @@ def _fill_more(op, f, p, times, dst, contiguous):
             t = times[j]
             m = min(n - j, 64 - (t & 63)) if contiguous else 1
             e0, sign = _tanh_block(t, length, lower, upper, slope)
+            d = dst[j : j + m]
             for i in range(m):
                 if sign == 0:
                     g, gc = _logistic_of_step(t + i, length, lower, upper)
@@ -727,7 +730,7 @@ def _fill_more(op, f, p, times, dst, contiguous):
                     small = e / (1.0 + e)
                     big = 1.0 / (1.0 + e)
                     g, gc = (small, big) if sign > 0 else (big, small)
-                dst[j + i] = a * g + b * gc
+                d[i] = a * g + b * gc
             j += m
     elif op == 10:  # EXPWARM: g = (exp(-k t / L) - exp(-k)) / (1 - exp(-k)) = expm1(k (L - t) / L) / expm1(k)
         length = p[0]
