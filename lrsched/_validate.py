@@ -124,6 +124,23 @@ def to_float(value) -> float:
         return math.nan
 
 
+def best_metric(fn, name, value):
+    """A plateau's saved best metric: a finite number or an infinity (a float, or the strings
+    'inf'/'-inf' that JSON needs); not nan, which would block every later improvement, and not
+    an int or Fraction beyond float range."""
+    rule = "a number or 'inf'/'-inf'"
+    if isinstance(value, str) and value in ("inf", "-inf"):  # a str first: `in` of an array compares items
+        return float(value)
+    if not _is_real(value):
+        fail(fn, name, rule, value, TypeError)
+    x = to_float(value)
+    if math.isnan(x):
+        fail(fn, name, rule + " (not nan)", value)
+    if math.isinf(x) and not isinstance(value, (float, np.floating)):
+        fail(fn, name, rule + " within float range", value)
+    return x
+
+
 def _interval_rule(minimum, maximum, low_open, high_open):
     lo = None if minimum == -math.inf else (">" if low_open else ">=") + f" {minimum:g}"
     hi = None if maximum == math.inf else ("<" if high_open else "<=") + f" {maximum:g}"

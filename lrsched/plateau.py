@@ -146,19 +146,7 @@ class PlateauState:
                 and all(isinstance(got[k], (str, int, float)) and got[k] == want[k] for k in want)):  # fmt: skip
             V.fail(fn, "state['plateau']['settings']", f"this scheduler's settings {want}", got)
         out = cls(settings, n_groups)
-        best = d.get("best")
-        rule = "a number or 'inf'/'-inf'"
-        if isinstance(best, str) and best in ("inf", "-inf"):  # a str first: `in` of an array compares items
-            out.best = float(best)
-        elif not V._is_real(best):
-            V.fail(fn, "state['plateau']['best']", rule, best, TypeError)
-        else:
-            try:
-                out.best = float(best)
-            except OverflowError:  # an int or Fraction beyond float range
-                V.fail(fn, "state['plateau']['best']", rule + " within float range", best)
-            if math.isnan(out.best):  # state() never writes one: it would stop every later improvement
-                V.fail(fn, "state['plateau']['best']", rule + " (not nan)", best)
+        out.best = V.best_metric(fn, "state['plateau']['best']", d.get("best"))
         out.bad = V.integer(fn, "state['plateau']['bad']", d.get("bad"))
         out.cooldown = V.integer(fn, "state['plateau']['cooldown']", d.get("cooldown"))
         out.observed = V.integer(fn, "state['plateau']['observed']", d.get("observed"))

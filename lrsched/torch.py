@@ -1531,11 +1531,7 @@ class ReduceLROnPlateau(_lrs.ReduceLROnPlateau):
             for k in self._TORCH_SETTINGS:
                 _setting(fn, f"state_dict[{k!r}]", s[k], getattr(self, k))
             last_key = "_last_lr"
-        best = s["best"]
-        if (isinstance(best, str) and best in ("inf", "-inf")) or (V._is_real(best) and math.isinf(best)):
-            best = float(best)  # no metric was better than the start (torch's own state holds a float infinity)
-        else:
-            best = V.real(fn, "state_dict['best']", best)
+        best = V.best_metric(fn, "state_dict['best']", s["best"])
         epoch = V.integer(fn, "state_dict['last_epoch']", s["last_epoch"])
         bad = V.integer(fn, "state_dict['num_bad_epochs']", s["num_bad_epochs"])
         cool = V.integer(fn, "state_dict['cooldown_counter']", s["cooldown_counter"])

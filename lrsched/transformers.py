@@ -846,11 +846,7 @@ class GreedyLR:
             _setting(fn, f"state_dict[{k!r}]", s[k], getattr(self, k))
         counters = {k: V.integer(fn, f"state_dict[{k!r}]", s[k]) for k in self._COUNTERS}
         verbose = V.boolean(fn, "state_dict['verbose']", s["verbose"])
-        best = s["best"]
-        if (isinstance(best, str) and best in ("inf", "-inf")) or (V._is_real(best) and math.isinf(best)):
-            best = float(best)  # transformers' own state holds a float infinity
-        else:
-            best = V.real(fn, "state_dict['best']", best)
+        best = V.best_metric(fn, "state_dict['best']", s["best"])
         n = len(self.optimizer.param_groups)
         last, init = (_per_group(fn, f"state_dict[{k!r}]", V.sequence(fn, f"state_dict[{k!r}]", s[k]), n)
                       for k in ("_last_lr", "_init_lrs"))  # fmt: skip

@@ -522,7 +522,9 @@ def test_torch_plateau_state_dicts_load_and_continue_as_torch():
     (dict(min_lrs=[0.0, 0.0]), "state_dict['min_lrs']", ValueError),
     (dict(format="lrsched.torch/2"), "state_dict['format']", ValueError),
     (dict(verbose=False), "unknown key ['verbose']", ValueError),
-], ids=["patience", "mode", "factor-type", "min_lrs", "format-2", "extra-key"])  # fmt: skip
+    (dict(best=10**400), "`state_dict['best']` must be a number or 'inf'/'-inf' within float range", ValueError),
+    (dict(best=math.nan), "`state_dict['best']` must be a number or 'inf'/'-inf' (not nan)", ValueError),
+], ids=["patience", "mode", "factor-type", "min_lrs", "format-2", "extra-key", "best-huge", "best-nan"])  # fmt: skip
 def test_plateau_refuses_a_state_of_other_settings_and_changes_nothing(change, key, exc):
     theirs = TL.ReduceLROnPlateau(optimizer(torch), patience=1, factor=0.5)
     for m in [1.0, 2.0, 2.0, 2.0]:

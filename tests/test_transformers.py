@@ -756,5 +756,7 @@ def test_greedy_needs_every_key_and_refuses_others_changing_nothing():
     refused({**state, "_streaming_avg": {**avg, "window_size": 5}}, ValueError,
             "state_dict['_streaming_avg']['window_size']")
     refused({**state, "smooth": False}, ValueError, "state_dict['smooth']")
+    refused({**state, "best": 10**400}, ValueError, "`state_dict['best']` must be a number or 'inf'/'-inf' within")
+    refused({**state, "best": math.nan}, ValueError, "`state_dict['best']` must be a number or 'inf'/'-inf' (not nan)")
     sched.load_state_dict(state)  # the intact state loads
     assert sched.get_last_lr() == theirs.get_last_lr()
