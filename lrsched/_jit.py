@@ -23,7 +23,9 @@ Options and why:
 * ``boundscheck=False`` -- indices are computed by the kernels themselves.
 """
 
+from llvmlite import ir
 from numba import config, njit, types
+from numba.extending import intrinsic
 
 _OPTIONS = dict(
     cache=True,
@@ -101,28 +103,22 @@ def exact(fn):
 # (Muller et al., Handbook of Floating-Point Arithmetic, 2nd ed., sec. 4.7) makes q + (x - q d) r,
 # rounded once, the correctly rounded quotient when r is the correctly rounded reciprocal and
 # no intermediate underflows or overflows.  The kernels use it where d is a whole number of
-# steps (1 <= d < 2**63) and x is a step (0 <= x < 2**63); near the subnormals (a tiny real length) r would be
-# inf, so lengths that are real numbers keep the division.  tests/test_vmath.py checks it
+# steps (1 <= d < 2**63) and x a step (0 <= x < 2**63); near the subnormals a reciprocal would
+# be inf, so lengths that are real numbers keep the division.  tests/test_vmath.py checks it
 # against the division.
 
 
-def _fma_intrinsic():
-    from llvmlite import ir
-    from numba.extending import intrinsic
+@intrinsic
+def fma(typingctx, x, y, z):
+    """x * y + z with one rounding (LLVM's llvm.fma.f64: one instruction where the CPU has FMA)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
 
-    @intrinsic
-    def fma(typingctx, x, y, z):
-        """x * y + z with one rounding (LLVM's llvm.fma.f64: one instruction where the CPU has FMA)."""
-        sig = types.float64(types.float64, types.float64, types.float64)
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
 
-        def codegen(context, builder, signature, args):
-            d = ir.DoubleType()
-            fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
-            return builder.call(fn, args)
-
-        return sig, codegen
-
-    return fma
+    return sig, codegen
 
 
 if config.DISABLE_JIT:
@@ -132,7 +128,6 @@ if config.DISABLE_JIT:
         return x / d
 
 else:
-    fma = _fma_intrinsic()
 
     @inline
     def quotient(x, d, r):

@@ -1172,7 +1172,8 @@ def _no_fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, d
 
 @helper
 def _no_fill_more(op, f, p, times, dst, contiguous):
-    raise AssertionError("lrsched: a basic kernel reached an op other than CONST, LINEAR, COSINE (entries_for chose wrongly)")
+    raise AssertionError("lrsched: a basic kernel reached an op beyond CONST, LINEAR, COSINE (entries_for chose "
+                         "wrongly)")  # fmt: skip
 
 
 @inline
@@ -1225,8 +1226,9 @@ class Entries:
 
 FULL = Entries("full", eval_range, eval_range_f32, eval_steps)
 LITE = Entries("lite", *_twins("_lite", _LITE_STUBS))
-PLAIN = Entries("plain", *_twins("_plain", {**_LITE_STUBS, "_fill_cycles": _no_fill_cycles}))
-BASIC = Entries("basic", *_twins("_basic", {**_LITE_STUBS, "_fill_cycles": _no_fill_cycles, "_fill_more": _no_fill_more}))
+_PLAIN_STUBS = {**_LITE_STUBS, "_fill_cycles": _no_fill_cycles}
+PLAIN = Entries("plain", *_twins("_plain", _PLAIN_STUBS))
+BASIC = Entries("basic", *_twins("_basic", {**_PLAIN_STUBS, "_fill_more": _no_fill_more}))
 TIERS = (FULL, LITE, PLAIN, BASIC)  # each one's programs are a subset of the one before
 
 
