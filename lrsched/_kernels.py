@@ -1,34 +1,185 @@
-"""Every compiled function of lrsched.
+"""Every compiled function of lrsched, and the Numba options they are compiled with.
 
-A Program (see ``_program.py``) reaches these kernels as six plain arrays::
+The kernels are small and each does one thing, so a process compiles only
+what its schedules use (``NEEDS`` in ``_program.py`` says which kernels each op
+needs).  The walk over layers and segments is plain Python (``_schedule.py``):
+it calls one op kernel per segment it crosses, or the tiler for a cycle.
 
-    seg_start  int64[S]     first global step of each segment (each layer starts at 0)
-    seg_origin int64[S]     local time origin: the segment sees t = step - origin
-    seg_op     int64[S]     op code (the ``Op`` enum in ``_program.py``)
-    fparams    float64[S,F] f[0] = a (start value), f[1] = b (end value), f[2:] shape
-    iparams    int64[S,I]   integer shape parameters (lengths, periods)
-    layer_ptr  int64[L+1]   layer l owns segments layer_ptr[l]:layer_ptr[l+1]
+Every op kernel takes the same arguments::
+
+    fparams  float64[S, 8]   the segment parameter rows (``_program.py``): f[0] = a, f[1] = b, f[2:] shape
+    iparams  int64[S, 6]     integer parameters: i[0] a length (or period), then more
+    row, lo, hi, t0          one run: dst[lo + j] takes the value of segment ``row`` at local
+                             time t0 + j, for j < hi - lo ...
+    runs     int64[R, 4]     ... or, when not empty, R runs (row, lo, hi, t0), one per row
+    dst      float64[N]      written in [lo, hi) for every run, nothing else
+
+A range of steps is one run per segment; an array of steps is cut into runs of
+consecutive steps (one per step, where none follow each other).
 
 Every op is linear in ``a = f[0]`` and ``b = f[1]`` (``a * g(t) + b * (1 - g(t))``
-or ``a * g(t)``), so scaling a schedule is scaling ``a`` and ``b``; a program
-with several layers is their pointwise product.
+or ``a * g(t)``), so scaling a schedule is scaling ``a`` and ``b``, and the
+tiler makes each cycle's values by giving a body segment adjusted rows.
 
 Rules kept here: no validation (factories did it), no globals but literal
-constants, no closures, integer step arithmetic, and segment-major loops: the
-op is decided once per segment by ``_fill`` and the loop under each branch
-has no branch on the op, so LLVM vectorizes it.  Where an op needs ``log``,
-``exp`` or a power per step, it works block by block with the vectorizable
-math of the block section below instead of libm.  Loops index slices from 0 (an index
-``j0 + i`` is checked for wraparound and keeps LLVM from vectorizing).
+constants, no closures, integer step arithmetic, and branch-free inner loops
+that LLVM vectorizes.  Where an op needs ``log``, ``exp`` or a power per step
+it works block by block with the vectorizable block math below instead of
+libm.  Loops index slices from 0 (an index ``j0 + i`` is checked for
+wraparound and keeps LLVM from vectorizing).
+
+Everything the compiled code reads -- options, helpers, constants -- lives in
+this one file: Numba's on-disk cache checks the freshness of an entry point's
+own source file only, so code it called from another module could change
+without the cached machine code noticing (``tests/test_stale_cache.py``).
+
+Options and why:
+
+* ``cache=True`` -- a fresh process loads machine code from ``__pycache__``
+  instead of compiling (the first use on a machine pays the compile once).
+* explicit signatures -- compile exactly these, never on a user's call with a
+  surprising dtype, and never again for a new composite schedule: every
+  schedule is data fed to the same machine code.  Kernels compile (or load)
+  on first use (see ``Kernel``).
+* ``fastmath={"contract"}`` -- lets LLVM fuse ``a * b + c`` into FMA.  It only
+  ever removes a rounding.  No ``reassoc``/``nnan``/``afn``: those change
+  results.  Code whose roundings ``tests/reference.py`` reproduces (the noise,
+  cycle starts) is compiled without it (``exact``).
+* ``error_model="numpy"`` -- integer division and modulo do not test for zero
+  (callers guarantee non-zero divisors), which keeps loops vectorizable.
+* ``nogil=True`` -- schedules may be evaluated from several threads at once.
+* ``boundscheck=False`` -- indices are computed by the kernels themselves.
 """
 
 import math
-from types import FunctionType
+import threading
 
 import numpy as np
-from numba import njit, types
+from llvmlite import ir
+from numba import config, njit, types
+from numba.extending import intrinsic
 
-from ._jit import exact, helper, inline, kernel, quotient
+_OPTIONS = dict(
+    cache=True,
+    nogil=True,
+    fastmath={"contract"},
+    error_model="numpy",
+    boundscheck=False,
+)
+_EXACT = {**_OPTIONS, "fastmath": False}
+
+_COMPILING = threading.Lock()
+
+
+class Kernel:
+    """A kernel compiled for exactly ``signature``, on first use.
+
+    Machine code comes from Numba's on-disk cache after the first run on a
+    machine; a process compiles or loads only the kernels it calls.  No other
+    signature is ever compiled: arguments of other types raise ``TypeError``.
+    """
+
+    def __init__(self, fn, signature, options):
+        self._fn = fn
+        self._signature = signature
+        self._options = options
+        self._dispatcher = None
+        self.__doc__ = fn.__doc__
+        self.__name__ = fn.__name__
+
+    @property
+    def dispatcher(self):
+        """The Numba dispatcher (compiling or loading the kernel the first time)."""
+        if self._dispatcher is None:
+            with _COMPILING:
+                if self._dispatcher is None:
+                    self._dispatcher = njit([self._signature], **self._options)(self._fn)
+        return self._dispatcher
+
+    @property
+    def ready(self):
+        """Whether this process has compiled or loaded the kernel."""
+        return self._dispatcher is not None
+
+    def __call__(self, *args):
+        d = self._dispatcher
+        if d is None:
+            d = self.dispatcher
+        return d(*args)
+
+
+KERNELS = {}  # name -> Kernel: every kernel of this module, for NEEDS and precompile()
+
+
+def kernel(signature, exact_math=False):
+    """Make ``fn`` a kernel compiled for ``signature`` (a Numba type) on first use."""
+
+    def decorate(fn):
+        k = Kernel(fn, signature, _EXACT if exact_math else _OPTIONS)
+        KERNELS[fn.__name__] = k
+        return k
+
+    return decorate
+
+
+def inline(fn):
+    """A small helper compiled into each caller (never called from Python)."""
+    return njit(inline="always", **_OPTIONS)(fn)
+
+
+def helper(fn):
+    """A large helper compiled once per argument types and called from kernels."""
+    return njit(**_OPTIONS)(fn)
+
+
+def exact(fn):
+    """A helper compiled without ``contract``: its float arithmetic rounds exactly as
+    Python's does (the noise, and results that decide integer boundaries such as cycle starts)."""
+    return njit(**_EXACT)(fn)
+
+
+# -- division by a loop constant ----------------------------------------------------------------
+#
+# A vector division is slow on some CPUs (on this project's AMD EPYC a loop of two divisions
+# per step runs at a quarter of the speed of the same loop multiplying).  ``quotient`` gives
+# the bits of ``x / d`` from the reciprocal ``r = 1.0 / d`` computed once: q = x r, then one
+# correction with the exact residual x - q d (a fused multiply-add).  Markstein's theorem
+# (Muller et al., Handbook of Floating-Point Arithmetic, 2nd ed., sec. 4.7) makes q + (x - q d) r,
+# rounded once, the correctly rounded quotient when r is the correctly rounded reciprocal and
+# no intermediate underflows or overflows.  The kernels use it where d is a whole number of
+# steps (1 <= d < 2**63) and x a step (0 <= x < 2**63); near the subnormals a reciprocal would
+# be inf, so lengths that are real numbers keep the division.  tests/test_vmath.py checks it
+# against the division.
+
+
+@intrinsic
+def fma(typingctx, x, y, z):
+    """x * y + z with one rounding (LLVM's llvm.fma.f64: one instruction where the CPU has FMA)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+if config.DISABLE_JIT:
+
+    def quotient(x, d, r):
+        """``x / d`` (the kernels run as Python: the division itself)."""
+        return x / d
+
+else:
+
+    @inline
+    def quotient(x, d, r):
+        """``x / d``, bit for bit, without dividing: ``r`` is ``1.0 / d``."""
+        xf = float(x)
+        q = xf * r
+        return fma(fma(-q, float(d), xf), r, q)
+
 
 # -- block math --------------------------------------------------------------------------------
 #
@@ -313,103 +464,9 @@ def normal_quantile(q, out, work, bits, m, tails):
         out[at[c]] = work[c]
 
 
-@inline
-def _sin_small(y):
-    """sin(y) for 0 <= y <= pi/4, within half an ulp.
-
-    Taylor series through y**15; the first omitted term, y**17/17!, is below
-    7e-17 relative at y = pi/4.  A polynomial, unlike libm's ``sin``,
-    vectorizes.
-    """
-    z = y * y
-    p = -7.647163731819816e-13
-    p = p * z + 1.6059043836821613e-10
-    p = p * z - 2.505210838544172e-08
-    p = p * z + 2.7557319223985893e-06
-    p = p * z - 0.0001984126984126984
-    p = p * z + 0.008333333333333333
-    p = p * z - 0.16666666666666666
-    return y + y * (z * p)
 
 
-@inline
-def _cos2_sin2(t, length, c):
-    """(cos^2(pi t / 2L), sin^2(pi t / 2L)) for 0 <= t <= L (integers, or reals); c = pi / (2 L).
-
-    That is ((1 + cos x) / 2, (1 - cos x) / 2) for x = pi t / L, each with a
-    small *relative* error: the polynomial only ever sees an angle in
-    [0, pi/4] (the far half uses L - t, taken in integers), and of the two
-    values the one below 1/2 is a square of a sine, the other 1 minus it.
-    """
-    far = 2 * t > length
-    u = length - t if far else t
-    s = _sin_small(c * u)
-    small = s * s
-    big = 1.0 - small
-    return (small, big) if far else (big, small)
-
-
-@inline
-def _logistic_pair(z):
-    """(1 / (1 + e^{2z}), 1 / (1 + e^{-2z})) = ((1 - tanh z) / 2, (1 + tanh z) / 2), no overflow."""
-    e = math.exp(-2.0 * abs(z))
-    small = e / (1.0 + e)
-    big = 1.0 / (1.0 + e)
-    return (small, big) if z > 0.0 else (big, small)
-
-
-@inline
-def _powers(base, scale, m):
-    """[base ** (i * scale) for i in range(m)], each from libm's pow (no accumulated error)."""
-    out = np.empty(m, np.float64)
-    for i in range(m):
-        out[i] = math.pow(base, i * scale)
-    return out
-
-
-@inline
-def _aligned(t, period, cap):
-    """Whether t's aligned block of 64 steps stays below the exponent cap."""
-    return (t - (t & 63) + 63) / period <= cap
-
-
-@inline
-def _exp_g(rate, t, period, lo, hi, cap, steps):
-    """clip(rate ** (t / T), lo, hi), as rate ** (64 floor(t / 64) / T) * rate ** ((t % 64) / T).
-
-    One definition for every path (tables, arrays, single steps), so values
-    never depend on how steps are chunked; tables pay one pow per 64 steps.
-    """
-    if _aligned(t, period, cap):
-        g = math.pow(rate, (t - (t & 63)) / period) * steps[t & 63]
-    else:
-        g = math.pow(rate, min(t / period, cap))
-    return clip(g, lo, hi)
-
-
-@inline
-def _tanh_block(t, length, lower, upper, slope):
-    """For t's aligned block of 64 steps: (exp(-2 |z|) at its first step, the sign of z in it).
-
-    z = lower (1 - t/L) + upper t/L keeps its sign over most blocks; there
-    exp(-2|z|) is the block's first value times a tabulated factor per step
-    (one exp per block, the same numbers whatever the chunking).  Sign 0:
-    z changes sign in the block (or moves too fast), evaluate each step.
-    """
-    t0 = t - (t & 63)
-    r0 = t0 / length
-    z0 = lower * (1.0 - r0) + upper * r0
-    r1 = (t0 + 63) / length
-    z1 = lower * (1.0 - r1) + upper * r1
-    if slope >= 5.0 or not (z0 > 0.0 or z1 <= 0.0):
-        return 0.0, 0
-    return math.exp(-2.0 * abs(z0)), (1 if z0 > 0.0 else -1)
-
-
-@inline
-def _logistic_of_step(t, length, lower, upper):
-    r = t / length
-    return _logistic_pair(lower * (1.0 - r) + upper * r)
+# -- the noise's generator: a hash of (seed, step) -------------------------------------------------
 
 
 @inline
@@ -461,9 +518,472 @@ def _uniforms(seed, times, w, m):
             w[i] = _centered(t & 0xFFFFFFFF, _noise_key(seed, t >> 32))
 
 
+
+
+# -- op kernels ---------------------------------------------------------------------------------
+#
+# One kernel per op (COSINE_POW, POLY_POW and INVPOLY share the power block), each a loop over
+# its runs; see the module docstring for the arguments.
+
+# Program arrays are read-only (a Program is immutable), which Numba types separately; a
+# writeable array passes where a read-only one is declared.
+_F2 = types.Array(types.float64, 2, "C", readonly=True)
+_I2 = types.Array(types.int64, 2, "C", readonly=True)
+_I1 = types.Array(types.int64, 1, "C", readonly=True)
+_F1 = types.Array(types.float64, 1, "C", readonly=True)
+OP_SIGNATURE = types.void(_F2, _I2, types.int64, types.int64, types.int64, types.int64, _I2, types.float64[::1])
+
+
+@inline
+def _run_count(runs):
+    """How many runs a call has: the one of its scalars, or the rows of ``runs``."""
+    r = runs.shape[0]
+    return r if r > 0 else 1
+
+
+@inline
+def _run(runs, r, row, lo, hi, t0, dst):
+    """(row, t0, the slice of dst it writes) of run r."""
+    if runs.shape[0] == 0:
+        return row, t0, dst[lo:hi]
+    return runs[r, 0], runs[r, 3], dst[runs[r, 1] : runs[r, 2]]
+
+
+@kernel(OP_SIGNATURE)
+def fill_const(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """CONST: a."""
+    for r in range(_run_count(runs)):
+        k, _, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        for j in range(d.size):
+            d[j] = a
+
+
+@kernel(OP_SIGNATURE)
+def fill_linear(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """LINEAR: a g + b (1 - g), g = (L - t) / L."""
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        b = fparams[k, 1]
+        length = iparams[k, 0]
+        inv = 1.0 / length
+        for j in range(d.size):
+            t = tr + j
+            d[j] = a * quotient(length - t, length, inv) + b * quotient(t, length, inv)
+
+
+@kernel(OP_SIGNATURE)
+def fill_linear_real(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """LINEAR_REAL: LINEAR between real knots, local time t - f[6] over the real length f[7]."""
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        b = fparams[k, 1]
+        length = fparams[k, 7]
+        shift = fparams[k, 6]
+        for j in range(d.size):  # divisions: a real length may be as small as the subnormals
+            t = (tr + j) - shift
+            d[j] = a * ((length - t) / length) + b * (t / length)
+
+
+@inline
+def _sin_small(y):
+    """sin(y) for 0 <= y <= pi/4, within half an ulp.
+
+    Taylor series through y**15; the first omitted term, y**17/17!, is below
+    7e-17 relative at y = pi/4.  A polynomial, unlike libm's ``sin``,
+    vectorizes.
+    """
+    z = y * y
+    p = -7.647163731819816e-13
+    p = p * z + 1.6059043836821613e-10
+    p = p * z - 2.505210838544172e-08
+    p = p * z + 2.7557319223985893e-06
+    p = p * z - 0.0001984126984126984
+    p = p * z + 0.008333333333333333
+    p = p * z - 0.16666666666666666
+    return y + y * (z * p)
+
+
+@inline
+def _cos2_sin2(t, length, c):
+    """(cos^2(pi t / 2L), sin^2(pi t / 2L)) for 0 <= t <= L (integers, or reals); c = pi / (2 L).
+
+    That is ((1 + cos x) / 2, (1 - cos x) / 2) for x = pi t / L, each with a
+    small *relative* error: the polynomial only ever sees an angle in
+    [0, pi/4] (the far half uses L - t, taken in integers), and of the two
+    values the one below 1/2 is a square of a sine, the other 1 minus it.
+    """
+    far = 2 * t > length
+    u = length - t if far else t
+    s = _sin_small(c * u)
+    small = s * s
+    big = 1.0 - small
+    return (small, big) if far else (big, small)
+
+
+@kernel(OP_SIGNATURE)
+def fill_cosine(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """COSINE: a g + b (1 - g), g = (1 + cos(pi t / L)) / 2."""
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        b = fparams[k, 1]
+        length = iparams[k, 0]
+        c = math.pi / (2.0 * length)
+        for j in range(d.size):
+            g, gc = _cos2_sin2(tr + j, length, c)
+            d[j] = a * g + b * gc
+
+
+@kernel(OP_SIGNATURE)
+def fill_cosine_real(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """COSINE_REAL: COSINE between real knots (as LINEAR_REAL)."""
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        b = fparams[k, 1]
+        length = fparams[k, 7]
+        shift = fparams[k, 6]
+        c = math.pi / (2.0 * length)
+        for j in range(d.size):
+            g, gc = _cos2_sin2((tr + j) - shift, length, c)
+            d[j] = a * g + b * gc
+
+
+@kernel(OP_SIGNATURE)
+def fill_poly(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """POLY with power 1 or 2: a g + b (1 - g), g = ((L - t) / L) ** power."""
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        b = fparams[k, 1]
+        length = iparams[k, 0]
+        inv = 1.0 / length
+        if fparams[k, 2] == 1.0:
+            for j in range(d.size):
+                t = tr + j
+                d[j] = a * quotient(length - t, length, inv) + b * quotient(t, length, inv)
+        else:
+            for j in range(d.size):
+                t = tr + j
+                u = quotient(length - t, length, inv)
+                v = quotient(t, length, inv)
+                d[j] = a * (u * u) + b * (v * (1.0 + u))
+
+
+@inline
+def _powers(base, scale, out):
+    """out[i] = base ** (i * scale), each from libm's pow (no accumulated error)."""
+    for i in range(out.size):
+        out[i] = math.pow(base, i * scale)
+
+
+@inline
+def _aligned(t, period, cap):
+    """Whether t's aligned block of 64 steps stays below the exponent cap."""
+    return (t - (t & 63) + 63) / period <= cap
+
+
+@kernel(OP_SIGNATURE)
+def fill_exp(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """EXP: a clip(rate ** (t / T), lo, hi); f[5] caps the exponent once hi is reached.
+
+    rate ** (t / T) is rate ** (64 floor(t / 64) / T) * rate ** ((t % 64) / T): one pow per
+    aligned block of 64 steps, and the same numbers however the steps are cut into runs.
+    """
+    steps = np.empty(64, np.float64)
+    last_rate = math.nan
+    last_period = 0
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        f = fparams[k]
+        a = f[0]
+        rate = f[2]
+        low = f[3]
+        high = f[4]
+        cap = f[5]
+        period = iparams[k, 0]
+        if rate != last_rate or period != last_period:  # runs of one row (an array of steps) share them
+            _powers(rate, 1.0 / period, steps)
+            last_rate = rate
+            last_period = period
+        n = d.size
+        j = 0
+        while j < n:
+            t = tr + j
+            m = min(n - j, 64 - (t & 63))
+            db = d[j : j + m]
+            if _aligned(t, period, cap):
+                base = math.pow(rate, (t - (t & 63)) / period)
+                for i in range(m):
+                    db[i] = a * clip(base * steps[(t & 63) + i], low, high)
+            else:
+                for i in range(m):
+                    db[i] = a * clip(math.pow(rate, min((t + i) / period, cap)), low, high)
+            j += m
+
+
+@kernel(OP_SIGNATURE)
+def fill_exp_stair(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """EXP_STAIR: a clip(rate ** (t // T), lo, hi) (also StepLR's gamma ** (t // s)); one pow per stair."""
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        f = fparams[k]
+        a = f[0]
+        rate = f[2]
+        low = f[3]
+        high = f[4]
+        cap = f[5]
+        period = iparams[k, 0]
+        n = d.size
+        j = 0
+        while j < n:
+            q = (tr + j) // period
+            j2 = min(n, j + (q + 1) * period - (tr + j))
+            v = a * clip(math.pow(rate, min(float(q), cap)), low, high)
+            db = d[j:j2]
+            for i in range(j2 - j):
+                db[i] = v
+            j = j2
+
+
+@kernel(OP_SIGNATURE)
+def fill_invtime(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """INVTIME: a / (1 + rate t / T)."""
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        rate = fparams[k, 2]
+        period = iparams[k, 0]
+        inv = 1.0 / period
+        for j in range(d.size):
+            d[j] = a / (1.0 + rate * quotient(tr + j, period, inv))
+
+
+@kernel(OP_SIGNATURE)
+def fill_invtime_stair(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """INVTIME_STAIR: a / (1 + rate (t // T))."""
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        rate = fparams[k, 2]
+        period = iparams[k, 0]
+        for j in range(d.size):
+            d[j] = a / (1.0 + rate * ((tr + j) // period))
+
+
+@kernel(OP_SIGNATURE)
+def fill_invsqrt(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """INVSQRT: a sqrt(ts / (t + ts))."""
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        ts = float(iparams[k, 0])
+        for j in range(d.size):
+            d[j] = a * math.sqrt(ts / ((tr + j) + ts))
+
+
+@kernel(OP_SIGNATURE)
+def fill_tanh(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """TANH: a g + b (1 - g), g = (1 - tanh z) / 2, z = lower (1 - r) + upper r, r = t / L.
+
+    z keeps its sign over most aligned blocks of 64 steps; there exp(-2|z|) is the block's
+    first value times a tabulated factor per step (one exp per block, the same numbers however
+    the steps are cut into runs).  Where z changes sign in a block (or moves by 5 or more per
+    step) each step takes its own exp.  (1 - tanh z) / 2 = 1 / (1 + e^{2z}), without overflow.
+    """
+    down = np.empty(64, np.float64)  # exp(-2 |z|) changes by these factors while z keeps its sign
+    up = np.empty(64, np.float64)
+    tabulated = math.nan
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        b = fparams[k, 1]
+        lower = fparams[k, 2]
+        upper = fparams[k, 3]
+        length = iparams[k, 0]
+        slope = (upper - lower) / length  # z grows by this per step
+        steep = min(slope, 5.0)  # blocks with slope >= 5 go step by step and never read the tables
+        if steep != tabulated:  # runs of one row (an array of steps) share the tables
+            for i in range(64):
+                down[i] = math.exp(-2.0 * steep * i)
+                up[i] = math.exp(2.0 * steep * i)
+            tabulated = steep
+        n = d.size
+        j = 0
+        while j < n:
+            t = tr + j
+            m = min(n - j, 64 - (t & 63))
+            db = d[j : j + m]
+            b0 = t - (t & 63)  # the block's first step, and z there and at its last
+            z0 = lower * (1.0 - b0 / length) + upper * (b0 / length)
+            z1 = lower * (1.0 - (b0 + 63) / length) + upper * ((b0 + 63) / length)
+            if slope >= 5.0 or not (z0 > 0.0 or z1 <= 0.0):
+                for i in range(m):
+                    x = (t + i) / length
+                    z = lower * (1.0 - x) + upper * x
+                    e = math.exp(-2.0 * abs(z))
+                    small = e / (1.0 + e)
+                    big = 1.0 / (1.0 + e)
+                    g, gc = (small, big) if z > 0.0 else (big, small)
+                    db[i] = a * g + b * gc
+            else:
+                e0 = math.exp(-2.0 * abs(z0))
+                rising = z0 > 0.0
+                for i in range(m):
+                    e = e0 * (down[(t & 63) + i] if rising else up[(t & 63) + i])
+                    small = e / (1.0 + e)
+                    big = 1.0 / (1.0 + e)
+                    g, gc = (small, big) if rising else (big, small)
+                    db[i] = a * g + b * gc
+            j += m
+
+
+@kernel(OP_SIGNATURE)
+def fill_expwarm(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """EXPWARM: a g + b (1 - g), g = (exp(-k t / L) - exp(-k)) / (1 - exp(-k)) = expm1(k (L - t) / L) / expm1(k)."""
+    for r in range(_run_count(runs)):
+        q, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[q, 0]
+        b = fparams[q, 1]
+        k = fparams[q, 2]
+        length = iparams[q, 0]
+        span = math.expm1(k)
+        floor = math.exp(-k)
+        inv = 1.0 / length
+        for j in range(d.size):
+            t = tr + j
+            g = math.expm1(k * quotient(length - t, length, inv)) / span
+            gc = -math.expm1(-k * quotient(t, length, inv)) / (1.0 - floor)
+            d[j] = a * g + b * gc
+
+
+@kernel(OP_SIGNATURE)
+def fill_exp2(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """EXP2: a g + b (1 - g), g = 2 ** (1 - t / L) - 1, 1 - g = 2 (1 - 2 ** (-t / L))."""
+    ln2 = math.log(2.0)
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        a = fparams[k, 0]
+        b = fparams[k, 1]
+        length = iparams[k, 0]
+        inv = 1.0 / length
+        for j in range(d.size):
+            t = tr + j
+            g = math.expm1(quotient(length - t, length, inv) * ln2)
+            gc = -2.0 * math.expm1(-quotient(t, length, inv) * ln2)
+            d[j] = a * g + b * gc
+
+
+@helper
+def _powers_block(op, a, b, length, inv, e, en, eh, k, kn, kh, tm, d, x, xc, g, gc, work, bits):
+    """One block of ``fill_powers``: d[i] at local times tm[i] (m = tm.size values)."""
+    m = tm.size
+    for i in range(m):
+        t = tm[i]
+        x[i] = quotient(t, length, inv)  # quotients: exact at t = 0 and t = L, where peaks must be exact
+        xc[i] = quotient(length - t, length, inv)
+    if k != 1.0:  # (x, xc) = (p, 1 - p)
+        any_pow_pair(x, xc, k, kn, kh, g, gc, work, bits, m)
+        for i in range(m):
+            x[i] = g[i]
+            xc[i] = gc[i]
+    if op == 15:  # COSINE_POW: the pair (cos^2(pi p / 2), sin^2(pi p / 2)), the smaller one a square of a sine
+        if k == 1.0:
+            c = math.pi / (2.0 * length)
+            for i in range(m):
+                g[i], gc[i] = _cos2_sin2(tm[i], length, c)
+        else:
+            for i in range(m):
+                far = x[i] > 0.5
+                s = _sin_small(0.5 * math.pi * (xc[i] if far else x[i]))
+                small = s * s
+                big = 1.0 - small
+                g[i] = small if far else big
+                gc[i] = big if far else small
+        if e != 1.0:
+            for i in range(m):
+                x[i] = g[i]
+                xc[i] = gc[i]
+            any_pow_pair(x, xc, e, en, eh, g, gc, work, bits, m)
+        for i in range(m):
+            d[i] = a * g[i] + b * gc[i]
+    elif op == 16:  # POLY_POW: ((1 - p) ** power, 1 - (1 - p) ** power)
+        any_pow_pair(xc, x, e, en, eh, g, gc, work, bits, m)
+        for i in range(m):
+            d[i] = a * g[i] + b * gc[i]
+    else:  # INVPOLY: (1 - p ** power, p ** power)
+        any_pow_pair(x, xc, e, en, eh, gc, g, work, bits, m)
+        for i in range(m):
+            d[i] = a * g[i] + b * gc[i]
+
+
+@helper
+def _fill_powers(op, fparams, iparams, row, lo, hi, t0, runs, dst):
+    """COSINE_POW, POLY_POW and INVPOLY (``op``), block by block (``_powers_block``)."""
+    x = np.empty(BLOCK, np.float64)
+    xc = np.empty(BLOCK, np.float64)
+    g = np.empty(BLOCK, np.float64)
+    gc = np.empty(BLOCK, np.float64)
+    work = np.empty(BLOCK, np.float64)
+    bits = np.empty(2 * BLOCK, np.int64)
+    tb = np.empty(BLOCK, np.int64)
+    for r in range(_run_count(runs)):
+        q, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        f = fparams[q]
+        length = iparams[q, 0]
+        e = f[2]
+        k = f[3] if op != 11 else 1.0
+        kn, kh = nice(k)
+        en, eh = nice(e)
+        inv = 1.0 / length
+        for jb in range(0, d.size, BLOCK):
+            m = min(BLOCK, d.size - jb)
+            for i in range(m):
+                tb[i] = tr + jb + i
+            _powers_block(op, f[0], f[1], length, inv, e, en, eh, k, kn, kh, tb[:m], d[jb : jb + m],
+                          x, xc, g, gc, work, bits)  # fmt: skip
+
+
+@kernel(OP_SIGNATURE)
+def fill_cosine_pow(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """COSINE_POW: a g + b (1 - g), g = ((1 + cos(pi p)) / 2) ** exponent, p = (t / L) ** k."""
+    _fill_powers(15, fparams, iparams, row, lo, hi, t0, runs, dst)
+
+
+@kernel(OP_SIGNATURE)
+def fill_poly_pow(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """POLY_POW: a g + b (1 - g), g = (1 - p) ** power, p = (t / L) ** k."""
+    _fill_powers(16, fparams, iparams, row, lo, hi, t0, runs, dst)
+
+
+@kernel(OP_SIGNATURE)
+def fill_invpoly(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """INVPOLY: a g + b (1 - g), g = 1 - (t / L) ** power."""
+    _fill_powers(11, fparams, iparams, row, lo, hi, t0, runs, dst)
+
+
 @exact
-def _fill_noise(f, p, times, dst):
-    """NOISE: dst[j] = a * (1 + n) with n a pure function of (seed, t); ``_fill`` for that op.
+def _noise_block(a, std, pct, h, seed, uniform, tails, tm, d, q, x, work, bits):
+    """One block of ``fill_noise``: d[i] for the local times tm[i] (m = tm.size values)."""
+    m = tm.size
+    _uniforms(seed, tm, q, m)
+    if uniform:
+        for i in range(m):
+            d[i] = a * (1.0 + q[i] * pct)
+        return
+    for i in range(m):
+        q[i] = q[i] * h
+    normal_quantile(q, x, work, bits, m, tails)
+    for i in range(m):
+        d[i] = a * (1.0 + clip(std * x[i], -pct, pct))
+
+
+@kernel(OP_SIGNATURE, exact_math=True)
+def fill_noise(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """NOISE: a (1 + n) with n a pure function of (seed, t).
 
     Uniform: n = w pct.  Gaussian truncated to |n| < pct (the distribution of
     timm's redraw rule, one draw per step): n = std * quantile(1/2 + w h) with
@@ -473,289 +993,21 @@ def _fill_noise(f, p, times, dst):
     (1 + n loses relative accuracy where n is near -1; equality keeps the
     accuracy test exact there).
     """
-    n = times.size
-    a = f[0]
-    std = f[2]
-    pct = f[3]
-    h = f[4]
-    seed = p[1]
-    uniform = p[2] != 0
-    tails = h > 0.425
     q = np.empty(BLOCK, np.float64)
     x = np.empty(BLOCK, np.float64)
     work = np.empty(BLOCK, np.float64)
     bits = np.empty(3 * BLOCK, np.int64)
-    for j0 in range(0, n, BLOCK):
-        m = min(BLOCK, n - j0)
-        d = dst[j0 : j0 + m]
-        _uniforms(seed, times[j0 : j0 + m], q, m)
-        if uniform:
+    tb = np.empty(BLOCK, np.int64)
+    for r in range(_run_count(runs)):
+        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        f = fparams[k]
+        h = f[4]
+        for jb in range(0, d.size, BLOCK):
+            m = min(BLOCK, d.size - jb)
             for i in range(m):
-                d[i] = a * (1.0 + q[i] * pct)
-            continue
-        for i in range(m):
-            q[i] = q[i] * h
-        normal_quantile(q, x, work, bits, m, tails)
-        for i in range(m):
-            d[i] = a * (1.0 + clip(std * x[i], -pct, pct))
-
-
-@helper
-def _fill_powers(op, f, p, times, dst):
-    """COSINE with a k-decay or an exponent, POLY and INVPOLY: ``_fill`` for the ops with powers.
-
-    Block by block: the progress p = (t / L) ** k and 1 - p, then
-    the base pair (cos^2(pi p / 2) and sin^2 for COSINE, 1 - p and p for POLY),
-    then its power.  Every value of a pair is computed, never 1 minus its twin
-    where that would cancel.
-    """
-    n = times.size
-    a = f[0]
-    b = f[1]
-    length = p[0]
-    e = f[2]
-    k = f[3] if op != 11 else 1.0
-    kn, kh = nice(k)
-    en, eh = nice(e)
-    x = np.empty(BLOCK, np.float64)
-    xc = np.empty(BLOCK, np.float64)
-    g = np.empty(BLOCK, np.float64)
-    gc = np.empty(BLOCK, np.float64)
-    work = np.empty(BLOCK, np.float64)
-    bits = np.empty(2 * BLOCK, np.int64)
-    inv = 1.0 / length
-    for j0 in range(0, n, BLOCK):
-        m = min(BLOCK, n - j0)
-        tm = times[j0 : j0 + m]  # slices: an index j0 + i would be checked for wraparound and not vectorize
-        d = dst[j0 : j0 + m]
-        for i in range(m):
-            t = tm[i]
-            x[i] = quotient(t, length, inv)  # quotients: exact at t = 0 and t = L, where peaks must be exact
-            xc[i] = quotient(length - t, length, inv)
-        if k != 1.0:  # (x, xc) = (p, 1 - p)
-            any_pow_pair(x, xc, k, kn, kh, g, gc, work, bits, m)
-            for i in range(m):
-                x[i] = g[i]
-                xc[i] = gc[i]
-        if op == 2:  # the pair (cos^2(pi p / 2), sin^2(pi p / 2)), the smaller one a square of a sine
-            if k == 1.0:
-                c = math.pi / (2.0 * length)
-                for i in range(m):
-                    g[i], gc[i] = _cos2_sin2(tm[i], length, c)
-            else:
-                for i in range(m):
-                    far = x[i] > 0.5
-                    s = _sin_small(0.5 * math.pi * (xc[i] if far else x[i]))
-                    small = s * s
-                    big = 1.0 - small
-                    g[i] = small if far else big
-                    gc[i] = big if far else small
-            if e != 1.0:
-                for i in range(m):
-                    x[i] = g[i]
-                    xc[i] = gc[i]
-                any_pow_pair(x, xc, e, en, eh, g, gc, work, bits, m)
-            for i in range(m):
-                d[i] = a * g[i] + b * gc[i]
-        elif op == 3:  # ((1 - p) ** power, 1 - (1 - p) ** power)
-            any_pow_pair(xc, x, e, en, eh, g, gc, work, bits, m)
-            for i in range(m):
-                d[i] = a * g[i] + b * gc[i]
-        else:  # INVPOLY: (1 - p ** power, p ** power)
-            any_pow_pair(x, xc, e, en, eh, gc, g, work, bits, m)
-            for i in range(m):
-                d[i] = a * g[i] + b * gc[i]
-
-
-@helper
-def _fill(op, f, p, times, dst, contiguous):
-    """dst[j] = value of one segment at local times[j] (consecutive integers if ``contiguous``).
-
-    Two-point ops are ``a * g + b * (1 - g)`` with ``a`` the value at local
-    step 0, ``b`` the value at the end, and ``g`` and ``1 - g`` each computed
-    without cancellation, so a value near 0 keeps its relative accuracy.
-    One-point ops are ``a * g``.
-    """
-    n = times.size
-    a = f[0]
-    b = f[1]
-    if op == 0:  # CONST: a
-        for j in range(n):
-            dst[j] = a
-    elif op == 1 and f[7] > 0.0:  # LINEAR between real knots: t - f[6] over a real length f[7]
-        length = f[7]
-        shift = f[6]
-        for j in range(n):  # divisions: a real length may be as small as the subnormals
-            t = times[j] - shift
-            dst[j] = a * ((length - t) / length) + b * (t / length)
-    elif op == 1:  # LINEAR: g = (L - t) / L
-        length = p[0]
-        inv = 1.0 / length
-        for j in range(n):
-            t = times[j]
-            dst[j] = a * quotient(length - t, length, inv) + b * quotient(t, length, inv)
-    elif op == 2 and f[7] > 0.0:  # COSINE between real knots (exponent 1, k 1)
-        length = f[7]
-        shift = f[6]
-        c = math.pi / (2.0 * length)
-        for j in range(n):
-            g, gc = _cos2_sin2(times[j] - shift, length, c)
-            dst[j] = a * g + b * gc
-    elif op == 2:  # COSINE: g = ((1 + cos(pi p)) / 2) ** exponent, p = (t / L) ** k
-        length = p[0]
-        c = math.pi / (2.0 * length)
-        e = f[2]
-        k = f[3]
-        if k == 1.0 and e == 1.0:
-            for j in range(n):
-                g, gc = _cos2_sin2(times[j], length, c)
-                dst[j] = a * g + b * gc
-        else:
-            _fill_powers(op, f, p, times, dst)
-    else:
-        _fill_more(op, f, p, times, dst, contiguous)
-
-
-@helper
-def _fill_more(op, f, p, times, dst, contiguous):
-    """``_fill`` for the ops after the three most schedules are made of (CONST, LINEAR, COSINE):
-    a function of its own, so that the basic tier compiles without them."""
-    n = times.size
-    a = f[0]
-    b = f[1]
-    if op == 3:  # POLY: g = (1 - p) ** power, p = (t / L) ** k
-        length = p[0]
-        e = f[2]
-        k = f[3]
-        if k != 1.0 or not (e == 1.0 or e == 2.0):
-            _fill_powers(op, f, p, times, dst)
-        elif e == 1.0:
-            inv = 1.0 / length
-            for j in range(n):
-                t = times[j]
-                dst[j] = a * quotient(length - t, length, inv) + b * quotient(t, length, inv)
-        else:
-            inv = 1.0 / length
-            for j in range(n):
-                t = times[j]
-                u = quotient(length - t, length, inv)
-                v = quotient(t, length, inv)
-                dst[j] = a * (u * u) + b * (v * (1.0 + u))
-    elif op == 4:  # EXP: g = clip(rate ** (t / T), lo, hi); f[5] caps the exponent once hi is reached
-        period = p[0]
-        rate = f[2]
-        lo = f[3]
-        hi = f[4]
-        cap = f[5]
-        steps = _powers(rate, 1.0 / period, 64)
-        if contiguous:  # one pow per aligned block of 64 steps
-            j = 0
-            while j < n:
-                t = times[j]
-                m = min(n - j, 64 - (t & 63))
-                d = dst[j : j + m]  # a slice: an index j + i would be checked for wraparound and not vectorize
-                if _aligned(t, period, cap):
-                    base = math.pow(rate, (t - (t & 63)) / period)
-                    for i in range(m):
-                        d[i] = a * clip(base * steps[(t & 63) + i], lo, hi)
-                else:
-                    for i in range(m):
-                        d[i] = a * _exp_g(rate, t + i, period, lo, hi, cap, steps)
-                j += m
-        else:
-            for j in range(n):
-                dst[j] = a * _exp_g(rate, times[j], period, lo, hi, cap, steps)
-    elif op == 5:  # EXP_STAIR: g = clip(rate ** (t // T), lo, hi); also StepLR's gamma ** (t // s)
-        period = p[0]
-        rate = f[2]
-        lo = f[3]
-        hi = f[4]
-        cap = f[5]
-        if contiguous:  # stair by stair: one pow, then a plain fill
-            j = 0
-            while j < n:
-                k = times[j] // period
-                j2 = min(n, j + (k + 1) * period - times[j])
-                v = a * clip(math.pow(rate, min(float(k), cap)), lo, hi)
-                d = dst[j:j2]
-                for i in range(j2 - j):
-                    d[i] = v
-                j = j2
-        else:
-            last = -1
-            v = a
-            for j in range(n):
-                k = times[j] // period
-                if k != last:  # one pow per stair, not per step
-                    last = k
-                    v = a * clip(math.pow(rate, min(float(k), cap)), lo, hi)
-                dst[j] = v
-    elif op == 6:  # INVTIME: g = 1 / (1 + rate * t / T)
-        period = p[0]
-        rate = f[2]
-        inv = 1.0 / period
-        for j in range(n):
-            dst[j] = a / (1.0 + rate * quotient(times[j], period, inv))
-    elif op == 7:  # INVTIME_STAIR: g = 1 / (1 + rate * (t // T))
-        period = p[0]
-        rate = f[2]
-        for j in range(n):
-            dst[j] = a / (1.0 + rate * (times[j] // period))
-    elif op == 8:  # INVSQRT: g = sqrt(ts / (t + ts))
-        ts = float(p[0])
-        for j in range(n):
-            dst[j] = a * math.sqrt(ts / (times[j] + ts))
-    elif op == 9:  # TANH: g = (1 - tanh(lower (1 - r) + upper r)) / 2, r = t / L
-        length = p[0]
-        lower = f[2]
-        upper = f[3]
-        slope = (upper - lower) / length  # z grows by this per step
-        down = np.empty(64, np.float64)  # exp(-2 |z|) changes by these factors while z keeps its sign
-        up = np.empty(64, np.float64)
-        steep = min(slope, 5.0)  # blocks with slope >= 5 go step by step and never read the tables
-        for i in range(64):
-            down[i] = math.exp(-2.0 * steep * i)
-            up[i] = math.exp(2.0 * steep * i)
-        j = 0
-        while j < n:
-            t = times[j]
-            m = min(n - j, 64 - (t & 63)) if contiguous else 1
-            e0, sign = _tanh_block(t, length, lower, upper, slope)
-            d = dst[j : j + m]
-            for i in range(m):
-                if sign == 0:
-                    g, gc = _logistic_of_step(t + i, length, lower, upper)
-                else:
-                    e = e0 * (down[(t & 63) + i] if sign > 0 else up[(t & 63) + i])
-                    small = e / (1.0 + e)
-                    big = 1.0 / (1.0 + e)
-                    g, gc = (small, big) if sign > 0 else (big, small)
-                d[i] = a * g + b * gc
-            j += m
-    elif op == 10:  # EXPWARM: g = (exp(-k t / L) - exp(-k)) / (1 - exp(-k)) = expm1(k (L - t) / L) / expm1(k)
-        length = p[0]
-        k = f[2]
-        span = math.expm1(k)
-        floor = math.exp(-k)
-        inv = 1.0 / length
-        for j in range(n):
-            t = times[j]
-            g = math.expm1(k * quotient(length - t, length, inv)) / span
-            gc = -math.expm1(-k * quotient(t, length, inv)) / (1.0 - floor)
-            dst[j] = a * g + b * gc
-    elif op == 11:  # INVPOLY: g = 1 - (t / L) ** power
-        _fill_powers(op, f, p, times, dst)
-    elif op == 12:  # EXP2: g = 2 ** (1 - t / L) - 1, 1 - g = 2 (1 - 2 ** (-t / L))
-        length = p[0]
-        ln2 = math.log(2.0)
-        inv = 1.0 / length
-        for j in range(n):
-            t = times[j]
-            g = math.expm1(quotient(length - t, length, inv) * ln2)
-            gc = -2.0 * math.expm1(-quotient(t, length, inv) * ln2)
-            dst[j] = a * g + b * gc
-    elif op == 13:  # NOISE: a * (1 + n), n from (seed, t) alone
-        _fill_noise(f, p, times, dst)
+                tb[i] = tr + jb + i
+            _noise_block(f[0], f[2], f[3], h, iparams[k, 1], iparams[k, 2] != 0, h > 0.425, tb[:m],
+                         d[jb : jb + m], q, x, work, bits)  # fmt: skip
 
 
 @inline
@@ -820,45 +1072,41 @@ def _cycle_of(t, first, m, mult, period):
     return i, start, _float_start(i + 1, period, mult) - start
 
 
-@helper
-def _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, contiguous):
-    """A CYCLE segment.  Cycles of one length that all take the same values (no decay, no
-    per-step factor) repeat one period: it is computed once and copied, which keeps short
-    cycles (SGDR every 10 steps, ``repeat``) from paying the per-cycle set-up on every cycle.
-    The copied values are the ones the cycle-by-cycle path computes (the same local times).
-    """
-    p = iparams[k]
-    length = p[0]
-    n = times.size
-    same_cycles = p[1] == 1 and fparams[k, 2] == 1.0 and (p[4] & 2) == 0
-    if contiguous and same_cycles and length <= n // 2:
-        period = np.empty(length, np.float64)
-        local = np.empty(length, np.int64)
-        for x in range(length):
-            local[x] = x
-        _cycle_runs(seg_start, seg_origin, seg_op, fparams, iparams, k, local, period, True)
-        x = times[0] % length
-        for j in range(n):
-            dst[j] = period[x]
-            x += 1
-            if x == length:
-                x = 0
-        return
-    _cycle_runs(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, contiguous)
 
 
-@helper
-def _cycle_runs(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, contiguous):
-    """A CYCLE segment: the body, cycle by cycle, in runs of consecutive steps.
+# -- cycles: the tiler --------------------------------------------------------------------------
+#
+# A CYCLE segment repeats its body (see ``_program.py``).  ``cycle_runs`` cuts the steps asked
+# for into runs that lie in one cycle and one body segment, and writes for each run the body
+# segment's parameter row as that cycle has it (its end values adjusted for the cycle, its
+# length stretched to fill it); the walk hands each body segment's runs to that segment's own
+# op kernel in one call.  ``tile`` copies one computed period over and over (cycles that all
+# take the same values), and ``cycle_pull`` applies exp_range's per-step pull afterwards.
 
-    ``times`` is the caller's scratch buffer and is overwritten with body
-    times.  For each run inside one cycle, the body segments it crosses are
-    filled with one op dispatch each (the last one stretched to the cycle's
-    length if asked), with the body's end values ``a`` and ``b`` adjusted for
-    cycle ``i``: scaled by ``decay**i`` where the segment marks them as peaks
-    (peaks mode: SGDR's peaks decay, its floor stays), or pulled to the
-    anchor, ``anchor + (v - anchor) * decay**i`` (amplitude mode: cyclic).
-    With a per-step factor the pull is ``(decay**i) * gamma**t``, per value.
+TILER_SIGNATURE = types.int64(
+    _F2, _I2, _I1, _I1, types.int64, types.int64, types.int64, _I1, types.int64,
+    types.int64[:, :, ::1], types.int64[::1], types.float64[:, ::1], types.int64[:, ::1], types.int64[:, ::1],
+    types.float64[::1],
+)  # fmt: skip
+
+
+@kernel(TILER_SIGNATURE)
+def cycle_runs(fparams, iparams, seg_start, seg_origin, k, t0, n, times, j, runs, counts, sf, si, rpos, rc):
+    """The runs of CYCLE segment k from its element ``j`` on; returns the element after the last run.
+
+    Element e of the segment's ``n`` is at cycle time t0 + e (``times`` empty) or
+    times[e] + t0.  Runs stop when the ``sf`` rows are used up (the caller fills
+    those and calls again from the returned element) or at ``n``.  For run ``row``:
+    ``sf[row]``, ``si[row]`` its body segment's parameters in its cycle; ``runs[b,
+    :counts[b]]`` the runs of body segment ``lo + b`` as (row, lo, hi, t0) for the
+    op kernels (contiguous local times); ``rpos[row]`` = (lo, hi, cycle time at lo)
+    and ``rc[row]`` the cycle's factor, for ``cycle_pull``.
+
+    Each cycle's body end values are scaled by ``decay**i`` where the segment marks
+    them as peaks (peaks mode: SGDR's peaks decay, its floor stays), or pulled to
+    the anchor, ``anchor + (v - anchor) * decay**i`` (amplitude mode: cyclic).
+    With a per-step factor the end values stay and ``cycle_pull`` pulls each value
+    by ``decay**i * gamma**t``.
     """
     f = fparams[k]
     p = iparams[k]
@@ -866,7 +1114,6 @@ def _cycle_runs(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, 
     decay = f[2]
     peaks = f[3] != 0.0
     mult = f[4]
-    gamma = f[5]
     period = f[6]
     first = p[0]
     m = p[1]
@@ -874,24 +1121,19 @@ def _cycle_runs(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, 
     hi = p[3]
     stretch = (p[4] & 1) != 0
     per_step = (p[4] & 2) != 0
-    body_ints = np.empty(p.size, np.int64)  # a body segment's integers (its length stretched)
-    body_floats = np.empty(f.size, np.float64)  # its floats (its end values adjusted)
-    gamma_steps = _powers(gamma, 1.0, 64)
-    log_gamma = math.log(gamma) if per_step else 0.0
-    pull_y = np.empty(64 if per_step else 0, np.float64)  # per-step pull: exp_pair_neg's blocks
-    pull_g = np.empty(64 if per_step else 0, np.float64)
-    pull_gc = np.empty(64 if per_step else 0, np.float64)
-    pull_bits = np.empty(128 if per_step else 0, np.int64)
-    n = times.size
-    j = 0
+    cap = sf.shape[0]
+    contiguous = times.size == 0
+    for b in range(hi - lo):
+        counts[b] = 0
+    rows = 0
     while j < n:
-        t = times[j]
+        t = t0 + j if contiguous else times[j] + t0
         i, start, length = _cycle_of(t, first, m, mult, period)
         if contiguous:
             j2 = min(n, j + (start + length - t))
         else:
             j2 = j + 1
-            while j2 < n and times[j2] == times[j2 - 1] + 1 and times[j2] - start < length:
+            while j2 < n and times[j2] == times[j2 - 1] + 1 and times[j2] + t0 - start < length:
                 j2 += 1
         c = 1.0 if decay == 1.0 else math.pow(decay, float(i))  # float: libm pow, not powi
         # 1 - c without cancellation where c is near 1, for the pull anchor (1 - c) + v c
@@ -899,364 +1141,111 @@ def _cycle_runs(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, 
         b = _segment_of(seg_start, lo, hi, t - start)
         q = j
         while q < j2:
-            tau = times[q] - start
+            if rows == cap:
+                return q
+            tau = t - start + (q - j)
             while b + 1 < hi and seg_start[b + 1] <= tau:
                 b += 1
             q2 = j2
             if b + 1 < hi:
                 q2 = min(j2, q + (seg_start[b + 1] - tau))
             origin = seg_origin[b]
-            for r in range(q, q2):
-                times[r] -= start + origin
+            row = rows
+            rows += 1
             for x in range(p.size):
-                body_ints[x] = iparams[b, x]
+                si[row, x] = iparams[b, x]
             if stretch and b == hi - 1:
-                body_ints[0] = length - origin
+                si[row, 0] = length - origin
             for x in range(f.size):
-                body_floats[x] = fparams[b, x]
+                sf[row, x] = fparams[b, x]
             if c != 1.0 and not per_step:
                 for x in range(2):
                     if peaks:
-                        if body_ints[5] & (1 << x):
-                            body_floats[x] *= c
+                        if si[row, 5] & (1 << x):
+                            sf[row, x] *= c
                     else:
-                        body_floats[x] = anchor * rest_c + body_floats[x] * c
-            _fill(seg_op[b], body_floats, body_ints, times[q:q2], dst[q:q2], True)
-            if per_step:  # gamma ** t = gamma ** (64 floor(t / 64)) * gamma ** (t % 64): a pow per block
-                # 1 - c gamma**t cancels where c gamma**t is near 1: there it is -expm1(log c + t log gamma)
-                log_c = math.log(c) if c > 0.0 else -math.inf
-                r = q
-                while r < q2:
-                    tt = start + origin + times[r]
-                    m2 = min(q2 - r, 64 - (tt & 63))
-                    g0 = c * math.pow(gamma, float(tt - (tt & 63)))
-                    d = dst[r : r + m2]
-                    if g0 * gamma_steps[tt & 63] >= 0.5:  # the block starts near 1 (cr only falls with t)
-                        for i in range(m2):
-                            pull_y[i] = log_c + float(tt + i) * log_gamma
-                        exp_pair_neg(pull_y, pull_g, pull_gc, pull_bits, m2)
-                        for i in range(m2):
-                            cr = g0 * gamma_steps[(tt & 63) + i]
-                            rest = pull_gc[i] if cr >= 0.5 else 1.0 - cr
-                            d[i] = anchor * rest + d[i] * cr
-                    else:
-                        for i in range(m2):
-                            cr = g0 * gamma_steps[(tt & 63) + i]
-                            d[i] = anchor * (1.0 - cr) + d[i] * cr
-                    r += m2
+                        sf[row, x] = anchor * rest_c + sf[row, x] * c
+            slot = b - lo
+            at = counts[slot]
+            runs[slot, at, 0] = row
+            runs[slot, at, 1] = q
+            runs[slot, at, 2] = q2
+            runs[slot, at, 3] = tau - origin
+            counts[slot] = at + 1
+            rpos[row, 0] = q
+            rpos[row, 1] = q2
+            rpos[row, 2] = t + (q - j)
+            rc[row] = c
             q = q2
         j = j2
+    return j
 
 
-@helper
-def _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, contiguous):
-    """Fill ``dst`` with segment k at local ``times`` (a cycle, or one op)."""
-    if seg_op[k] == 14:  # CYCLE
-        _fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, contiguous)
-    else:
-        _fill(seg_op[k], fparams[k].copy(), iparams[k].copy(), times, dst, contiguous)  # one array type for _fill
+@kernel(types.void(_F1, types.int64, types.float64[::1]))
+def tile(period, x, dst):
+    """dst[j] = period[(x + j) % len(period)], for 0 <= x < len(period)."""
+    length = period.size
+    for j in range(dst.size):
+        dst[j] = period[x]
+        x += 1
+        if x == length:
+            x = 0
 
 
-# Program arrays are read-only (a Program is immutable), which Numba types separately.
-_I1 = types.Array(types.int64, 1, "C", readonly=True)
-_I2 = types.Array(types.int64, 2, "C", readonly=True)
-_F2 = types.Array(types.float64, 2, "C", readonly=True)
-_PROGRAM = (_I1, _I1, _I1, _F2, _I2, _I1)
+@kernel(types.void(_F2, types.int64, types.int64, _I2, _F1, types.float64[::1]))
+def cycle_pull(fparams, k, rows, rpos, rc, dst):
+    """exp_range's pull of CYCLE_PULL segment k: v -> anchor (1 - c gamma**t) + v c gamma**t, t the cycle
+    time, c the run's cycle factor, for the ``rows`` runs of ``cycle_runs``.
 
-
-@inline
-def _layer_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, layer, first, times, dst, cursor):
-    """dst[i] = layer ``layer``'s value at step first + i; its cursor walks the segments (steps only increase)."""
-    m = dst.size
-    k = cursor[layer]
-    end = layer_ptr[layer + 1]
-    pos = 0
-    while pos < m:
-        step = first + pos
-        while k + 1 < end and seg_start[k + 1] <= step:
-            k += 1
-        stop = m
-        if k + 1 < end and seg_start[k + 1] - first < m:
-            stop = seg_start[k + 1] - first
-        t0 = step - seg_origin[k]
-        for q in range(stop - pos):
-            times[q] = t0 + q
-        _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k,
-                      times[: stop - pos], dst[pos:stop], True)  # fmt: skip
-        pos = stop
-    cursor[layer] = k
-
-
-@inline
-def _layers_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, first, times, dst, factor, cursor):
-    """dst[i] = value at step first + i: layer 0 written into dst, the others multiplied in (via ``factor``)."""
-    m = dst.size
-    _layer_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, 0, first, times, dst, cursor)
-    for layer in range(1, layer_ptr.size - 1):
-        f = factor[:m]
-        _layer_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, layer, first, times, f, cursor)
-        for q in range(m):
-            dst[q] *= f[q]
-
-
-def _eval_range(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, start, out):
-    """out[i] = value at step start + i, for a contiguous range of steps.
-
-    Chunk by chunk (``_layers_into``).  float64 tables are formed in place.  A
-    float32 table is too when it has one layer and no cycle; otherwise its
-    values are formed in float64 (a cycle reads values back, and a product
-    must round once) and cast as they are stored.
+    gamma ** t = gamma ** (64 floor(t / 64)) * gamma ** (t % 64): a pow per block of 64 steps;
+    where c gamma**t is near 1, 1 - c gamma**t is -expm1(log c + t log gamma).
     """
-    n = out.size
-    n_layers = layer_ptr.size - 1
-    cycles = False
-    for k in range(seg_op.size):
-        cycles = cycles or seg_op[k] == 14
-    inplace = out.itemsize == 8 or (n_layers == 1 and not cycles)
-    # steps per chunk: one layer keeps only its times in a buffer (at most 128 KB, and no more than
-    # the table needs), so long chunks spread the per-call set-up of an op (an exponential's 64
-    # powers, a cycle's period) over more steps; a product keeps values and factor in L1
-    chunk = max(1, min(n, 1 << 14)) if n_layers == 1 else 8192
-    values = np.empty(0 if inplace else chunk, np.float64)
-    factor = np.empty(0 if n_layers == 1 else chunk, np.float64)
-    times = np.empty(chunk, np.int64)
-    cursor = layer_ptr[:-1].copy()
-    for c0 in range(0, n, chunk):
-        m = min(chunk, n - c0)
-        o = out[c0 : c0 + m]  # a slice: an index c0 + q would be checked for wraparound and not vectorize
-        if inplace:
-            _layers_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, start + c0, times, o, factor, cursor)
-        else:
-            v = values[:m]
-            _layers_into(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, start + c0, times, v, factor, cursor)
-            for q in range(m):
-                o[q] = v[q]
-
-
-eval_range = kernel([types.void(*_PROGRAM, types.int64, types.float64[::1])])(_eval_range)
-eval_range_f32 = kernel([types.void(*_PROGRAM, types.int64, types.float32[::1])])(_eval_range)
-
-
-@inline
-def _eval_chunk(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps, out, times, values, order, seg):
-    n = steps.size
-    ascending = True
-    for j in range(1, n):
-        if steps[j] < steps[j - 1]:
-            ascending = False
-            break
-    for layer in range(layer_ptr.size - 1):
-        lo = layer_ptr[layer]
-        hi = layer_ptr[layer + 1]
-        if ascending:
-            j0 = 0
-            while j0 < n:
-                k = _segment_of(seg_start, lo, hi, steps[j0])
-                j1 = n
-                if k + 1 < hi:
-                    j1 = j0 + 1
-                    while j1 < n and steps[j1] < seg_start[k + 1]:
-                        j1 += 1
-                origin = seg_origin[k]
-                for q in range(j0, j1):
-                    times[q] = steps[q] - origin
-                consecutive = steps[j1 - 1] - steps[j0] == j1 - 1 - j0  # ascending, so no repeats either
-                _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, k, times[j0:j1], values[j0:j1],
-                              consecutive)  # fmt: skip
-                j0 = j1
-            if layer == 0:
-                for q in range(n):
-                    out[q] = values[q]
+    anchor = fparams[k, 0]
+    gamma = fparams[k, 5]
+    gamma_steps = np.empty(64, np.float64)
+    _powers(gamma, 1.0, gamma_steps)
+    log_gamma = math.log(gamma)
+    pull_y = np.empty(64, np.float64)
+    pull_g = np.empty(64, np.float64)
+    pull_gc = np.empty(64, np.float64)
+    pull_bits = np.empty(128, np.int64)
+    for row in range(rows):
+        q = rpos[row, 0]
+        q2 = rpos[row, 1]
+        c = rc[row]
+        log_c = math.log(c) if c > 0.0 else -math.inf
+        r = q
+        while r < q2:
+            tt = rpos[row, 2] + (r - q)
+            m2 = min(q2 - r, 64 - (tt & 63))
+            g0 = c * math.pow(gamma, float(tt - (tt & 63)))
+            d = dst[r : r + m2]
+            if g0 * gamma_steps[tt & 63] >= 0.5:  # the block starts near 1 (cr only falls with t)
+                for i in range(m2):
+                    pull_y[i] = log_c + float(tt + i) * log_gamma
+                exp_pair_neg(pull_y, pull_g, pull_gc, pull_bits, m2)
+                for i in range(m2):
+                    cr = g0 * gamma_steps[(tt & 63) + i]
+                    rest = pull_gc[i] if cr >= 0.5 else 1.0 - cr
+                    d[i] = anchor * rest + d[i] * cr
             else:
-                for q in range(n):
-                    out[q] *= values[q]
-            continue
-        n_seg = hi - lo
-        begin = np.zeros(n_seg + 1, np.int64)
-        for j in range(n):
-            k = _segment_of(seg_start, lo, hi, steps[j]) - lo
-            seg[j] = k
-            begin[k + 1] += 1
-        for k in range(n_seg):
-            begin[k + 1] += begin[k]
-        fill = begin[:n_seg].copy()
-        for j in range(n):
-            k = seg[j]
-            order[fill[k]] = j
-            fill[k] += 1
-        for k in range(n_seg):
-            b0 = begin[k]
-            b1 = begin[k + 1]
-            if b1 == b0:
-                continue
-            g = lo + k
-            origin = seg_origin[g]
-            for q in range(b0, b1):
-                times[q] = steps[order[q]] - origin
-            _fill_segment(seg_start, seg_origin, seg_op, fparams, iparams, g, times[b0:b1], values[b0:b1], False)
-        if layer == 0:
-            for q in range(n):
-                out[order[q]] = values[q]
-        else:
-            for q in range(n):
-                out[order[q]] *= values[q]
+                for i in range(m2):
+                    cr = g0 * gamma_steps[(tt & 63) + i]
+                    d[i] = anchor * (1.0 - cr) + d[i] * cr
+            r += m2
 
 
-@kernel([types.void(*_PROGRAM, types.int64[::1], types.float64[::1])])
-def eval_steps(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr, steps, out):
-    """out[j] = value at steps[j], for any array of non-negative steps.
+def precompile(progress=None):
+    """Compile (or load from Numba's on-disk cache) every kernel now; return their names.
 
-    Works through ``steps`` in chunks that stay in cache.  In a chunk,
-    ascending steps (the common case: a range, a sorted sample) are cut into
-    runs that share a segment and filled run by run; other steps are grouped
-    by segment with a counting sort, filled segment by segment, and scattered
-    back.  Either way each segment dispatches its op once.
-    """
-    chunk = 4096
-    times = np.empty(chunk, np.int64)
-    values = np.empty(chunk, np.float64)
-    order = np.empty(chunk, np.int64)
-    seg = np.empty(chunk, np.int64)
-    for c0 in range(0, steps.size, chunk):
-        c1 = min(steps.size, c0 + chunk)
-        _eval_chunk(seg_start, seg_origin, seg_op, fparams, iparams, layer_ptr,
-                    steps[c0:c1], out[c0:c1], times, values, order, seg)  # fmt: skip
-
-
-# -- four tiers of entry points ------------------------------------------------------------------
-#
-# A machine's first compile is mostly Numba and LLVM working through the code a
-# kernel can reach.  The block math (powers, the noise's quantile, exp_range's
-# per-step pull) is half of it, the cycle walking (``_fill_cycles``,
-# ``_cycle_runs``) a quarter of the rest, and the ops beyond CONST, LINEAR and
-# COSINE (``_fill_more``) most of what is left; most schedules reach none of
-# them.  So every entry point has twins compiled from the same code with those
-# helpers replaced by stubs that raise: "lite" (no block math), "plain" (no
-# block math, no cycles) and "basic" (nothing but CONST, LINEAR and COSINE).  A
-# process compiles only the tiers its programs need -- a warmup-cosine,
-# warmup-linear, piecewise-constant or WSD schedule only the basic one, a step
-# or one-cycle schedule the plain one.  Every tier runs the same arithmetic on
-# the ops it has, so a program gets identical values from any tier that can run
-# it; ``entries_for`` picks the smallest, by the same conditions ``_fill`` and
-# the segments branch on.
-
-
-def needs_block_math(segments):
-    """Whether ``_fill`` (or a cycle) reaches the block math for any of these ``(op, f, i)`` segments."""
-    for op, f, i in segments:
-        if op in (11, 13):  # INVPOLY, NOISE
-            return True
-        if op == 2 and not f[7] > 0.0 and not (f[2] == 1.0 and f[3] == 1.0):  # COSINE with k or an exponent
-            return True
-        if op == 3 and (f[3] != 1.0 or not (f[2] == 1.0 or f[2] == 2.0)):  # POLY with k or a power not 1, 2
-            return True
-        if op == 14 and (i[4] & 2) != 0:  # CYCLE pulled per step (exp_range)
-            return True
-    return False
-
-
-@helper
-def _no_fill_powers(op, f, p, times, dst):
-    raise AssertionError("lrsched: a lite or plain kernel reached the block math (entries_for chose wrongly)")
-
-
-@helper
-def _no_fill_noise(f, p, times, dst):
-    raise AssertionError("lrsched: a lite or plain kernel reached the noise (entries_for chose wrongly)")
-
-
-@helper
-def _no_fill_cycles(seg_start, seg_origin, seg_op, fparams, iparams, k, times, dst, contiguous):
-    raise AssertionError("lrsched: a plain kernel reached a cycle (entries_for chose wrongly)")
-
-
-@helper
-def _no_fill_more(op, f, p, times, dst, contiguous):
-    raise AssertionError("lrsched: a basic kernel reached an op beyond CONST, LINEAR, COSINE (entries_for chose "
-                         "wrongly)")  # fmt: skip
-
-
-@inline
-def _no_exp_pair_neg(y, g, gc, bits, m):
-    raise AssertionError("lrsched: a lite or plain kernel reached exp_range's pull (entries_for chose wrongly)")
-
-
-def _twins(suffix, stubs):
-    """The call chain from the entry points down to ``_fill``, recompiled over ``stubs``."""
-    space = dict(globals())
-    space.update(stubs)
-
-    def twin(fn, name):
-        clone = FunctionType(fn.__code__, space, name, fn.__defaults__, fn.__closure__)
-        clone.__qualname__ = name  # its own file in Numba's cache
-        clone.__doc__ = fn.__doc__
-        return clone
-
-    for name in ("_fill_more", "_fill", "_cycle_runs", "_fill_cycles", "_fill_segment", "_layer_into", "_layers_into",
-                 "_eval_chunk"):  # fmt: skip
-        if name in stubs:
-            continue
-        d = globals()[name]
-        if not hasattr(d, "py_func"):  # NUMBA_DISABLE_JIT: plain Python functions
-            space[name] = twin(d, name + suffix)
-            continue
-        options = {k: v for k, v in d.targetoptions.items() if k != "nopython"}  # njit's own
-        space[name] = njit(cache=True, **options)(twin(d.py_func, name + suffix))
-    return (
-        kernel(eval_range._signatures)(twin(_eval_range, "_eval_range" + suffix)),
-        kernel(eval_range_f32._signatures)(twin(_eval_range, "_eval_range_f32" + suffix)),
-        kernel(eval_steps._signatures)(twin(eval_steps._fn, "eval_steps" + suffix)),
-    )
-
-
-_LITE_STUBS = dict(_fill_powers=_no_fill_powers, _fill_noise=_no_fill_noise, exp_pair_neg=_no_exp_pair_neg)
-
-
-class Entries:
-    """The three entry points of one tier (``FULL``, ``LITE``, ``PLAIN`` or ``BASIC``)."""
-
-    __slots__ = ("name", "eval_range", "eval_range_f32", "eval_steps")
-
-    def __init__(self, name, eval_range, eval_range_f32, eval_steps):
-        self.name, self.eval_range, self.eval_range_f32, self.eval_steps = name, eval_range, eval_range_f32, eval_steps
-
-    def range_for(self, dtype):
-        return self.eval_range if dtype == np.float64 else self.eval_range_f32
-
-
-FULL = Entries("full", eval_range, eval_range_f32, eval_steps)
-LITE = Entries("lite", *_twins("_lite", _LITE_STUBS))
-_PLAIN_STUBS = {**_LITE_STUBS, "_fill_cycles": _no_fill_cycles}
-PLAIN = Entries("plain", *_twins("_plain", _PLAIN_STUBS))
-BASIC = Entries("basic", *_twins("_basic", {**_PLAIN_STUBS, "_fill_more": _no_fill_more}))
-TIERS = (FULL, LITE, PLAIN, BASIC)  # each one's programs are a subset of the one before
-
-
-def entries_for(program):
-    """``FULL`` if the program reaches the block math, else ``LITE`` if it has a cycle, else ``BASIC``
-    if it has only CONST, LINEAR and COSINE segments, else ``PLAIN``.
-
-    Every tier gives the same values for the programs it can run; a smaller
-    tier is a shorter first compile.
-    """
-    if needs_block_math(program.segments()):
-        return FULL
-    if program.has_cycles:
-        return LITE
-    return BASIC if all(op <= 2 for op, _, _ in program.segments()) else PLAIN
-
-
-def precompile():
-    """Compile (or load from Numba's on-disk cache) every entry point of every tier now; return their names.
-
-    A process otherwise pays for each entry point on its first use.  Run it
-    once where the cache should be warm before the first real call -- in a
+    A process otherwise pays for each kernel on its first use.  Run it once
+    where the cache should be warm before the first real call -- in a
     container build (``lrsched precompile``), or at the start of a job.
+    ``progress(name, done, total)`` is called after each kernel.
     """
-    names = []
-    for tier in TIERS:
-        for name in ("eval_range", "eval_range_f32", "eval_steps"):
-            getattr(tier, name).dispatcher  # noqa: B018 - creating the dispatcher compiles (or loads) it
-            names.append(name if tier is FULL else f"{name} ({tier.name})")
+    names = sorted(KERNELS)
+    for done, name in enumerate(names, 1):
+        KERNELS[name].dispatcher  # noqa: B018 - creating the dispatcher compiles (or loads) it
+        if progress is not None:
+            progress(name, done, len(names))
     return names
-

@@ -8,7 +8,7 @@ its parameters.  The value of a segment at step ``s`` is
     a * g_op(t) + b * (1 - g_op(t))     (two-point ops: from a at t = 0 to b)
     a * g_op(t)                         (one-point ops)
 
-with ``t = s - origin`` 
+with ``t = s - origin``
 (see ``_kernels.py`` for every ``g``).  Composition never compiles anything:
 ``join`` shifts and cuts segment arrays, ``product`` stacks layers, ``scale``
 multiplies ``a`` and ``b``.
@@ -34,12 +34,12 @@ N_INT = 6  # a length (or period) and up to five more integers
 
 
 class Op(IntEnum):
-    """Op codes; the numbers are the ones ``_kernels._fill`` dispatches on."""
+    """Op codes: what a segment computes (see ``_kernels.py`` for every ``g``)."""
 
     CONST = 0  # a
-    LINEAR = 1  # two-point, g = (L - t) / L; f[7] > 0: real knots, t - f[6] over the length f[7]
-    COSINE = 2  # two-point, g = ((1 + cos(pi t / L)) / 2) ** exponent; real knots as LINEAR
-    POLY = 3  # two-point, g = ((L - t) / L) ** power
+    LINEAR = 1  # two-point, g = (L - t) / L
+    COSINE = 2  # two-point, g = (1 + cos(pi t / L)) / 2
+    POLY = 3  # two-point, g = ((L - t) / L) ** power, power 1 or 2
     EXP = 4  # a * clip(rate ** (t / T), lo, hi)
     EXP_STAIR = 5  # a * clip(rate ** (t // T), lo, hi)
     INVTIME = 6  # a / (1 + rate * t / T)
@@ -51,12 +51,62 @@ class Op(IntEnum):
     EXP2 = 12  # two-point, g = 2 ** (1 - t / L) - 1  (Megatron's "exponential" decay)
     NOISE = 13  # a * (1 + n(seed, t)), n deterministic per (seed, t)
     CYCLE = 14  # a body repeated in cycles (see the module docstring)
+    COSINE_POW = 15  # two-point, g = ((1 + cos(pi p)) / 2) ** exponent, p = (t / L) ** k: COSINE with powers
+    POLY_POW = 16  # two-point, g = (1 - p) ** power, p = (t / L) ** k: POLY with any other power or a k
+    CYCLE_PULL = 17  # CYCLE whose values are also pulled to the anchor by gamma ** t (exp_range)
+    LINEAR_REAL = 18  # LINEAR between real knots (f[7] > 0): t - f[6] over the real length f[7]
+    COSINE_REAL = 19  # COSINE between real knots, as LINEAR_REAL
 
 
-TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2)
+# The compiled functions of ``_kernels.py`` each op needs, by name: the one place that says which
+# code a schedule compiles.  An op's kernel fills its segment; a cycle is walked by the tiler
+# (``cycle_runs``, and ``tile`` for repeated periods) and its body's ops by their own kernels.
+# Ops that take powers, logs or the noise's quantile block by block (the block math) have kernels
+# of their own, so a schedule without them never compiles it.
+NEEDS = {
+    Op.CONST: ("fill_const",),
+    Op.LINEAR: ("fill_linear",),
+    Op.COSINE: ("fill_cosine",),
+    Op.POLY: ("fill_poly",),
+    Op.EXP: ("fill_exp",),
+    Op.EXP_STAIR: ("fill_exp_stair",),
+    Op.INVTIME: ("fill_invtime",),
+    Op.INVTIME_STAIR: ("fill_invtime_stair",),
+    Op.INVSQRT: ("fill_invsqrt",),
+    Op.TANH: ("fill_tanh",),
+    Op.EXPWARM: ("fill_expwarm",),
+    Op.INVPOLY: ("fill_invpoly",),
+    Op.EXP2: ("fill_exp2",),
+    Op.NOISE: ("fill_noise",),
+    Op.CYCLE: ("cycle_runs", "tile"),
+    Op.COSINE_POW: ("fill_cosine_pow",),
+    Op.POLY_POW: ("fill_poly_pow",),
+    Op.CYCLE_PULL: ("cycle_runs", "tile", "cycle_pull"),
+    Op.LINEAR_REAL: ("fill_linear_real",),
+    Op.COSINE_REAL: ("fill_cosine_real",),
+}
+
+CYCLES = (Op.CYCLE, Op.CYCLE_PULL)
+TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2, Op.COSINE_POW, Op.POLY_POW,
+             Op.LINEAR_REAL, Op.COSINE_REAL)  # fmt: skip
 
 # shape parameters an op falls back to when a factory gives fewer
 _DEFAULT_SHAPE = {Op.COSINE: (1.0, 1.0), Op.POLY: (1.0, 1.0)}  # (exponent or power, k-decay)
+
+
+def _variant(op, f, flags):
+    """The op code a segment's parameters make of ``op``: LINEAR and COSINE between real knots
+    become LINEAR_REAL and COSINE_REAL, COSINE and POLY with powers that need the block math
+    COSINE_POW and POLY_POW, a cycle pulled per step CYCLE_PULL."""
+    if op in (Op.LINEAR, Op.COSINE) and f[7] > 0.0:
+        return Op.LINEAR_REAL if op == Op.LINEAR else Op.COSINE_REAL
+    if op == Op.COSINE and not (f[2] == 1.0 and f[3] == 1.0):
+        return Op.COSINE_POW
+    if op == Op.POLY and (f[3] != 1.0 or not (f[2] == 1.0 or f[2] == 2.0)):
+        return Op.POLY_POW
+    if op == Op.CYCLE and flags & CYCLE_PER_STEP:
+        return Op.CYCLE_PULL
+    return op
 
 # CYCLE segment layout
 #   f: [anchor, 0, decay, peaks mode (1) or amplitude mode (0), mult (float lengths), gamma per step,
@@ -80,13 +130,13 @@ class Segment:
         if default is not None and len(shape) < len(default):
             shape = (*shape, *default[len(shape) :])
         self.start = int(start)
-        self.op = int(op)
         f = [float(a), float(b), *map(float, shape)]
         f.extend([0.0] * (N_FLOAT - len(f)))
         self.f = f
         i = [int(length), *map(int, ints)]
         i.extend([0] * (N_INT - len(i)))
         self.i = i
+        self.op = int(_variant(op, f, i[4]))
         self.origin = self.start if origin is None else int(origin)
         self.body = body
 
@@ -106,7 +156,7 @@ class Program:
     for arrays, which is most of the cost of building a schedule in a sweep.
     """
 
-    __slots__ = ("_rows", "_sizes", "_arrays", "_key", "_bound", "_entries")
+    __slots__ = ("_rows", "_sizes", "_arrays", "_key", "_bound")
 
     def __init__(self, rows, sizes):
         self._rows = rows  # (start, origin, op, f, i) per segment, layers first and then bodies
@@ -114,16 +164,6 @@ class Program:
         self._arrays = None
         self._key = None
         self._bound = None
-        self._entries = None
-
-    @property
-    def entries(self):
-        """The compiled entry points that evaluate this program (``_kernels.entries_for``), chosen once."""
-        if self._entries is None:
-            from ._kernels import entries_for
-
-            self._entries = entries_for(self)
-        return self._entries
 
     # -- construction -------------------------------------------------------
 
@@ -148,7 +188,7 @@ class Program:
         s.start, s.origin, s.op, f, i = self._rows[k]
         s.f = list(f)
         s.i = list(i)
-        s.body = [self._segment(b) for b in range(i[2], i[3])] if s.op == Op.CYCLE else None
+        s.body = [self._segment(b) for b in range(i[2], i[3])] if s.op in CYCLES else None
         return s
 
     def layers(self):
@@ -192,7 +232,11 @@ class Program:
 
     @property
     def has_cycles(self):
-        return any(r[2] == Op.CYCLE for r in self._rows)
+        return any(r[2] in CYCLES for r in self._rows)
+
+    def kernels(self):
+        """The names of the compiled functions that evaluate this program (``NEEDS`` of its ops)."""
+        return sorted({name for r in self._rows for name in NEEDS[r[2]]})
 
     # -- composition ----------------------------------------------------------
 

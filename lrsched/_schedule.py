@@ -1,13 +1,15 @@
-"""class Schedule, the family registry and ``from_dict``."""
+"""class Schedule, the walk that evaluates it with the kernels, the family registry and ``from_dict``."""
 
 from __future__ import annotations
 
 import inspect
+from bisect import bisect_right
 
 import numpy as np
 
+from . import _kernels
 from . import _validate as V
-from ._program import Program
+from ._program import CYCLES, NEEDS, Op, Program
 
 # name -> (factory, {argument name: "one" | "list"} for arguments that are schedules)
 _REGISTRY: dict = {}
@@ -50,12 +52,13 @@ class Schedule:
     values at every step, computed the same way).
     """
 
-    __slots__ = ("_program", "_spec", "_depth")
+    __slots__ = ("_program", "_spec", "_depth", "_plan")
     __array_ufunc__ = None  # numpy defers `np.float64(2) * s` to Schedule.__rmul__
 
     def __init__(self, program: Program, spec: dict):
         self._program = program
         self._spec = spec
+        self._plan = None
         inner = [x for v in spec.values() for x in (v if isinstance(v, (list, tuple)) else [v])]
         self._depth = 1 + max((x._depth for x in inner if isinstance(x, Schedule)), default=0)
 
@@ -68,7 +71,7 @@ class Schedule:
         flat = np.ascontiguousarray(arr.reshape(-1))
         out = np.empty(flat.size, np.float64)
         if flat.size:
-            self._program.entries.eval_steps(*self._program.arrays, flat, out)
+            _fill_steps(self._walk(), flat, out)
         return out.reshape(arr.shape)
 
     def at(self, step) -> float:
@@ -76,9 +79,23 @@ class Schedule:
         return self._at(V.integer("Schedule.at", "step", step))
 
     def _at(self, step):
+        plan = self._plan or self._walk()
         out = np.empty(1, np.float64)
-        self._program.entries.eval_steps(*self._program.arrays, np.array([step], np.int64), out)
-        return float(out[0])
+        value = None
+        for starts, segments in plan.layers:
+            k, origin, fn = segments[bisect_right(starts, step) - 1]
+            if fn is None:
+                _fill_cycle(plan, k, step - origin, _NO_TIMES, out)
+            else:
+                fn(plan.fparams, plan.iparams, k, 0, 1, step - origin, _NO_RUNS, out)
+            value = float(out[0]) if value is None else value * float(out[0])  # a product rounds per layer
+        return value
+
+    def _walk(self):
+        """How the walk evaluates this schedule (made on first use; compiles or loads its kernels)."""
+        if self._plan is None:
+            self._plan = _Plan(self._program)
+        return self._plan
 
     def table(self, n, *, start=0, dtype=None, out=None):
         """Values at steps ``start, ..., start + n - 1``.
@@ -125,7 +142,7 @@ class Schedule:
             # Values may exceed float32: compute in float64 first, so that a refused table
             # leaves ``out`` as it was (the cast would write inf).
             wide = np.empty(out.size)
-            program.entries.range_for(wide.dtype)(*program.arrays, start, wide)
+            _fill_range(self._walk(), start, wide)
             top = int(np.argmax(np.abs(wide)))
             if abs(wide[top]) > _F32_MAX:
                 raise ValueError(
@@ -135,8 +152,12 @@ class Schedule:
                 )
             out[:] = wide
             return out
-        program.entries.range_for(out.dtype)(*program.arrays, start, out)
+        self._write(start, out)
         return out
+
+    def _write(self, start, out):
+        """out[i] = value at step start + i (float64 or float32, checked by the caller)."""
+        _fill_range(self._walk(), start, out)
 
     # -- composition ----------------------------------------------------------
 
@@ -179,6 +200,192 @@ class Schedule:
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
+
+
+# -- the walk -------------------------------------------------------------------------------------
+#
+# A table is a product of layers, each a list of segments; the walk finds the segments a range
+# (or an array) of steps crosses and calls one op kernel per segment, or the tiler for a cycle
+# (see ``_kernels.py`` for the kernels' arguments).  A table has a handful of segments, so the
+# walk costs microseconds; the kernels do the per-step work.
+
+_NO_RUNS = np.empty((0, 4), np.int64)  # "one run, given by the scalars"
+_NO_TIMES = np.empty(0, np.int64)  # "a range of consecutive local times"
+for _a in (_NO_RUNS, _NO_TIMES):
+    _a.flags.writeable = False
+_CHUNK = 1 << 15  # steps per chunk where values pass through a buffer (a product of layers, float32)
+_RUNS = 4096  # cycle runs per call of the tiler
+
+
+class _Plan:
+    """A program laid out for the walk: per layer the segments' first steps and, per segment,
+    (row, origin, op kernel) -- ``None`` for a cycle, whose body kernels are in ``bodies``."""
+
+    __slots__ = ("fparams", "iparams", "seg_start", "seg_origin", "rows", "layers", "bodies")
+
+    def __init__(self, program):
+        self.seg_start, self.seg_origin, _, self.fparams, self.iparams, layer_ptr = program.arrays
+        rows = program._rows
+        self.rows = rows
+        self.layers = []
+        self.bodies = {}
+        for lo, hi in zip(layer_ptr[:-1].tolist(), layer_ptr[1:].tolist()):
+            starts = [rows[k][0] for k in range(lo, hi)]
+            segments = []
+            for k in range(lo, hi):
+                op = rows[k][2]
+                if op in CYCLES:
+                    i = rows[k][4]
+                    self.bodies[k] = [_dispatcher(rows[b][2]) for b in range(i[2], i[3])]
+                    segments.append((k, rows[k][1], None))
+                else:
+                    segments.append((k, rows[k][1], _dispatcher(op)))
+            self.layers.append((starts, segments))
+
+
+def _dispatcher(op):
+    """The compiled op kernel of a segment's op (compiled or loaded now, if this process has not yet)."""
+    return _kernels.KERNELS[NEEDS[op][0]].dispatcher
+
+
+def _fill_range(plan, start, out):
+    """out[i] = value at step start + i.  float64 single-layer tables are written in place; a product
+    of layers or a float32 table goes through float64 chunks (a product rounds once per layer, a
+    float32 value once, at the end)."""
+    n = out.size
+    layers = plan.layers
+    if out.dtype == np.float64 and len(layers) == 1:
+        _fill_layer(plan, layers[0], start, out)
+        return
+    chunk = min(n, _CHUNK)
+    buffer = out if out.dtype == np.float64 else np.empty(chunk)
+    factor = np.empty(chunk) if len(layers) > 1 else None
+    for c0 in range(0, n, chunk):
+        m = min(chunk, n - c0)
+        values = buffer[c0 : c0 + m] if buffer is out else buffer[:m]
+        _fill_layer(plan, layers[0], start + c0, values)
+        for layer in layers[1:]:
+            f = factor[:m]
+            _fill_layer(plan, layer, start + c0, f)
+            np.multiply(values, f, out=values)
+        if buffer is not out:
+            out[c0 : c0 + m] = values
+
+
+def _fill_layer(plan, layer, first, dst):
+    """dst[i] = the layer's value at step first + i."""
+    starts, segments = layer
+    n = dst.size
+    s = bisect_right(starts, first) - 1
+    pos = 0
+    while pos < n:
+        k, origin, fn = segments[s]
+        stop = n if s + 1 == len(starts) else min(n, starts[s + 1] - first)
+        if fn is None:
+            _fill_cycle(plan, k, first + pos - origin, _NO_TIMES, dst[pos:stop])
+        else:
+            fn(plan.fparams, plan.iparams, k, pos, stop, first + pos - origin, _NO_RUNS, dst)
+        pos = stop
+        s += 1
+
+
+def _fill_steps(plan, steps, out):
+    """out[j] = value at steps[j] (int64, contiguous), chunk by chunk."""
+    n = steps.size
+    chunk = min(n, _CHUNK)
+    factor = np.empty(chunk) if len(plan.layers) > 1 else None
+    for c0 in range(0, n, chunk):
+        c1 = min(n, c0 + chunk)
+        s = steps[c0:c1]
+        o = out[c0:c1]
+        _steps_layer(plan, plan.layers[0], s, o)
+        for layer in plan.layers[1:]:
+            f = factor[: c1 - c0]
+            _steps_layer(plan, layer, s, f)
+            np.multiply(o, f, out=o)
+
+
+def _steps_layer(plan, layer, steps, dst):
+    """dst[j] = the layer's value at steps[j]: steps are grouped by segment (a sort unless they
+    already come in segment order), and each segment's kernel takes its group in one call."""
+    starts, segments = layer
+    if len(starts) == 1:
+        _steps_segment(plan, segments[0], steps, 0, steps.size, dst)
+        return
+    seg = np.searchsorted(np.array(starts, np.int64), steps, "right") - 1
+    order = None
+    if seg.size > 1 and np.any(seg[1:] < seg[:-1]):
+        order = np.argsort(seg.astype(np.int16 if len(starts) < 2**15 else np.int64), kind="stable")
+        steps = steps[order]
+        seg = seg[order]
+        values = np.empty(dst.size)
+    else:
+        values = dst
+    edges = np.searchsorted(seg, np.arange(len(starts) + 1), "left").tolist()
+    for s in range(len(starts)):
+        if edges[s] < edges[s + 1]:
+            _steps_segment(plan, segments[s], steps, edges[s], edges[s + 1], values)
+    if order is not None:
+        dst[order] = values
+
+
+def _steps_segment(plan, segment, steps, lo, hi, dst):
+    """dst[lo:hi] = the segment's values at steps[lo:hi], as runs of consecutive steps."""
+    k, origin, fn = segment
+    if fn is None:
+        _fill_cycle(plan, k, -origin, steps[lo:hi], dst[lo:hi])
+        return
+    s = steps[lo:hi]
+    cut = np.flatnonzero(s[1:] - s[:-1] != 1) + 1  # where a run of consecutive steps ends
+    if not cut.size:
+        fn(plan.fparams, plan.iparams, k, lo, hi, int(s[0]) - origin, _NO_RUNS, dst)
+        return
+    runs = np.empty((cut.size + 1, 4), np.int64)
+    runs[:, 0] = k
+    runs[0, 1] = lo
+    runs[1:, 1] = cut + lo
+    runs[:-1, 2] = runs[1:, 1]
+    runs[-1, 2] = hi
+    runs[:, 3] = s[runs[:, 1] - lo] - origin
+    fn(plan.fparams, plan.iparams, 0, 0, 0, 0, runs, dst)
+
+
+def _fill_cycle(plan, k, t0, times, dst):
+    """dst[j] = CYCLE segment k at cycle time t0 + j (``times`` empty) or times[j] + t0.
+
+    Cycles of one length that all take the same values (no decay, no per-step pull) repeat one
+    period: it is computed once and tiled, which keeps short cycles (SGDR every 10 steps,
+    ``repeat``) from paying the per-cycle set-up on every cycle.  The tiled values are the ones
+    the cycle-by-cycle path computes (the same local times in the same kernels).
+    """
+    n = dst.size
+    _, _, op, f, i = plan.rows[k]
+    length = i[0]
+    if not times.size and op == Op.CYCLE and i[1] == 1 and f[2] == 1.0 and length <= n // 2:
+        period = np.empty(length)
+        _fill_cycle(plan, k, 0, _NO_TIMES, period)
+        _kernels.tile(period, t0 % length, dst)
+        return
+    bodies = plan.bodies[k]
+    cap = min(_RUNS, n)
+    runs = np.empty((len(bodies), cap, 4), np.int64)
+    counts = np.empty(len(bodies), np.int64)
+    sf = np.empty((cap, plan.fparams.shape[1]))
+    si = np.empty((cap, plan.iparams.shape[1]), np.int64)
+    rpos = np.empty((cap, 3), np.int64)
+    rc = np.empty(cap)
+    j = 0
+    while j < n:
+        j = _kernels.cycle_runs(plan.fparams, plan.iparams, plan.seg_start, plan.seg_origin, k, t0, n, times, j,
+                                runs, counts, sf, si, rpos, rc)  # fmt: skip
+        rows = 0
+        for b, fn in enumerate(bodies):
+            c = int(counts[b])
+            if c:
+                fn(sf, si, 0, 0, 0, 0, runs[b, :c], dst)
+                rows += c
+        if op == Op.CYCLE_PULL:
+            _kernels.cycle_pull(plan.fparams, k, rows, rpos, rc, dst)
 
 
 def _check_out(fn, out, n, dtype):

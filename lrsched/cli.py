@@ -250,12 +250,20 @@ def _bench(args):
 
 
 def _precompile(args):
-    from ._kernels import precompile
+    from . import precompile
 
-    began = time.perf_counter()
-    names = precompile()
+    began = last = time.perf_counter()
+
+    def progress(name, done, total):
+        nonlocal last
+        now = time.perf_counter()
+        if not args.quiet:
+            print(f"[{done:>2}/{total}] {name:<20} {now - last:6.2f} s", flush=True)
+        last = now
+
+    names = precompile(progress)
     if not args.quiet:
-        print(f"compiled or loaded {', '.join(names)} in {time.perf_counter() - began:.2f} s")
+        print(f"compiled or loaded {len(names)} kernels in {time.perf_counter() - began:.2f} s")
 
 
 _SPEC_HELP = "a name and key=value arguments, torch:CLASS / transformers:NAME key=value, or a .json/.yaml spec file"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-from . import _kernels
 from . import _validate as V
 from ._program import CYCLE_PER_STEP, CYCLE_STRETCH, MAX_STEP, PEAK_A, PEAK_B, Op, Program, Segment
 from ._schedule import Schedule, family, make
@@ -33,11 +32,20 @@ def float_cycle_start(i, period, mult):
     """First step of cycle ``i`` when cycle lengths are not integers.
 
     ``round(period * G(i))`` with ``G(i) = i`` for ``mult = 1`` and
-    ``(mult**i - 1) / (mult - 1)`` otherwise, halves rounded up -- computed
-    by the kernels' own function, so a cycle limit set here falls exactly
-    where the kernels start that cycle.
+    ``(mult**i - 1) / (mult - 1)`` otherwise, halves rounded up -- the same
+    IEEE operations and libm calls as the kernels' ``_float_start`` (compiled
+    without contraction), so a cycle limit set here falls exactly where the
+    kernels start that cycle (``tests/test_cycles.py`` compares the two).
     """
-    return int(_kernels._float_start(int(i), float(period), float(mult)))
+    i, period, mult = int(i), float(period), float(mult)
+    if mult == 1.0:
+        x = period * i
+    else:
+        x = period * math.expm1(i * math.log(mult)) / (mult - 1.0)
+    if not x < 4.6116860184273879e18:  # past 2**62 (or inf): beyond every step
+        return MAX_STEP + 1
+    r = math.floor(x)
+    return int(r) + (1 if x - r >= 0.5 else 0)
 
 
 def _cycles_start(n, first, m, mult, period):

@@ -91,7 +91,6 @@ def sweep(family, n, *, start=0, dtype=None, out=None, threads=None, **params):
         _check_out(fn, out.reshape(-1), b * n, dtype)
     if not n:
         return out
-    programs = [s.program for s in schedules]
     if out.dtype == np.float32:  # refuse a row float32 cannot hold before any row is written
         for s in schedules:
             if s.program.bound() > _F32_MAX:
@@ -99,7 +98,7 @@ def sweep(family, n, *, start=0, dtype=None, out=None, threads=None, **params):
 
     def rows(lo, hi):
         for i in range(lo, hi):
-            programs[i].entries.range_for(out.dtype)(*programs[i].arrays, start, out[i])
+            schedules[i]._write(start, out[i])
 
     workers = min(threads, b)
     if workers == 1:

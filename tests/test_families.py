@@ -15,7 +15,7 @@ import lrsched
 import reference
 from strategies import schedules, step_arrays
 
-JIT = hasattr(lrsched._kernels.eval_range.dispatcher, "overloads")
+JIT = hasattr(lrsched._kernels.KERNELS["fill_const"].dispatcher, "overloads")
 BIG = 10**6 if JIT else 2_000  # table sizes
 
 

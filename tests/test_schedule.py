@@ -12,7 +12,7 @@ import lrsched
 from lrsched import _kernels
 
 S = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=110, end_value=0.1)
-JIT = _kernels.eval_range.__class__.__name__ == "Kernel" and hasattr(_kernels.eval_range.dispatcher, "overloads")
+JIT = hasattr(_kernels.KERNELS["fill_const"].dispatcher, "overloads")
 
 
 def test_python_and_numpy_integers_give_a_python_float():
@@ -101,76 +101,72 @@ def test_to_dict_is_a_copy():
 
 @pytest.mark.skipif(not JIT, reason="counts compiled overloads, which exist only with the JIT on")
 def test_new_composites_never_compile():
-    entry = [getattr(tier, name).dispatcher for tier in _kernels.TIERS
-             for name in ("eval_range", "eval_range_f32", "eval_steps")]  # fmt: skip
-    before = [len(f.overloads) for f in entry]
+    lrsched.precompile()
+    kernels = [k.dispatcher for k in _kernels.KERNELS.values()]
+    before = [len(d.overloads) for d in kernels]
     parts = [lrsched.cosine(init_value=1.0, steps=7), lrsched.multistep(init_value=1.0, milestones=[3, 9])]
     for k in range(5):
         s = lrsched.warmup(lrsched.join(parts, [k + 1]) * lrsched.step(init_value=1.0, step_size=k + 2), k, 0.1)
-        basic = lrsched.warmup(lrsched.join(parts[:1] * 2, [k + 1]) * 0.5, k, 0.1)
-        for t in (s, lrsched.repeat(s, 50), lrsched.noise(s, std=0.1, pct=0.3, seed=k), basic):  # one for each tier
+        plain = lrsched.warmup(lrsched.join(parts[:1] * 2, [k + 1]) * 0.5, k, 0.1)
+        pulled = lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=k + 2, mode="exp_range", gamma=0.99)
+        for t in (s, lrsched.repeat(s, 50), lrsched.noise(s, std=0.1, pct=0.3, seed=k), plain, pulled,
+                  lrsched.polynomial(init_value=1.0, steps=9, power=2.5)):  # fmt: skip
             t.table(50_000)
             t.table(10, dtype=np.float32)
             t(np.arange(100)[::-1])
             t.at(3)
-    assert [len(f.overloads) for f in entry] == before == [1] * 12  # the explicit signatures, nothing else
+    assert [len(d.overloads) for d in kernels] == before == [1] * len(kernels)  # the explicit signatures only
 
 
-# every kind of program the tests build, for the tier checks
-TIER_CASES = {
-    "warmup_cosine": lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100),
-    "cosine-exponent": lrsched.cosine(init_value=1.0, steps=50, exponent=2.0),
-    "cosine-k": lrsched.cosine(init_value=1.0, steps=50, k=1.5),
-    "polynomial-2": lrsched.polynomial(init_value=1.0, steps=50, power=2.0),
-    "polynomial-2.5": lrsched.polynomial(init_value=1.0, steps=50, power=2.5),
-    "warmup-1-sqrt": lrsched.warmup(lrsched.constant(1.0), 20, 0.0, "1-sqrt"),
-    "wsd-power": lrsched.wsd(peak_value=1.0, total_steps=100, warmup_steps=10, decay_steps=30, decay_shape="power",
-                             power=1.5),  # fmt: skip
-    "sgdr-polynomial": lrsched.sgdr(1.0, 10, 2, shape="polynomial", power=3.0),
-    "cyclic-triangular2": lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5),
-    "cyclic-exp_range": lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5, mode="exp_range", gamma=0.99),
-    "cyclic-exp_range-cycle": lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5, mode="exp_range",
-                                             gamma=0.99, scale_mode="cycle"),  # fmt: skip
-    "noise": lrsched.noise(lrsched.constant(1.0), std=0.1, pct=0.2),
-    "one_cycle": lrsched.one_cycle(max_value=1.0, total_steps=100),
-    "tanh": lrsched.tanh(init_value=1.0, steps=40),
-    "piecewise": lrsched.piecewise_constant(boundaries=[10, 20], values=[1.0, 0.5, 0.1]),
-    "wsd": lrsched.wsd(peak_value=1.0, total_steps=100, warmup_steps=10, decay_steps=30),
-    "step": lrsched.step(init_value=1.0, step_size=7),
+def test_every_op_states_the_kernels_it_needs():
+    """NEEDS (beside Op) is the one place that says which compiled code an op uses: an op without
+    an entry, or an entry naming no kernel, fails here; and every kernel is needed by some op."""
+    from lrsched._program import NEEDS, Op
+
+    assert set(NEEDS) == set(Op)
+    named = {name for names in NEEDS.values() for name in names}
+    assert named == set(_kernels.KERNELS)
+
+
+# the kernels each kind of schedule needs, read from its ops
+NEEDED = {
+    "warmup_cosine": (lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100),
+                      {"fill_linear", "fill_cosine", "fill_const"}),
+    "cosine-exponent": (lrsched.cosine(init_value=1.0, steps=50, exponent=2.0), {"fill_cosine_pow", "fill_const"}),
+    "cosine-k": (lrsched.cosine(init_value=1.0, steps=50, k=1.5), {"fill_cosine_pow", "fill_const"}),
+    "polynomial-2": (lrsched.polynomial(init_value=1.0, steps=50, power=2.0), {"fill_poly", "fill_const"}),
+    "polynomial-2.5": (lrsched.polynomial(init_value=1.0, steps=50, power=2.5), {"fill_poly_pow", "fill_const"}),
+    "warmup-1-sqrt": (lrsched.warmup(lrsched.constant(1.0), 20, 0.0, "1-sqrt"), {"fill_poly_pow", "fill_const"}),
+    "wsd-1-sqrt": (lrsched.wsd(peak_value=1.0, total_steps=100, warmup_steps=10, decay_steps=30,
+                               decay_shape="1-sqrt"), {"fill_linear", "fill_const", "fill_invpoly"}),
+    "sgdr": (lrsched.sgdr(1.0, 10, 2), {"cycle_runs", "tile", "fill_cosine"}),
+    "cyclic-triangular2": (lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5, mode="triangular2"),
+                           {"cycle_runs", "tile", "fill_linear"}),
+    "cyclic-exp_range": (lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5, mode="exp_range", gamma=0.99),
+                         {"cycle_runs", "tile", "cycle_pull", "fill_linear"}),
+    "noise": (lrsched.noise(lrsched.constant(1.0), std=0.1, pct=0.2), {"fill_noise", "fill_const"}),
+    "step": (lrsched.step(init_value=1.0, step_size=7), {"fill_exp_stair"}),
 }
 
 
-@pytest.mark.parametrize("name", sorted(TIER_CASES))
-def test_every_tier_that_can_run_a_program_gives_the_same_values(name):
-    """A tier smaller than the program's raises (its stubs); the program's own tier and the larger ones agree exactly."""
-    p = TIER_CASES[name].program
-    steps = np.r_[0:300, 2**40, lrsched.MAX_STEP]
-    full = np.empty(steps.size)
-    _kernels.FULL.eval_steps(*p.arrays, steps, full)
-    own = _kernels.TIERS.index(p.entries)
-    for tier in _kernels.TIERS[own + 1 :]:
-        with pytest.raises(AssertionError, match="entries_for chose wrongly"):
-            tier.eval_steps(*p.arrays, steps, np.empty(steps.size))
-    for tier in _kernels.TIERS[: own + 1]:
-        got = np.empty(steps.size)
-        tier.eval_steps(*p.arrays, steps, got)
-        np.testing.assert_array_equal(got, full)
-        out = np.empty(300, np.float32)
-        tier.eval_range_f32(*p.arrays, 0, out)
-        np.testing.assert_array_equal(out, full[:300].astype(np.float32))
-        out = np.empty(300)
-        tier.eval_range(*p.arrays, 0, out)
-        np.testing.assert_array_equal(out, full[:300])
+@pytest.mark.parametrize("name", sorted(NEEDED))
+def test_the_kernels_a_schedule_needs_follow_from_its_ops(name):
+    s, want = NEEDED[name]
+    assert set(s.program.kernels()) == want
 
 
-def test_the_tiers_split_as_documented():
-    tier = {name: s.program.entries.name for name, s in TIER_CASES.items()}
-    # powers other than 1 and 2 (a 1-sqrt warmup is a power 0.5), a k-decay, noise and exp_range's
-    # per-step pull need the block math; exp_range scaled per cycle does not; cycles need the lite tier
-    # only CONST, LINEAR and COSINE segments (no exponent, no k): the basic tier
-    assert {n for n, t in tier.items() if t == "basic"} == {"warmup_cosine", "one_cycle", "piecewise", "wsd"}
-    assert {n for n, t in tier.items() if t == "plain"} == {"polynomial-2", "tanh", "step"}
-    assert {n for n, t in tier.items() if t == "lite"} == {"cyclic-triangular2", "cyclic-exp_range-cycle"}
+def test_a_process_compiles_only_the_kernels_its_schedules_use():
+    """A fresh process that makes a warmup-cosine table, a float32 table, an array call and an
+    ``at`` loads three op kernels and nothing else."""
+    code = (
+        "import numpy as np, lrsched\n"
+        "from lrsched import _kernels\n"
+        "s = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=1000, end_value=0.1)\n"
+        "s.table(2000); s.table(100, dtype=np.float32); s(np.arange(50)[::-1]); s.at(7)\n"
+        "print(sorted(name for name, k in _kernels.KERNELS.items() if k.ready))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
+    assert out.stdout.strip() == "['fill_const', 'fill_cosine', 'fill_linear']"
 
 
 def test_import_lrsched_loads_no_optional_heavyweight():
@@ -190,6 +186,6 @@ def test_every_compiled_function_lives_in_kernels_py():
     import pathlib
 
     package = pathlib.Path(lrsched.__file__).parent
-    marks = ("from numba", "import numba", "_jit import")
+    marks = ("from numba", "import numba", "llvmlite")
     users = sorted(p.name for p in package.glob("*.py") if any(m in p.read_text() for m in marks))
-    assert users == ["_jit.py", "_kernels.py"]
+    assert users == ["_kernels.py"]
