@@ -877,7 +877,7 @@ def fill_exp2(fparams, iparams, row, lo, hi, t0, runs, dst):
             d[j] = a * g + b * gc
 
 
-@helper
+@inline
 def _powers_block(op, a, b, length, inv, e, en, eh, k, kn, kh, tm, d, x, xc, g, gc, work, bits):
     """One block of ``fill_powers``: d[i] at local times tm[i] (m = tm.size values)."""
     m = tm.size
@@ -920,31 +920,91 @@ def _powers_block(op, a, b, length, inv, e, en, eh, k, kn, kh, tm, d, x, xc, g, 
             d[i] = a * g[i] + b * gc[i]
 
 
+@inline
+def _span(runs, r, row, lo, hi, t0):
+    """(row, lo, hi, t0) of run r."""
+    if runs.shape[0] == 0:
+        return row, lo, hi, t0
+    return runs[r, 0], runs[r, 1], runs[r, 2], runs[r, 3]
+
+
+@inline
+def _next_block(runs, row, lo, hi, t0, state, tb, at):
+    """The next block of a block-math kernel's runs: (row, m, j) with tb[:m] its local times.
+
+    A run of at least BLOCK steps is cut into blocks whose values go straight to dst[j:j + m];
+    shorter runs of one row (an array of scattered steps) are gathered into one block, whose
+    values go to dst[at[:m]] (j = -1).  ``state`` = (run, offset in it) is where the next block
+    starts; m = 0 when there is none.
+    """
+    n = _run_count(runs)
+    r = state[0]
+    off = state[1]
+    if r >= n:
+        return row, 0, 0
+    q, j0, j1, tr = _span(runs, r, row, lo, hi, t0)
+    if j1 - j0 >= BLOCK:
+        m = min(BLOCK, j1 - j0 - off)
+        for i in range(m):
+            tb[i] = tr + off + i
+        j = j0 + off
+        off += m
+        if off == j1 - j0:
+            r += 1
+            off = 0
+        state[0] = r
+        state[1] = off
+        return q, m, j
+    held = q
+    count = 0
+    while r < n and count < BLOCK:
+        q, j0, j1, tr = _span(runs, r, row, lo, hi, t0)
+        if q != held or j1 - j0 >= BLOCK:
+            break
+        take = min(j1 - j0 - off, BLOCK - count)
+        for i in range(take):
+            tb[count + i] = tr + off + i
+            at[count + i] = j0 + off + i
+        count += take
+        off += take
+        if off == j1 - j0:
+            r += 1
+            off = 0
+    state[0] = r
+    state[1] = off
+    return held, count, -1
+
+
 @helper
 def _fill_powers(op, fparams, iparams, row, lo, hi, t0, runs, dst):
-    """COSINE_POW, POLY_POW and INVPOLY (``op``), block by block (``_powers_block``)."""
+    """COSINE_POW, POLY_POW and INVPOLY (``op``), block by block (``_powers_block``, one call site so
+    that LLVM inlines it and knows the scratch arrays apart)."""
     x = np.empty(BLOCK, np.float64)
     xc = np.empty(BLOCK, np.float64)
     g = np.empty(BLOCK, np.float64)
     gc = np.empty(BLOCK, np.float64)
     work = np.empty(BLOCK, np.float64)
     bits = np.empty(2 * BLOCK, np.int64)
-    tb = np.empty(BLOCK, np.int64)
-    for r in range(_run_count(runs)):
-        q, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+    tb = np.empty(BLOCK, np.int64)  # local times of a block
+    at = np.empty(BLOCK, np.int64)  # where a gathered block's values go
+    vb = np.empty(BLOCK, np.float64)
+    state = np.zeros(2, np.int64)
+    while True:
+        q, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
+        if m == 0:
+            return
+        target = dst[j : j + m] if j >= 0 else vb[:m]
         f = fparams[q]
         length = iparams[q, 0]
         e = f[2]
         k = f[3] if op != 11 else 1.0
         kn, kh = nice(k)
         en, eh = nice(e)
-        inv = 1.0 / length
-        for jb in range(0, d.size, BLOCK):
-            m = min(BLOCK, d.size - jb)
+        _powers_block(op, f[0], f[1], length, 1.0 / length, e, en, eh, k, kn, kh, tb[:m], target,
+                      x, xc, g, gc, work, bits)  # fmt: skip
+        if j < 0:
             for i in range(m):
-                tb[i] = tr + jb + i
-            _powers_block(op, f[0], f[1], length, inv, e, en, eh, k, kn, kh, tb[:m], d[jb : jb + m],
-                          x, xc, g, gc, work, bits)  # fmt: skip
+                dst[at[i]] = vb[i]
 
 
 @kernel(OP_SIGNATURE)
@@ -965,25 +1025,9 @@ def fill_invpoly(fparams, iparams, row, lo, hi, t0, runs, dst):
     _fill_powers(11, fparams, iparams, row, lo, hi, t0, runs, dst)
 
 
-@exact
-def _noise_block(a, std, pct, h, seed, uniform, tails, tm, d, q, x, work, bits):
-    """One block of ``fill_noise``: d[i] for the local times tm[i] (m = tm.size values)."""
-    m = tm.size
-    _uniforms(seed, tm, q, m)
-    if uniform:
-        for i in range(m):
-            d[i] = a * (1.0 + q[i] * pct)
-        return
-    for i in range(m):
-        q[i] = q[i] * h
-    normal_quantile(q, x, work, bits, m, tails)
-    for i in range(m):
-        d[i] = a * (1.0 + clip(std * x[i], -pct, pct))
-
-
 @kernel(OP_SIGNATURE, exact_math=True)
 def fill_noise(fparams, iparams, row, lo, hi, t0, runs, dst):
-    """NOISE: a (1 + n) with n a pure function of (seed, t).
+    """NOISE: a (1 + n) with n a pure function of (seed, t), block by block (``_next_block``).
 
     Uniform: n = w pct.  Gaussian truncated to |n| < pct (the distribution of
     timm's redraw rule, one draw per step): n = std * quantile(1/2 + w h) with
@@ -998,16 +1042,31 @@ def fill_noise(fparams, iparams, row, lo, hi, t0, runs, dst):
     work = np.empty(BLOCK, np.float64)
     bits = np.empty(3 * BLOCK, np.int64)
     tb = np.empty(BLOCK, np.int64)
-    for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
-        f = fparams[k]
-        h = f[4]
-        for jb in range(0, d.size, BLOCK):
-            m = min(BLOCK, d.size - jb)
+    at = np.empty(BLOCK, np.int64)
+    vb = np.empty(BLOCK, np.float64)
+    state = np.zeros(2, np.int64)
+    while True:
+        k, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
+        if m == 0:
+            return
+        d = dst[j : j + m] if j >= 0 else vb[:m]
+        a = fparams[k, 0]
+        std = fparams[k, 2]
+        pct = fparams[k, 3]
+        h = fparams[k, 4]
+        _uniforms(iparams[k, 1], tb, q, m)
+        if iparams[k, 2] != 0:  # uniform
             for i in range(m):
-                tb[i] = tr + jb + i
-            _noise_block(f[0], f[2], f[3], h, iparams[k, 1], iparams[k, 2] != 0, h > 0.425, tb[:m],
-                         d[jb : jb + m], q, x, work, bits)  # fmt: skip
+                d[i] = a * (1.0 + q[i] * pct)
+        else:
+            for i in range(m):
+                q[i] = q[i] * h
+            normal_quantile(q, x, work, bits, m, h > 0.425)
+            for i in range(m):
+                d[i] = a * (1.0 + clip(std * x[i], -pct, pct))
+        if j < 0:
+            for i in range(m):
+                dst[at[i]] = vb[i]
 
 
 @inline
@@ -1233,6 +1292,13 @@ def cycle_pull(fparams, k, rows, rpos, rc, dst):
                     cr = g0 * gamma_steps[(tt & 63) + i]
                     d[i] = anchor * (1.0 - cr) + d[i] * cr
             r += m2
+
+
+@kernel(types.void(_F1, types.float32[::1]))
+def narrow(src, dst):
+    """dst[j] = src[j] rounded to float32 (a float32 table's last step; faster here than NumPy's cast)."""
+    for j in range(dst.size):
+        dst[j] = src[j]
 
 
 def precompile(progress=None):

@@ -86,6 +86,8 @@ NEEDS = {
     Op.COSINE_REAL: ("fill_cosine_real",),
 }
 
+OUTPUTS = {"float32": ("narrow",)}  # kernels an output type needs beyond its ops' (float64 needs none)
+
 CYCLES = (Op.CYCLE, Op.CYCLE_PULL)
 TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2, Op.COSINE_POW, Op.POLY_POW,
              Op.LINEAR_REAL, Op.COSINE_REAL)  # fmt: skip

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import inspect
+import threading
 from bisect import bisect_right
 
 import numpy as np
 
 from . import _kernels
 from . import _validate as V
-from ._program import CYCLES, NEEDS, Op, Program
+from ._program import CYCLES, N_FLOAT, N_INT, NEEDS, Op, Program
 
 # name -> (factory, {argument name: "one" | "list"} for arguments that are schedules)
 _REGISTRY: dict = {}
@@ -254,8 +255,11 @@ def _fill_range(plan, start, out):
     float32 value once, at the end)."""
     n = out.size
     layers = plan.layers
-    if out.dtype == np.float64 and len(layers) == 1:
-        _fill_layer(plan, layers[0], start, out)
+    if len(layers) == 1:
+        if out.dtype == np.float64:
+            _fill_layer(plan, layers[0], start, out)
+        else:
+            _fill_layer_f32(plan, layers[0], start, out)
         return
     chunk = min(n, _CHUNK)
     buffer = out if out.dtype == np.float64 else np.empty(chunk)
@@ -269,7 +273,7 @@ def _fill_range(plan, start, out):
             _fill_layer(plan, layer, start + c0, f)
             np.multiply(values, f, out=values)
         if buffer is not out:
-            out[c0 : c0 + m] = values
+            _kernels.narrow(values, out[c0 : c0 + m])
 
 
 def _fill_layer(plan, layer, first, dst):
@@ -285,6 +289,28 @@ def _fill_layer(plan, layer, first, dst):
             _fill_cycle(plan, k, first + pos - origin, _NO_TIMES, dst[pos:stop])
         else:
             fn(plan.fparams, plan.iparams, k, pos, stop, first + pos - origin, _NO_RUNS, dst)
+        pos = stop
+        s += 1
+
+
+def _fill_layer_f32(plan, layer, first, out):
+    """out[i] = the layer's value at step first + i, rounded to float32: a constant segment is
+    filled as it is, the others go through a float64 buffer in chunks."""
+    starts, segments = layer
+    n = out.size
+    buffer = np.empty(min(n, _CHUNK))
+    s = bisect_right(starts, first) - 1
+    pos = 0
+    while pos < n:
+        k, origin, fn = segments[s]
+        stop = n if s + 1 == len(starts) else min(n, starts[s + 1] - first)
+        if plan.rows[k][2] == Op.CONST:
+            out[pos:stop] = plan.rows[k][3][0]  # one rounding to float32, as narrow's
+        else:
+            for c0 in range(pos, stop, buffer.size):
+                values = buffer[: min(buffer.size, stop - c0)]
+                _fill_layer(plan, ([0], [segments[s]]), first + c0, values)
+                _kernels.narrow(values, out[c0 : c0 + values.size])
         pos = stop
         s += 1
 
@@ -306,27 +332,29 @@ def _fill_steps(plan, steps, out):
 
 
 def _steps_layer(plan, layer, steps, dst):
-    """dst[j] = the layer's value at steps[j]: steps are grouped by segment (a sort unless they
-    already come in segment order), and each segment's kernel takes its group in one call."""
+    """dst[j] = the layer's value at steps[j]: steps are grouped by segment, and each segment's
+    kernel takes its group in one call."""
     starts, segments = layer
     if len(starts) == 1:
         _steps_segment(plan, segments[0], steps, 0, steps.size, dst)
         return
-    seg = np.searchsorted(np.array(starts, np.int64), steps, "right") - 1
-    order = None
-    if seg.size > 1 and np.any(seg[1:] < seg[:-1]):
-        order = np.argsort(seg.astype(np.int16 if len(starts) < 2**15 else np.int64), kind="stable")
-        steps = steps[order]
-        seg = seg[order]
-        values = np.empty(dst.size)
+    if len(starts) <= 8:  # a few comparisons beat a binary search per step
+        seg = np.zeros(steps.size, np.intp)
+        for first in starts[1:]:
+            seg += steps >= first
     else:
-        values = dst
-    edges = np.searchsorted(seg, np.arange(len(starts) + 1), "left").tolist()
-    for s in range(len(starts)):
-        if edges[s] < edges[s + 1]:
-            _steps_segment(plan, segments[s], steps, edges[s], edges[s + 1], values)
-    if order is not None:
-        dst[order] = values
+        seg = np.searchsorted(np.array(starts, np.int64), steps, "right") - 1
+    if seg.size < 2 or not np.any(seg[1:] < seg[:-1]):  # already in segment order: slices
+        edges = np.searchsorted(seg, np.arange(len(starts) + 1), "left").tolist()
+        for s in range(len(starts)):
+            if edges[s] < edges[s + 1]:
+                _steps_segment(plan, segments[s], steps, edges[s], edges[s + 1], dst)
+        return
+    for s in np.flatnonzero(np.bincount(seg, minlength=len(starts))).tolist():  # else each segment's
+        at = np.flatnonzero(seg == s)  # steps are gathered, filled and scattered back
+        values = np.empty(at.size)
+        _steps_segment(plan, segments[s], steps[at], 0, at.size, values)
+        dst[at] = values
 
 
 def _steps_segment(plan, segment, steps, lo, hi, dst):
@@ -336,17 +364,23 @@ def _steps_segment(plan, segment, steps, lo, hi, dst):
         _fill_cycle(plan, k, -origin, steps[lo:hi], dst[lo:hi])
         return
     s = steps[lo:hi]
-    cut = np.flatnonzero(s[1:] - s[:-1] != 1) + 1  # where a run of consecutive steps ends
-    if not cut.size:
+    gaps = s[1:] - s[:-1] != 1  # where a run of consecutive steps ends
+    count = int(np.count_nonzero(gaps))
+    if not count:
         fn(plan.fparams, plan.iparams, k, lo, hi, int(s[0]) - origin, _NO_RUNS, dst)
         return
-    runs = np.empty((cut.size + 1, 4), np.int64)
+    runs = np.empty((s.size if 2 * count > s.size else count + 1, 4), np.int64)
     runs[:, 0] = k
-    runs[0, 1] = lo
-    runs[1:, 1] = cut + lo
-    runs[:-1, 2] = runs[1:, 1]
-    runs[-1, 2] = hi
-    runs[:, 3] = s[runs[:, 1] - lo] - origin
+    if 2 * count > s.size:  # mostly single steps: one run each
+        runs[:, 1] = np.arange(lo, hi)
+        runs[:, 2] = runs[:, 1] + 1
+        np.subtract(s, origin, out=runs[:, 3])
+    else:
+        runs[0, 1] = lo
+        runs[1:, 1] = np.flatnonzero(gaps) + (lo + 1)
+        runs[:-1, 2] = runs[1:, 1]
+        runs[-1, 2] = hi
+        runs[:, 3] = s[runs[:, 1] - lo] - origin
     fn(plan.fparams, plan.iparams, 0, 0, 0, 0, runs, dst)
 
 
@@ -367,25 +401,41 @@ def _fill_cycle(plan, k, t0, times, dst):
         _kernels.tile(period, t0 % length, dst)
         return
     bodies = plan.bodies[k]
-    cap = min(_RUNS, n)
-    runs = np.empty((len(bodies), cap, 4), np.int64)
-    counts = np.empty(len(bodies), np.int64)
-    sf = np.empty((cap, plan.fparams.shape[1]))
-    si = np.empty((cap, plan.iparams.shape[1]), np.int64)
-    rpos = np.empty((cap, 3), np.int64)
-    rc = np.empty(cap)
+    runs, counts, sf, si, rpos, rc = _cycle_scratch(len(bodies), min(_RUNS, n))
     j = 0
     while j < n:
         j = _kernels.cycle_runs(plan.fparams, plan.iparams, plan.seg_start, plan.seg_origin, k, t0, n, times, j,
                                 runs, counts, sf, si, rpos, rc)  # fmt: skip
         rows = 0
-        for b, fn in enumerate(bodies):
-            c = int(counts[b])
+        for b, c in enumerate(counts.tolist()):
             if c:
-                fn(sf, si, 0, 0, 0, 0, runs[b, :c], dst)
+                bodies[b](sf, si, 0, 0, 0, 0, runs[b, :c], dst)
                 rows += c
         if op == Op.CYCLE_PULL:
             _kernels.cycle_pull(plan.fparams, k, rows, rpos, rc, dst)
+
+
+_SCRATCH = threading.local()  # per thread: a single step's cycle scratch, reused (at() in a loop)
+
+
+def _cycle_scratch(bodies, cap):
+    """The tiler's output arrays for ``cap`` runs of a cycle with ``bodies`` body segments."""
+    small = cap == 1
+    if small:
+        cached = getattr(_SCRATCH, "arrays", {}).get(bodies)
+        if cached is not None:
+            return cached
+    arrays = (
+        np.empty((bodies, cap, 4), np.int64),
+        np.empty(bodies, np.int64),
+        np.empty((cap, N_FLOAT)),
+        np.empty((cap, N_INT), np.int64),
+        np.empty((cap, 3), np.int64),
+        np.empty(cap),
+    )
+    if small:
+        _SCRATCH.__dict__.setdefault("arrays", {})[bodies] = arrays
+    return arrays
 
 
 def _check_out(fn, out, n, dtype):

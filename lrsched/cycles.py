@@ -41,7 +41,10 @@ def float_cycle_start(i, period, mult):
     if mult == 1.0:
         x = period * i
     else:
-        x = period * math.expm1(i * math.log(mult)) / (mult - 1.0)
+        try:
+            x = period * math.expm1(i * math.log(mult)) / (mult - 1.0)
+        except OverflowError:  # the kernels' expm1 is inf there
+            x = math.inf
     if not x < 4.6116860184273879e18:  # past 2**62 (or inf): beyond every step
         return MAX_STEP + 1
     r = math.floor(x)

@@ -97,6 +97,18 @@ def test_float_multiplier_cycles_start_where_the_documented_rule_says(mult):
     assert np.all(s(np.array(starts[1:]) - 1) < 0.05)  # ... right after the previous one ended (L >= 7)
 
 
+def test_the_factories_cycle_starts_are_the_kernels():
+    """cycles.float_cycle_start (plain Python, where a cycle limit is set) and the kernels' own
+    _float_start (where cycles are walked) give the same start for every cycle."""
+    from lrsched import _kernels
+    from lrsched.cycles import float_cycle_start
+
+    rng = np.random.default_rng(7)
+    for period, mult in [(7.0, 1.5), (3.0, 1.0), (10.5, 1.01), (1.0, 2.7), *zip(rng.uniform(1, 1e4, 40), rng.uniform(1, 3, 40))]:
+        for i in [*range(60), 200, 640]:  # past 2**62 from some i on; below the overflow of exp for mult <= 3
+            assert float_cycle_start(i, period, mult) == _kernels._float_start(i, float(period), float(mult))
+
+
 def test_cycle_limit_then_hold():
     s = lrsched.sgdr(1.0, 4, 2, end_value=0.05, cycle_limit=3)  # cycles of 4, 8, 16 steps
     assert s.at(27) > 0.05 and s.at(28) == s.at(10**15) == 0.05

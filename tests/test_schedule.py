@@ -121,10 +121,10 @@ def test_new_composites_never_compile():
 def test_every_op_states_the_kernels_it_needs():
     """NEEDS (beside Op) is the one place that says which compiled code an op uses: an op without
     an entry, or an entry naming no kernel, fails here; and every kernel is needed by some op."""
-    from lrsched._program import NEEDS, Op
+    from lrsched._program import NEEDS, OUTPUTS, Op
 
     assert set(NEEDS) == set(Op)
-    named = {name for names in NEEDS.values() for name in names}
+    named = {name for names in [*NEEDS.values(), *OUTPUTS.values()] for name in names}
     assert named == set(_kernels.KERNELS)
 
 
@@ -157,7 +157,7 @@ def test_the_kernels_a_schedule_needs_follow_from_its_ops(name):
 
 def test_a_process_compiles_only_the_kernels_its_schedules_use():
     """A fresh process that makes a warmup-cosine table, a float32 table, an array call and an
-    ``at`` loads three op kernels and nothing else."""
+    ``at`` loads three op kernels and the float32 store, nothing else."""
     code = (
         "import numpy as np, lrsched\n"
         "from lrsched import _kernels\n"
@@ -166,7 +166,7 @@ def test_a_process_compiles_only_the_kernels_its_schedules_use():
         "print(sorted(name for name, k in _kernels.KERNELS.items() if k.ready))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
-    assert out.stdout.strip() == "['fill_const', 'fill_cosine', 'fill_linear']"
+    assert out.stdout.strip() == "['fill_const', 'fill_cosine', 'fill_linear', 'narrow']"
 
 
 def test_import_lrsched_loads_no_optional_heavyweight():
