@@ -1007,22 +1007,29 @@ def _fill_powers(op, fparams, iparams, row, lo, hi, t0, runs, dst):
                 dst[at[i]] = vb[i]
 
 
+@inline
+def _opcode(op, row):
+    """``op`` as a plain int64 rather than a literal: the three power kernels then share one
+    compiled ``_fill_powers`` (a literal argument compiles a copy per value)."""
+    return op + 0 * row
+
+
 @kernel(OP_SIGNATURE)
 def fill_cosine_pow(fparams, iparams, row, lo, hi, t0, runs, dst):
     """COSINE_POW: a g + b (1 - g), g = ((1 + cos(pi p)) / 2) ** exponent, p = (t / L) ** k."""
-    _fill_powers(15, fparams, iparams, row, lo, hi, t0, runs, dst)
+    _fill_powers(_opcode(15, row), fparams, iparams, row, lo, hi, t0, runs, dst)
 
 
 @kernel(OP_SIGNATURE)
 def fill_poly_pow(fparams, iparams, row, lo, hi, t0, runs, dst):
     """POLY_POW: a g + b (1 - g), g = (1 - p) ** power, p = (t / L) ** k."""
-    _fill_powers(16, fparams, iparams, row, lo, hi, t0, runs, dst)
+    _fill_powers(_opcode(16, row), fparams, iparams, row, lo, hi, t0, runs, dst)
 
 
 @kernel(OP_SIGNATURE)
 def fill_invpoly(fparams, iparams, row, lo, hi, t0, runs, dst):
     """INVPOLY: a g + b (1 - g), g = 1 - (t / L) ** power."""
-    _fill_powers(11, fparams, iparams, row, lo, hi, t0, runs, dst)
+    _fill_powers(_opcode(11, row), fparams, iparams, row, lo, hi, t0, runs, dst)
 
 
 @kernel(OP_SIGNATURE, exact_math=True)
