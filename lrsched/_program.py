@@ -64,7 +64,7 @@ class Op(IntEnum):
 # Ops that take powers, logs or the noise's quantile block by block (the block math) have kernels
 # of their own, so a schedule without them never compiles it.
 NEEDS = {
-    Op.CONST: ("fill_const",),
+    Op.CONST: (),  # NumPy fills it (in a cycle's body, see IN_A_CYCLE)
     Op.LINEAR: ("fill_linear",),
     Op.COSINE: ("fill_cosine",),
     Op.POLY: ("fill_poly",),
@@ -86,6 +86,8 @@ NEEDS = {
     Op.COSINE_REAL: ("fill_cosine_real",),
 }
 
+# A cycle's body segments take their runs in batches from the tiler: there a constant needs a kernel too.
+IN_A_CYCLE = {Op.CONST: ("fill_const",)}
 OUTPUTS = {"float32": ("narrow",)}  # kernels an output type needs beyond its ops' (float64 needs none)
 
 CYCLES = (Op.CYCLE, Op.CYCLE_PULL)
@@ -237,8 +239,11 @@ class Program:
         return any(r[2] in CYCLES for r in self._rows)
 
     def kernels(self):
-        """The names of the compiled functions that evaluate this program (``NEEDS`` of its ops)."""
-        return sorted({name for r in self._rows for name in NEEDS[r[2]]})
+        """The names of the compiled functions that evaluate this program in float64 (``NEEDS`` of
+        its ops, and ``IN_A_CYCLE`` of its cycles' bodies)."""
+        top = sum(self._sizes)
+        return sorted({name for k, r in enumerate(self._rows)
+                       for name in NEEDS[r[2]] + (IN_A_CYCLE.get(r[2], ()) if k >= top else ())})  # fmt: skip
 
     # -- composition ----------------------------------------------------------
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _kernels
 from . import _validate as V
-from ._program import CYCLES, N_FLOAT, N_INT, NEEDS, Op, Program
+from ._program import CYCLES, IN_A_CYCLE, N_FLOAT, N_INT, NEEDS, Op, Program
 
 # name -> (factory, {argument name: "one" | "list"} for arguments that are schedules)
 _REGISTRY: dict = {}
@@ -237,16 +237,24 @@ class _Plan:
                 op = rows[k][2]
                 if op in CYCLES:
                     i = rows[k][4]
-                    self.bodies[k] = [_dispatcher(rows[b][2]) for b in range(i[2], i[3])]
+                    self.bodies[k] = [_dispatcher(rows[b][2], IN_A_CYCLE) for b in range(i[2], i[3])]
                     segments.append((k, rows[k][1], None))
                 else:
                     segments.append((k, rows[k][1], _dispatcher(op)))
             self.layers.append((starts, segments))
 
 
-def _dispatcher(op):
-    """The compiled op kernel of a segment's op (compiled or loaded now, if this process has not yet)."""
-    return _kernels.KERNELS[NEEDS[op][0]].dispatcher
+def _dispatcher(op, extra=None):
+    """The op kernel of a segment's op (compiled or loaded now, if this process has not yet); a
+    constant outside a cycle is NumPy's fill."""
+    names = NEEDS[op] or (extra or {}).get(op)
+    return _kernels.KERNELS[names[0]].dispatcher if names else _fill_constant
+
+
+def _fill_constant(fparams, iparams, row, lo, hi, t0, runs, dst):
+    """CONST without compiling: dst[lo:hi] = a for one run (``fill_const``'s arguments; the walk
+    never hands it a batch of runs)."""
+    dst[lo:hi] = fparams[row, 0]
 
 
 def _fill_range(plan, start, out):
@@ -362,6 +370,9 @@ def _steps_segment(plan, segment, steps, lo, hi, dst):
     k, origin, fn = segment
     if fn is None:
         _fill_cycle(plan, k, -origin, steps[lo:hi], dst[lo:hi])
+        return
+    if fn is _fill_constant:
+        dst[lo:hi] = plan.fparams[k, 0]
         return
     s = steps[lo:hi]
     gaps = s[1:] - s[:-1] != 1  # where a run of consecutive steps ends

@@ -121,30 +121,32 @@ def test_new_composites_never_compile():
 def test_every_op_states_the_kernels_it_needs():
     """NEEDS (beside Op) is the one place that says which compiled code an op uses: an op without
     an entry, or an entry naming no kernel, fails here; and every kernel is needed by some op."""
-    from lrsched._program import NEEDS, OUTPUTS, Op
+    from lrsched._program import IN_A_CYCLE, NEEDS, OUTPUTS, Op
 
     assert set(NEEDS) == set(Op)
-    named = {name for names in [*NEEDS.values(), *OUTPUTS.values()] for name in names}
+    named = {name for names in [*NEEDS.values(), *IN_A_CYCLE.values(), *OUTPUTS.values()] for name in names}
     assert named == set(_kernels.KERNELS)
 
 
 # the kernels each kind of schedule needs, read from its ops
 NEEDED = {
     "warmup_cosine": (lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100),
-                      {"fill_linear", "fill_cosine", "fill_const"}),
-    "cosine-exponent": (lrsched.cosine(init_value=1.0, steps=50, exponent=2.0), {"fill_cosine_pow", "fill_const"}),
-    "cosine-k": (lrsched.cosine(init_value=1.0, steps=50, k=1.5), {"fill_cosine_pow", "fill_const"}),
-    "polynomial-2": (lrsched.polynomial(init_value=1.0, steps=50, power=2.0), {"fill_poly", "fill_const"}),
-    "polynomial-2.5": (lrsched.polynomial(init_value=1.0, steps=50, power=2.5), {"fill_poly_pow", "fill_const"}),
-    "warmup-1-sqrt": (lrsched.warmup(lrsched.constant(1.0), 20, 0.0, "1-sqrt"), {"fill_poly_pow", "fill_const"}),
+                      {"fill_linear", "fill_cosine"}),
+    "cosine-exponent": (lrsched.cosine(init_value=1.0, steps=50, exponent=2.0), {"fill_cosine_pow"}),
+    "cosine-k": (lrsched.cosine(init_value=1.0, steps=50, k=1.5), {"fill_cosine_pow"}),
+    "polynomial-2": (lrsched.polynomial(init_value=1.0, steps=50, power=2.0), {"fill_poly"}),
+    "polynomial-2.5": (lrsched.polynomial(init_value=1.0, steps=50, power=2.5), {"fill_poly_pow"}),
+    "warmup-1-sqrt": (lrsched.warmup(lrsched.constant(1.0), 20, 0.0, "1-sqrt"), {"fill_poly_pow"}),
     "wsd-1-sqrt": (lrsched.wsd(peak_value=1.0, total_steps=100, warmup_steps=10, decay_steps=30,
-                               decay_shape="1-sqrt"), {"fill_linear", "fill_const", "fill_invpoly"}),
+                               decay_shape="1-sqrt"), {"fill_linear", "fill_invpoly"}),
     "sgdr": (lrsched.sgdr(1.0, 10, 2), {"cycle_runs", "tile", "fill_cosine"}),
     "cyclic-triangular2": (lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5, mode="triangular2"),
                            {"cycle_runs", "tile", "fill_linear"}),
     "cyclic-exp_range": (lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5, mode="exp_range", gamma=0.99),
                          {"cycle_runs", "tile", "cycle_pull", "fill_linear"}),
-    "noise": (lrsched.noise(lrsched.constant(1.0), std=0.1, pct=0.2), {"fill_noise", "fill_const"}),
+    "noise": (lrsched.noise(lrsched.constant(1.0), std=0.1, pct=0.2), {"fill_noise"}),
+    "repeat-piecewise": (lrsched.repeat(lrsched.piecewise_constant(boundaries=[3], values=[1.0, 0.5]), 5),
+                         {"cycle_runs", "tile", "fill_const"}),  # a constant in a cycle's body
     "step": (lrsched.step(init_value=1.0, step_size=7), {"fill_exp_stair"}),
 }
 
@@ -157,7 +159,7 @@ def test_the_kernels_a_schedule_needs_follow_from_its_ops(name):
 
 def test_a_process_compiles_only_the_kernels_its_schedules_use():
     """A fresh process that makes a warmup-cosine table, a float32 table, an array call and an
-    ``at`` loads three op kernels and the float32 store, nothing else."""
+    ``at`` loads two op kernels and the float32 store, nothing else (NumPy fills the constant tail)."""
     code = (
         "import numpy as np, lrsched\n"
         "from lrsched import _kernels\n"
@@ -166,7 +168,7 @@ def test_a_process_compiles_only_the_kernels_its_schedules_use():
         "print(sorted(name for name, k in _kernels.KERNELS.items() if k.ready))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
-    assert out.stdout.strip() == "['fill_const', 'fill_cosine', 'fill_linear', 'narrow']"
+    assert out.stdout.strip() == "['fill_cosine', 'fill_linear', 'narrow']"
 
 
 def test_import_lrsched_loads_no_optional_heavyweight():
