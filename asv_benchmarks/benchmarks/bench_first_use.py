@@ -23,7 +23,7 @@ FAMILIES = sorted(families())
 _FIRST_TABLE = """
 import sys
 sys.path.insert(0, {here!r})
-from .bench_families import families
+from bench_families import families
 families()[{family!r}].table(1_000_000)
 """
 
@@ -33,7 +33,7 @@ _AFTER_TABLE = """
 import json, sys, time
 import numpy as np
 sys.path.insert(0, {here!r})
-from .bench_families import families
+from bench_families import families
 s = families()[{family!r}]
 s.table(1_000_000)
 took = {{}}
