@@ -12,7 +12,9 @@ Every op kernel takes the same arguments::
     row, lo, hi, t0          one run: dst[lo + j] takes the value of segment ``row`` at local
                              time t0 + j, for j < hi - lo ...
     runs     int64[R, 4]     ... or, when not empty, R runs (row, lo, hi, t0), one per row
-    dst      float64[N]      written in [lo, hi) for every run, nothing else
+    dst      float64[N]      written in [lo, hi) for every run, nothing else ...
+    dst32    float32[N]      ... unless the table is float32: then dst is empty and dst32 takes
+                             the values, each rounded once from float64 (as ``narrow``)
 
 A range of steps is one run per segment; an array of steps is cut into runs of
 consecutive steps (one per step, where none follow each other).
@@ -531,7 +533,8 @@ _F2 = types.Array(types.float64, 2, "C", readonly=True)
 _I2 = types.Array(types.int64, 2, "C", readonly=True)
 _I1 = types.Array(types.int64, 1, "C", readonly=True)
 _F1 = types.Array(types.float64, 1, "C", readonly=True)
-OP_SIGNATURE = types.void(_F2, _I2, types.int64, types.int64, types.int64, types.int64, _I2, types.float64[::1])
+OP_SIGNATURE = types.void(_F2, _I2, types.int64, types.int64, types.int64, types.int64, _I2, types.float64[::1],
+                          types.float32[::1])
 
 
 @inline
@@ -542,49 +545,61 @@ def _run_count(runs):
 
 
 @inline
-def _run(runs, r, row, lo, hi, t0, dst):
-    """(row, t0, the slice of dst it writes) of run r."""
+def _run(runs, r, row, lo, hi, t0, dst, dst32):
+    """(row, t0, the slices of dst and dst32 it writes) of run r (one of the two is empty)."""
     if runs.shape[0] == 0:
-        return row, t0, dst[lo:hi]
-    return runs[r, 0], runs[r, 3], dst[runs[r, 1] : runs[r, 2]]
+        return row, t0, dst[lo:hi], dst32[lo:hi]
+    a = runs[r, 1]
+    b = runs[r, 2]
+    return runs[r, 0], runs[r, 3], dst[a:b], dst32[a:b]
+
+
+@inline
+def put(d, d32, j, v):
+    """Store value j of a run: d[j] = v, or d32[j] = v rounded to float32 where the run writes a
+    float32 table (the test is the same for every j, and LLVM takes it out of the loop)."""
+    if d32.size:
+        d32[j] = v
+    else:
+        d[j] = v
 
 
 @kernel(OP_SIGNATURE)
-def fill_const(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_const(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """CONST: a."""
     for r in range(_run_count(runs)):
-        k, _, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, _, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
-        for j in range(d.size):
-            d[j] = a
+        for j in range(d.size + d32.size):
+            put(d, d32, j, a)
 
 
 @kernel(OP_SIGNATURE)
-def fill_linear(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_linear(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """LINEAR: a g + b (1 - g), g = (L - t) / L."""
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
         b = fparams[k, 1]
         length = iparams[k, 0]
         inv = 1.0 / length
-        for j in range(d.size):
+        for j in range(d.size + d32.size):
             t = tr + j
-            d[j] = a * quotient(length - t, length, inv) + b * quotient(t, length, inv)
+            put(d, d32, j, a * quotient(length - t, length, inv) + b * quotient(t, length, inv))
 
 
 @kernel(OP_SIGNATURE)
-def fill_linear_real(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_linear_real(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """LINEAR_REAL: LINEAR between real knots, local time t - f[6] over the real length f[7]."""
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
         b = fparams[k, 1]
         length = fparams[k, 7]
         shift = fparams[k, 6]
-        for j in range(d.size):  # divisions: a real length may be as small as the subnormals
+        for j in range(d.size + d32.size):  # divisions: a real length may be as small as the subnormals
             t = (tr + j) - shift
-            d[j] = a * ((length - t) / length) + b * (t / length)
+            put(d, d32, j, a * ((length - t) / length) + b * (t / length))
 
 
 @inline
@@ -624,53 +639,53 @@ def _cos2_sin2(t, length, c):
 
 
 @kernel(OP_SIGNATURE)
-def fill_cosine(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_cosine(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """COSINE: a g + b (1 - g), g = (1 + cos(pi t / L)) / 2."""
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
         b = fparams[k, 1]
         length = iparams[k, 0]
         c = math.pi / (2.0 * length)
-        for j in range(d.size):
+        for j in range(d.size + d32.size):
             g, gc = _cos2_sin2(tr + j, length, c)
-            d[j] = a * g + b * gc
+            put(d, d32, j, a * g + b * gc)
 
 
 @kernel(OP_SIGNATURE)
-def fill_cosine_real(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_cosine_real(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """COSINE_REAL: COSINE between real knots (as LINEAR_REAL)."""
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
         b = fparams[k, 1]
         length = fparams[k, 7]
         shift = fparams[k, 6]
         c = math.pi / (2.0 * length)
-        for j in range(d.size):
+        for j in range(d.size + d32.size):
             g, gc = _cos2_sin2((tr + j) - shift, length, c)
-            d[j] = a * g + b * gc
+            put(d, d32, j, a * g + b * gc)
 
 
 @kernel(OP_SIGNATURE)
-def fill_poly(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_poly(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """POLY with power 1 or 2: a g + b (1 - g), g = ((L - t) / L) ** power."""
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
         b = fparams[k, 1]
         length = iparams[k, 0]
         inv = 1.0 / length
         if fparams[k, 2] == 1.0:
-            for j in range(d.size):
+            for j in range(d.size + d32.size):
                 t = tr + j
-                d[j] = a * quotient(length - t, length, inv) + b * quotient(t, length, inv)
+                put(d, d32, j, a * quotient(length - t, length, inv) + b * quotient(t, length, inv))
         else:
-            for j in range(d.size):
+            for j in range(d.size + d32.size):
                 t = tr + j
                 u = quotient(length - t, length, inv)
                 v = quotient(t, length, inv)
-                d[j] = a * (u * u) + b * (v * (1.0 + u))
+                put(d, d32, j, a * (u * u) + b * (v * (1.0 + u)))
 
 
 @inline
@@ -686,18 +701,43 @@ def _aligned(t, period, cap):
     return (t - (t & 63) + 63) / period <= cap
 
 
+@inline
+def _block(d, d32, j, m, vals):
+    """Where a kernel computes values j .. j + m - 1 of a run: in place in d, or in the float64
+    scratch ``vals`` when the run writes float32 (``_flush`` then stores them); a branch per block,
+    not per step."""
+    return vals[:m] if d32.size else d[j : j + m]
+
+
+@inline
+def _flush(d32, j, m, vals):
+    """d32[j:j + m] = vals[:m] rounded to float32, where the run writes float32 (``_block``)."""
+    if d32.size:
+        d = d32[j : j + m]
+        for i in range(m):
+            d[i] = vals[i]
+
+
+@inline
+def _exp_block(db, m, a, base, steps, off, low, high):
+    """db[i] = a clip(base steps[off + i], low, high) for i < m: an aligned block of EXP."""
+    for i in range(m):
+        db[i] = a * clip(base * steps[off + i], low, high)
+
+
 @kernel(OP_SIGNATURE)
-def fill_exp(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_exp(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """EXP: a clip(rate ** (t / T), lo, hi); f[5] caps the exponent once hi is reached.
 
     rate ** (t / T) is rate ** (64 floor(t / 64) / T) * rate ** ((t % 64) / T): one pow per
     aligned block of 64 steps, and the same numbers however the steps are cut into runs.
     """
+    vals = np.empty(64, np.float64)  # a block, where the table is float32
     steps = np.empty(64, np.float64)
     last_rate = math.nan
     last_period = 0
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         f = fparams[k]
         a = f[0]
         rate = f[2]
@@ -709,27 +749,30 @@ def fill_exp(fparams, iparams, row, lo, hi, t0, runs, dst):
             _powers(rate, 1.0 / period, steps)
             last_rate = rate
             last_period = period
-        n = d.size
+        n = d32.size if d32.size else d.size
         j = 0
         while j < n:
             t = tr + j
             m = min(n - j, 64 - (t & 63))
-            db = d[j : j + m]
             if _aligned(t, period, cap):
                 base = math.pow(rate, (t - (t & 63)) / period)
-                for i in range(m):
-                    db[i] = a * clip(base * steps[(t & 63) + i], low, high)
+                if d32.size:  # a loop per output type (one loop storing to either does not vectorize)
+                    _exp_block(vals, m, a, base, steps, t & 63, low, high)
+                    _flush(d32, j, m, vals)
+                else:
+                    _exp_block(d[j : j + m], m, a, base, steps, t & 63, low, high)
             else:
+                db, db32 = d[j : j + m], d32[j : j + m]
                 for i in range(m):
-                    db[i] = a * clip(math.pow(rate, min((t + i) / period, cap)), low, high)
+                    put(db, db32, i, a * clip(math.pow(rate, min((t + i) / period, cap)), low, high))
             j += m
 
 
 @kernel(OP_SIGNATURE)
-def fill_exp_stair(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_exp_stair(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """EXP_STAIR: a clip(rate ** (t // T), lo, hi) (also StepLR's gamma ** (t // s)); one pow per stair."""
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         f = fparams[k]
         a = f[0]
         rate = f[2]
@@ -737,56 +780,56 @@ def fill_exp_stair(fparams, iparams, row, lo, hi, t0, runs, dst):
         high = f[4]
         cap = f[5]
         period = iparams[k, 0]
-        n = d.size
+        n = d.size + d32.size
         j = 0
         while j < n:
             q = (tr + j) // period
             j2 = min(n, j + (q + 1) * period - (tr + j))
             v = a * clip(math.pow(rate, min(float(q), cap)), low, high)
-            db = d[j:j2]
+            db, db32 = d[j:j2], d32[j:j2]
             for i in range(j2 - j):
-                db[i] = v
+                put(db, db32, i, v)
             j = j2
 
 
 @kernel(OP_SIGNATURE)
-def fill_invtime(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_invtime(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """INVTIME: a / (1 + rate t / T)."""
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
         rate = fparams[k, 2]
         period = iparams[k, 0]
         inv = 1.0 / period
-        for j in range(d.size):
-            d[j] = a / (1.0 + rate * quotient(tr + j, period, inv))
+        for j in range(d.size + d32.size):
+            put(d, d32, j, a / (1.0 + rate * quotient(tr + j, period, inv)))
 
 
 @kernel(OP_SIGNATURE)
-def fill_invtime_stair(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_invtime_stair(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """INVTIME_STAIR: a / (1 + rate (t // T))."""
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
         rate = fparams[k, 2]
         period = iparams[k, 0]
-        for j in range(d.size):
-            d[j] = a / (1.0 + rate * ((tr + j) // period))
+        for j in range(d.size + d32.size):
+            put(d, d32, j, a / (1.0 + rate * ((tr + j) // period)))
 
 
 @kernel(OP_SIGNATURE)
-def fill_invsqrt(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_invsqrt(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """INVSQRT: a sqrt(ts / (t + ts))."""
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
         ts = float(iparams[k, 0])
-        for j in range(d.size):
-            d[j] = a * math.sqrt(ts / ((tr + j) + ts))
+        for j in range(d.size + d32.size):
+            put(d, d32, j, a * math.sqrt(ts / ((tr + j) + ts)))
 
 
 @kernel(OP_SIGNATURE)
-def fill_tanh(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_tanh(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """TANH: a g + b (1 - g), g = (1 - tanh z) / 2, z = lower (1 - r) + upper r, r = t / L.
 
     z keeps its sign over most aligned blocks of 64 steps; there exp(-2|z|) is the block's
@@ -794,11 +837,12 @@ def fill_tanh(fparams, iparams, row, lo, hi, t0, runs, dst):
     the steps are cut into runs).  Where z changes sign in a block (or moves by 5 or more per
     step) each step takes its own exp.  (1 - tanh z) / 2 = 1 / (1 + e^{2z}), without overflow.
     """
+    vals = np.empty(64, np.float64)  # a block, where the table is float32
     down = np.empty(64, np.float64)  # exp(-2 |z|) changes by these factors while z keeps its sign
     up = np.empty(64, np.float64)
     tabulated = math.nan
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
         b = fparams[k, 1]
         lower = fparams[k, 2]
@@ -811,12 +855,12 @@ def fill_tanh(fparams, iparams, row, lo, hi, t0, runs, dst):
                 down[i] = math.exp(-2.0 * steep * i)
                 up[i] = math.exp(2.0 * steep * i)
             tabulated = steep
-        n = d.size
+        n = d.size + d32.size
         j = 0
         while j < n:
             t = tr + j
             m = min(n - j, 64 - (t & 63))
-            db = d[j : j + m]
+            db = _block(d, d32, j, m, vals)
             b0 = t - (t & 63)  # the block's first step, and z there and at its last
             z0 = lower * (1.0 - b0 / length) + upper * (b0 / length)
             z1 = lower * (1.0 - (b0 + 63) / length) + upper * ((b0 + 63) / length)
@@ -838,14 +882,15 @@ def fill_tanh(fparams, iparams, row, lo, hi, t0, runs, dst):
                     big = 1.0 / (1.0 + e)
                     g, gc = (small, big) if rising else (big, small)
                     db[i] = a * g + b * gc
+            _flush(d32, j, m, vals)
             j += m
 
 
 @kernel(OP_SIGNATURE)
-def fill_expwarm(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_expwarm(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """EXPWARM: a g + b (1 - g), g = (exp(-k t / L) - exp(-k)) / (1 - exp(-k)) = expm1(k (L - t) / L) / expm1(k)."""
     for r in range(_run_count(runs)):
-        q, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        q, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[q, 0]
         b = fparams[q, 1]
         k = fparams[q, 2]
@@ -853,28 +898,28 @@ def fill_expwarm(fparams, iparams, row, lo, hi, t0, runs, dst):
         span = math.expm1(k)
         floor = math.exp(-k)
         inv = 1.0 / length
-        for j in range(d.size):
+        for j in range(d.size + d32.size):
             t = tr + j
             g = math.expm1(k * quotient(length - t, length, inv)) / span
             gc = -math.expm1(-k * quotient(t, length, inv)) / (1.0 - floor)
-            d[j] = a * g + b * gc
+            put(d, d32, j, a * g + b * gc)
 
 
 @kernel(OP_SIGNATURE)
-def fill_exp2(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_exp2(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """EXP2: a g + b (1 - g), g = 2 ** (1 - t / L) - 1, 1 - g = 2 (1 - 2 ** (-t / L))."""
     ln2 = math.log(2.0)
     for r in range(_run_count(runs)):
-        k, tr, d = _run(runs, r, row, lo, hi, t0, dst)
+        k, tr, d, d32 = _run(runs, r, row, lo, hi, t0, dst, dst32)
         a = fparams[k, 0]
         b = fparams[k, 1]
         length = iparams[k, 0]
         inv = 1.0 / length
-        for j in range(d.size):
+        for j in range(d.size + d32.size):
             t = tr + j
             g = math.expm1(quotient(length - t, length, inv) * ln2)
             gc = -2.0 * math.expm1(-quotient(t, length, inv) * ln2)
-            d[j] = a * g + b * gc
+            put(d, d32, j, a * g + b * gc)
 
 
 @inline
@@ -975,8 +1020,23 @@ def _next_block(runs, row, lo, hi, t0, state, tb, at):
     return held, count, -1
 
 
+@inline
+def _emit(dst, dst32, j, at, vb, m):
+    """Where a block-math kernel's block goes: vb[:m] to dst32[j:j + m] (a float32 table), or to
+    dst[at[:m]] or dst32[at[:m]] for a gathered block (j < 0); a float64 block of a run was
+    written in place."""
+    if j >= 0:
+        _flush(dst32, j, m, vb)
+    elif dst32.size:
+        for i in range(m):
+            dst32[at[i]] = vb[i]
+    else:
+        for i in range(m):
+            dst[at[i]] = vb[i]
+
+
 @helper
-def _fill_powers(op, fparams, iparams, row, lo, hi, t0, runs, dst):
+def _fill_powers(op, fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """COSINE_POW, POLY_POW and INVPOLY (``op``), block by block (``_powers_block``, one call site so
     that LLVM inlines it and knows the scratch arrays apart)."""
     x = np.empty(BLOCK, np.float64)
@@ -993,18 +1053,16 @@ def _fill_powers(op, fparams, iparams, row, lo, hi, t0, runs, dst):
         q, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
         if m == 0:
             return
-        target = dst[j : j + m] if j >= 0 else vb[:m]
         f = fparams[q]
         length = iparams[q, 0]
         e = f[2]
         k = f[3] if op != 11 else 1.0
         kn, kh = nice(k)
         en, eh = nice(e)
+        target = dst[j : j + m] if j >= 0 and not dst32.size else vb[:m]
         _powers_block(op, f[0], f[1], length, 1.0 / length, e, en, eh, k, kn, kh, tb[:m], target,
                       x, xc, g, gc, work, bits)  # fmt: skip
-        if j < 0:
-            for i in range(m):
-                dst[at[i]] = vb[i]
+        _emit(dst, dst32, j, at, vb, m)
 
 
 @inline
@@ -1015,25 +1073,25 @@ def _opcode(op, row):
 
 
 @kernel(OP_SIGNATURE)
-def fill_cosine_pow(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_cosine_pow(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """COSINE_POW: a g + b (1 - g), g = ((1 + cos(pi p)) / 2) ** exponent, p = (t / L) ** k."""
-    _fill_powers(_opcode(15, row), fparams, iparams, row, lo, hi, t0, runs, dst)
+    _fill_powers(_opcode(15, row), fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
 
 
 @kernel(OP_SIGNATURE)
-def fill_poly_pow(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_poly_pow(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """POLY_POW: a g + b (1 - g), g = (1 - p) ** power, p = (t / L) ** k."""
-    _fill_powers(_opcode(16, row), fparams, iparams, row, lo, hi, t0, runs, dst)
+    _fill_powers(_opcode(16, row), fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
 
 
 @kernel(OP_SIGNATURE)
-def fill_invpoly(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_invpoly(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """INVPOLY: a g + b (1 - g), g = 1 - (t / L) ** power."""
-    _fill_powers(_opcode(11, row), fparams, iparams, row, lo, hi, t0, runs, dst)
+    _fill_powers(_opcode(11, row), fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
 
 
 @kernel(OP_SIGNATURE, exact_math=True)
-def fill_noise(fparams, iparams, row, lo, hi, t0, runs, dst):
+def fill_noise(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """NOISE: a (1 + n) with n a pure function of (seed, t), block by block (``_next_block``).
 
     Uniform: n = w pct.  Gaussian truncated to |n| < pct (the distribution of
@@ -1056,7 +1114,7 @@ def fill_noise(fparams, iparams, row, lo, hi, t0, runs, dst):
         k, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
         if m == 0:
             return
-        d = dst[j : j + m] if j >= 0 else vb[:m]
+        d = dst[j : j + m] if j >= 0 and not dst32.size else vb[:m]
         a = fparams[k, 0]
         std = fparams[k, 2]
         pct = fparams[k, 3]
@@ -1071,9 +1129,7 @@ def fill_noise(fparams, iparams, row, lo, hi, t0, runs, dst):
             normal_quantile(q, x, work, bits, m, h > 0.425)
             for i in range(m):
                 d[i] = a * (1.0 + clip(std * x[i], -pct, pct))
-        if j < 0:
-            for i in range(m):
-                dst[at[i]] = vb[i]
+        _emit(dst, dst32, j, at, vb, m)
 
 
 @inline

@@ -88,7 +88,9 @@ NEEDS = {
 
 # A cycle's body segments take their runs in batches from the tiler: there a constant needs a kernel too.
 IN_A_CYCLE = {Op.CONST: ("fill_const",)}
-OUTPUTS = {"float32": ("narrow",)}  # kernels an output type needs beyond its ops' (float64 needs none)
+# Kernels an output type may need beyond its ops': a float32 table of a product of layers or of a cycle
+# rounds float64 chunks with ``narrow`` (op kernels write float32 themselves; float64 needs none).
+OUTPUTS = {"float32": ("narrow",)}
 
 CYCLES = (Op.CYCLE, Op.CYCLE_PULL)
 TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2, Op.COSINE_POW, Op.POLY_POW,

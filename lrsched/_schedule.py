@@ -86,9 +86,9 @@ class Schedule:
         for starts, segments in plan.layers:
             k, origin, fn = segments[bisect_right(starts, step) - 1]
             if fn is None:
-                _fill_cycle(plan, k, step - origin, _NO_TIMES, out)
+                _cycle_step(plan, k, step - origin, out)
             else:
-                fn(plan.fparams, plan.iparams, k, 0, 1, step - origin, _NO_RUNS, out)
+                fn(plan.fparams, plan.iparams, k, 0, 1, step - origin, _NO_RUNS, out, _NO_NARROW)
             value = float(out[0]) if value is None else value * float(out[0])  # a product rounds per layer
         return value
 
@@ -214,6 +214,8 @@ _NO_RUNS = np.empty((0, 4), np.int64)  # "one run, given by the scalars"
 _NO_TIMES = np.empty(0, np.int64)  # "a range of consecutive local times"
 for _a in (_NO_RUNS, _NO_TIMES):
     _a.flags.writeable = False
+_NO_WIDE = np.empty(0, np.float64)  # the op kernels' dst where they write float32 ...
+_NO_NARROW = np.empty(0, np.float32)  # ... and their dst32 where they write float64
 _CHUNK = 1 << 15  # steps per chunk where values pass through a buffer (a product of layers, float32)
 _RUNS = 4096  # cycle runs per call of the tiler
 
@@ -251,27 +253,24 @@ def _dispatcher(op, extra=None):
     return _kernels.KERNELS[names[0]].dispatcher if names else _fill_constant
 
 
-def _fill_constant(fparams, iparams, row, lo, hi, t0, runs, dst):
+def _fill_constant(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """CONST without compiling: dst[lo:hi] = a for one run (``fill_const``'s arguments; the walk
     never hands it a batch of runs)."""
-    dst[lo:hi] = fparams[row, 0]
+    (dst32 if dst32.size else dst)[lo:hi] = fparams[row, 0]  # float32: one rounding, as narrow's
 
 
 def _fill_range(plan, start, out):
-    """out[i] = value at step start + i.  float64 single-layer tables are written in place; a product
-    of layers or a float32 table goes through float64 chunks (a product rounds once per layer, a
-    float32 value once, at the end)."""
-    n = out.size
+    """out[i] = value at step start + i.  A single layer is written in place (float64 or float32);
+    a product of layers goes through float64 chunks (it rounds once per layer, and a float32
+    value once more, at the end)."""
     layers = plan.layers
     if len(layers) == 1:
-        if out.dtype == np.float64:
-            _fill_layer(plan, layers[0], start, out)
-        else:
-            _fill_layer_f32(plan, layers[0], start, out)
+        _fill_layer(plan, layers[0], start, out)
         return
+    n = out.size
     chunk = min(n, _CHUNK)
     buffer = out if out.dtype == np.float64 else np.empty(chunk)
-    factor = np.empty(chunk) if len(layers) > 1 else None
+    factor = np.empty(chunk)
     for c0 in range(0, n, chunk):
         m = min(chunk, n - c0)
         values = buffer[c0 : c0 + m] if buffer is out else buffer[:m]
@@ -285,40 +284,27 @@ def _fill_range(plan, start, out):
 
 
 def _fill_layer(plan, layer, first, dst):
-    """dst[i] = the layer's value at step first + i."""
+    """dst[i] = the layer's value at step first + i.  Op kernels write a float32 ``dst`` themselves;
+    a cycle's values go through float64 chunks."""
     starts, segments = layer
     n = dst.size
+    narrow = dst.dtype == np.float32
+    wide, d32 = (_NO_WIDE, dst) if narrow else (dst, _NO_NARROW)
     s = bisect_right(starts, first) - 1
     pos = 0
     while pos < n:
         k, origin, fn = segments[s]
         stop = n if s + 1 == len(starts) else min(n, starts[s + 1] - first)
-        if fn is None:
+        if fn is not None:
+            fn(plan.fparams, plan.iparams, k, pos, stop, first + pos - origin, _NO_RUNS, wide, d32)
+        elif not narrow:
             _fill_cycle(plan, k, first + pos - origin, _NO_TIMES, dst[pos:stop])
         else:
-            fn(plan.fparams, plan.iparams, k, pos, stop, first + pos - origin, _NO_RUNS, dst)
-        pos = stop
-        s += 1
-
-
-def _fill_layer_f32(plan, layer, first, out):
-    """out[i] = the layer's value at step first + i, rounded to float32: a constant segment is
-    filled as it is, the others go through a float64 buffer in chunks."""
-    starts, segments = layer
-    n = out.size
-    buffer = np.empty(min(n, _CHUNK))
-    s = bisect_right(starts, first) - 1
-    pos = 0
-    while pos < n:
-        k, origin, fn = segments[s]
-        stop = n if s + 1 == len(starts) else min(n, starts[s + 1] - first)
-        if plan.rows[k][2] == Op.CONST:
-            out[pos:stop] = plan.rows[k][3][0]  # one rounding to float32, as narrow's
-        else:
+            buffer = np.empty(min(stop - pos, _CHUNK))
             for c0 in range(pos, stop, buffer.size):
                 values = buffer[: min(buffer.size, stop - c0)]
-                _fill_layer(plan, ([0], [segments[s]]), first + c0, values)
-                _kernels.narrow(values, out[c0 : c0 + values.size])
+                _fill_cycle(plan, k, first + c0 - origin, _NO_TIMES, values)
+                _kernels.narrow(values, dst[c0 : c0 + values.size])
         pos = stop
         s += 1
 
@@ -378,7 +364,7 @@ def _steps_segment(plan, segment, steps, lo, hi, dst):
     gaps = s[1:] - s[:-1] != 1  # where a run of consecutive steps ends
     count = int(np.count_nonzero(gaps))
     if not count:
-        fn(plan.fparams, plan.iparams, k, lo, hi, int(s[0]) - origin, _NO_RUNS, dst)
+        fn(plan.fparams, plan.iparams, k, lo, hi, int(s[0]) - origin, _NO_RUNS, dst, _NO_NARROW)
         return
     runs = np.empty((s.size if 2 * count > s.size else count + 1, 4), np.int64)
     runs[:, 0] = k
@@ -392,7 +378,7 @@ def _steps_segment(plan, segment, steps, lo, hi, dst):
         runs[:-1, 2] = runs[1:, 1]
         runs[-1, 2] = hi
         runs[:, 3] = s[runs[:, 1] - lo] - origin
-    fn(plan.fparams, plan.iparams, 0, 0, 0, 0, runs, dst)
+    fn(plan.fparams, plan.iparams, 0, 0, 0, 0, runs, dst, _NO_NARROW)
 
 
 def _fill_cycle(plan, k, t0, times, dst):
@@ -412,7 +398,7 @@ def _fill_cycle(plan, k, t0, times, dst):
         _kernels.tile(period, t0 % length, dst)
         return
     bodies = plan.bodies[k]
-    runs, counts, sf, si, rpos, rc = _cycle_scratch(len(bodies), min(_RUNS, n))
+    runs, counts, sf, si, rpos, rc = _cycle_scratch(len(bodies), min(_RUNS, n))[:6]
     j = 0
     while j < n:
         j = _kernels.cycle_runs(plan.fparams, plan.iparams, plan.seg_start, plan.seg_origin, k, t0, n, times, j,
@@ -420,17 +406,31 @@ def _fill_cycle(plan, k, t0, times, dst):
         rows = 0
         for b, c in enumerate(counts.tolist()):
             if c:
-                bodies[b](sf, si, 0, 0, 0, 0, runs[b, :c], dst)
+                bodies[b](sf, si, 0, 0, 0, 0, runs[b, :c], dst, _NO_NARROW)
                 rows += c
         if op == Op.CYCLE_PULL:
             _kernels.cycle_pull(plan.fparams, k, rows, rpos, rc, dst)
+
+
+def _cycle_step(plan, k, t, out):
+    """out[0] = CYCLE segment k at cycle time t (``at()``): ``_fill_cycle`` for one step, with the
+    tiler's one run taken straight to its body kernel."""
+    bodies = plan.bodies[k]
+    runs, counts, sf, si, rpos, rc, each = _cycle_scratch(len(bodies), 1)
+    _kernels.cycle_runs(plan.fparams, plan.iparams, plan.seg_start, plan.seg_origin, k, t, 1, _NO_TIMES, 0,
+                        runs, counts, sf, si, rpos, rc)  # fmt: skip
+    b = counts.tolist().index(1)
+    bodies[b](sf, si, 0, 0, 0, 0, each[b], out, _NO_NARROW)
+    if plan.rows[k][2] == Op.CYCLE_PULL:
+        _kernels.cycle_pull(plan.fparams, k, 1, rpos, rc, out)
 
 
 _SCRATCH = threading.local()  # per thread: a single step's cycle scratch, reused (at() in a loop)
 
 
 def _cycle_scratch(bodies, cap):
-    """The tiler's output arrays for ``cap`` runs of a cycle with ``bodies`` body segments."""
+    """The tiler's output arrays for ``cap`` runs of a cycle with ``bodies`` body segments (for one
+    run, kept per thread, with each body's slice of the runs)."""
     small = cap == 1
     if small:
         cached = getattr(_SCRATCH, "arrays", {}).get(bodies)
@@ -444,7 +444,8 @@ def _cycle_scratch(bodies, cap):
         np.empty((cap, 3), np.int64),
         np.empty(cap),
     )
-    if small:
+    if small:  # and each body's one run, for _cycle_step
+        arrays += ([arrays[0][b, :1] for b in range(bodies)],)
         _SCRATCH.__dict__.setdefault("arrays", {})[bodies] = arrays
     return arrays
 
