@@ -1024,7 +1024,7 @@ CYCLES_2_62 = {
 
 @pytest.mark.parametrize("make", list(CYCLES_2_62.values()), ids=list(CYCLES_2_62))
 def test_a_cycle_of_2_62_steps(make):
-    s = make()  # _kernels._fill_cycles: `2 * length <= n` overflowed int64
+    s = make()  # the tiling test in _schedule._fill_cycle once wrote `2 * length <= n`, which overflowed int64
     assert all(math.isfinite(s.at(t)) for t in (0, 1, 2**62))
     assert np.all(np.isfinite(s(STEPS)))
 
