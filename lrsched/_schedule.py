@@ -398,7 +398,7 @@ def _fill_cycle(plan, k, t0, times, dst):
         _kernels.tile(period, t0 % length, dst)
         return
     bodies = plan.bodies[k]
-    runs, counts, sf, si, rpos, rc = _cycle_scratch(len(bodies), min(_RUNS, n))[:6]
+    runs, counts, sf, si, rpos, rc, _ = _cycle_scratch(len(bodies), min(_RUNS, n))
     j = 0
     while j < n:
         j = _kernels.cycle_runs(plan.fparams, plan.iparams, plan.seg_start, plan.seg_origin, k, t0, n, times, j,
@@ -429,23 +429,24 @@ _SCRATCH = threading.local()  # per thread: a single step's cycle scratch, reuse
 
 
 def _cycle_scratch(bodies, cap):
-    """The tiler's output arrays for ``cap`` runs of a cycle with ``bodies`` body segments (for one
-    run, kept per thread, with each body's slice of the runs)."""
+    """The tiler's output arrays for ``cap`` runs of a cycle with ``bodies`` body segments, and each
+    body's first run as a slice (``_cycle_step``); for one run they are kept per thread."""
     small = cap == 1
     if small:
         cached = getattr(_SCRATCH, "arrays", {}).get(bodies)
         if cached is not None:
             return cached
+    runs = np.empty((bodies, cap, 4), np.int64)
     arrays = (
-        np.empty((bodies, cap, 4), np.int64),
+        runs,
         np.empty(bodies, np.int64),
         np.empty((cap, N_FLOAT)),
         np.empty((cap, N_INT), np.int64),
         np.empty((cap, 3), np.int64),
         np.empty(cap),
+        [runs[b, :1] for b in range(bodies)],
     )
-    if small:  # and each body's one run, for _cycle_step
-        arrays += ([arrays[0][b, :1] for b in range(bodies)],)
+    if small:
         _SCRATCH.__dict__.setdefault("arrays", {})[bodies] = arrays
     return arrays
 
