@@ -384,8 +384,17 @@ def nice(e):
 
 
 @helper
-def any_pow_pair(x, xc, e, n, half, g, gc, work, bits, m):
-    """``pow_pair_nice`` when ``(n, half) = nice(e)`` says e is a whole or half number, else ``pow_pair``."""
+def halves_pair(x, xc, e, g, gc, work, bits, m):
+    """``pow_pair_nice`` for e = n + half / 2 (``nice(e)``): the power kernels whose exponents are all
+    whole or half numbers (``_program.halves``), which then never compile the log and exp."""
+    n, half = nice(e)
+    pow_pair_nice(x, xc, n, half, g, gc, m)
+
+
+@helper
+def any_pow_pair(x, xc, e, g, gc, work, bits, m):
+    """``pow_pair_nice`` when ``nice(e)`` says e is a whole or half number, else ``pow_pair``."""
+    n, half = nice(e)
     if n >= 0:
         pow_pair_nice(x, xc, n, half, g, gc, m)
     else:
@@ -440,7 +449,7 @@ def normal_quantile(q, out, work, bits, m, tails):
     if not tails:
         return
     at = bits[m : 2 * m]
-    count = 0
+    count = m - m  # an int64, not the literal 0: a literal would compile log_pos_exact a second time
     for i in range(m):  # the tail indices, without a branch: always store, advance when in the tail
         at[count] = i
         count += abs(q[i]) > 0.425
@@ -923,49 +932,6 @@ def fill_exp2(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
 
 
 @inline
-def _powers_block(op, a, b, length, inv, e, en, eh, k, kn, kh, tm, d, x, xc, g, gc, work, bits):
-    """One block of ``fill_powers``: d[i] at local times tm[i] (m = tm.size values)."""
-    m = tm.size
-    for i in range(m):
-        t = tm[i]
-        x[i] = quotient(t, length, inv)  # quotients: exact at t = 0 and t = L, where peaks must be exact
-        xc[i] = quotient(length - t, length, inv)
-    if k != 1.0:  # (x, xc) = (p, 1 - p)
-        any_pow_pair(x, xc, k, kn, kh, g, gc, work, bits, m)
-        for i in range(m):
-            x[i] = g[i]
-            xc[i] = gc[i]
-    if op == 15:  # COSINE_POW: the pair (cos^2(pi p / 2), sin^2(pi p / 2)), the smaller one a square of a sine
-        if k == 1.0:
-            c = math.pi / (2.0 * length)
-            for i in range(m):
-                g[i], gc[i] = _cos2_sin2(tm[i], length, c)
-        else:
-            for i in range(m):
-                far = x[i] > 0.5
-                s = _sin_small(0.5 * math.pi * (xc[i] if far else x[i]))
-                small = s * s
-                big = 1.0 - small
-                g[i] = small if far else big
-                gc[i] = big if far else small
-        if e != 1.0:
-            for i in range(m):
-                x[i] = g[i]
-                xc[i] = gc[i]
-            any_pow_pair(x, xc, e, en, eh, g, gc, work, bits, m)
-        for i in range(m):
-            d[i] = a * g[i] + b * gc[i]
-    elif op == 16:  # POLY_POW: ((1 - p) ** power, 1 - (1 - p) ** power)
-        any_pow_pair(xc, x, e, en, eh, g, gc, work, bits, m)
-        for i in range(m):
-            d[i] = a * g[i] + b * gc[i]
-    else:  # INVPOLY: (1 - p ** power, p ** power)
-        any_pow_pair(x, xc, e, en, eh, gc, g, work, bits, m)
-        for i in range(m):
-            d[i] = a * g[i] + b * gc[i]
-
-
-@inline
 def _span(runs, r, row, lo, hi, t0):
     """(row, lo, hi, t0) of run r."""
     if runs.shape[0] == 0:
@@ -1035,59 +1001,150 @@ def _emit(dst, dst32, j, at, vb, m):
             dst[at[i]] = vb[i]
 
 
-@helper
-def _fill_powers(op, fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
-    """COSINE_POW, POLY_POW and INVPOLY (``op``), block by block (``_powers_block``, one call site so
-    that LLVM inlines it and knows the scratch arrays apart)."""
-    x = np.empty(BLOCK, np.float64)
-    xc = np.empty(BLOCK, np.float64)
-    g = np.empty(BLOCK, np.float64)
-    gc = np.empty(BLOCK, np.float64)
-    work = np.empty(BLOCK, np.float64)
-    bits = np.empty(2 * BLOCK, np.int64)
-    tb = np.empty(BLOCK, np.int64)  # local times of a block
-    at = np.empty(BLOCK, np.int64)  # where a gathered block's values go
-    vb = np.empty(BLOCK, np.float64)
-    state = np.zeros(2, np.int64)
+# The power kernels: COSINE_POW and POLY_POW, each in two variants that differ only in the
+# function ``pair`` that takes the powers: ``halves_pair`` where every exponent is a whole or half
+# number (multiplies and a square root: the HALVES ops), ``any_pow_pair`` for any exponent (the
+# block log and exp besides, about 0.8 s more to compile); INVPOLY takes half powers only.
+# ``pair`` is a compile-time argument: each kernel compiles its own loop.
+
+
+@inline
+def _block_scratch():
+    """The scratch arrays of a block-math kernel: x, xc, g, gc, work (float64), bits (int64, 2 BLOCK),
+    tb, at (int64: a block's local times and, gathered, where its values go), vb, and the block state."""
+    return (np.empty(BLOCK, np.float64), np.empty(BLOCK, np.float64), np.empty(BLOCK, np.float64),
+            np.empty(BLOCK, np.float64), np.empty(BLOCK, np.float64), np.empty(2 * BLOCK, np.int64),
+            np.empty(BLOCK, np.int64), np.empty(BLOCK, np.int64), np.empty(BLOCK, np.float64),
+            np.zeros(2, np.int64))  # fmt: skip
+
+
+@inline
+def _target(dst, dst32, j, vb, m):
+    """Where a block's float64 values are computed: in place in dst, or in vb for ``_emit``."""
+    return dst[j : j + m] if j >= 0 and not dst32.size else vb[:m]
+
+
+@inline
+def _fractions(tb, length, x, xc, m):
+    """(x, xc) = (t / L, (L - t) / L) for the block's local times: quotients, exact at t = 0 and
+    t = L, where peaks must be exact."""
+    inv = 1.0 / length
+    for i in range(m):
+        t = tb[i]
+        x[i] = quotient(t, length, inv)
+        xc[i] = quotient(length - t, length, inv)
+
+
+@inline
+def _k_decay(pair, k, x, xc, g, gc, work, bits, m):
+    """(x, xc) = (x ** k, 1 - x ** k) unless k = 1."""
+    if k != 1.0:
+        pair(x, xc, k, g, gc, work, bits, m)
+        for i in range(m):
+            x[i] = g[i]
+            xc[i] = gc[i]
+
+
+@inline
+def _two_point(d, a, b, g, gc, m):
+    """d = a g + b gc: a two-point op's values from the pair (g, 1 - g)."""
+    for i in range(m):
+        d[i] = a * g[i] + b * gc[i]
+
+
+@inline
+def _fill_cosine_pow(pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """COSINE_POW with ``pair``: the pair (cos^2(pi p / 2), sin^2(pi p / 2)), p = x ** k, the smaller
+    one a square of a sine, then its power."""
+    x, xc, g, gc, work, bits, tb, at, vb, state = _block_scratch()
     while True:
         q, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
         if m == 0:
             return
         f = fparams[q]
         length = iparams[q, 0]
-        e = f[2]
-        k = f[3] if op != 11 else 1.0
-        kn, kh = nice(k)
-        en, eh = nice(e)
-        target = dst[j : j + m] if j >= 0 and not dst32.size else vb[:m]
-        _powers_block(op, f[0], f[1], length, 1.0 / length, e, en, eh, k, kn, kh, tb[:m], target,
-                      x, xc, g, gc, work, bits)  # fmt: skip
+        if f[3] == 1.0:
+            c = math.pi / (2.0 * length)
+            for i in range(m):
+                g[i], gc[i] = _cos2_sin2(tb[i], length, c)
+        else:
+            _fractions(tb, length, x, xc, m)
+            _k_decay(pair, f[3], x, xc, g, gc, work, bits, m)
+            for i in range(m):
+                far = x[i] > 0.5
+                s = _sin_small(0.5 * math.pi * (xc[i] if far else x[i]))
+                small = s * s
+                big = 1.0 - small
+                g[i] = small if far else big
+                gc[i] = big if far else small
+        if f[2] != 1.0:
+            for i in range(m):
+                x[i] = g[i]
+                xc[i] = gc[i]
+            pair(x, xc, f[2], g, gc, work, bits, m)
+        _two_point(_target(dst, dst32, j, vb, m), f[0], f[1], g, gc, m)
         _emit(dst, dst32, j, at, vb, m)
 
 
 @inline
-def _opcode(op, row):
-    """``op`` as a plain int64 rather than a literal: the three power kernels then share one
-    compiled ``_fill_powers`` (a literal argument compiles a copy per value)."""
-    return op + 0 * row
+def _fill_poly_pow(pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """POLY_POW with ``pair``: ((1 - p) ** power, 1 - (1 - p) ** power), p = x ** k."""
+    x, xc, g, gc, work, bits, tb, at, vb, state = _block_scratch()
+    while True:
+        q, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
+        if m == 0:
+            return
+        f = fparams[q]
+        _fractions(tb, iparams[q, 0], x, xc, m)
+        _k_decay(pair, f[3], x, xc, g, gc, work, bits, m)
+        pair(xc, x, f[2], g, gc, work, bits, m)
+        _two_point(_target(dst, dst32, j, vb, m), f[0], f[1], g, gc, m)
+        _emit(dst, dst32, j, at, vb, m)
+
+
+@inline
+def _fill_invpoly(pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """INVPOLY with ``pair``: (1 - x ** power, x ** power)."""
+    x, xc, g, gc, work, bits, tb, at, vb, state = _block_scratch()
+    while True:
+        q, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
+        if m == 0:
+            return
+        f = fparams[q]
+        _fractions(tb, iparams[q, 0], x, xc, m)
+        pair(x, xc, f[2], gc, g, work, bits, m)
+        _two_point(_target(dst, dst32, j, vb, m), f[0], f[1], g, gc, m)
+        _emit(dst, dst32, j, at, vb, m)
 
 
 @kernel(OP_SIGNATURE)
 def fill_cosine_pow(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """COSINE_POW: a g + b (1 - g), g = ((1 + cos(pi p)) / 2) ** exponent, p = (t / L) ** k."""
-    _fill_powers(_opcode(15, row), fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
+    _fill_cosine_pow(any_pow_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
+
+
+@kernel(OP_SIGNATURE)
+def fill_cosine_halves(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """COSINE_HALVES: COSINE_POW whose exponent and k are whole or half numbers."""
+    _fill_cosine_pow(halves_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
 
 
 @kernel(OP_SIGNATURE)
 def fill_poly_pow(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """POLY_POW: a g + b (1 - g), g = (1 - p) ** power, p = (t / L) ** k."""
-    _fill_powers(_opcode(16, row), fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
+    _fill_poly_pow(any_pow_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
+
+
+@kernel(OP_SIGNATURE)
+def fill_poly_halves(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """POLY_HALVES: POLY_POW whose power and k are whole or half numbers."""
+    _fill_poly_pow(halves_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
 
 
 @kernel(OP_SIGNATURE)
 def fill_invpoly(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
-    """INVPOLY: a g + b (1 - g), g = 1 - (t / L) ** power."""
-    _fill_powers(_opcode(11, row), fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
+    """INVPOLY: a g + b (1 - g), g = 1 - (t / L) ** power, a whole or half power (``_program.Op``)."""
+    _fill_invpoly(halves_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
 
 
 @kernel(OP_SIGNATURE, exact_math=True)

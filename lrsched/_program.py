@@ -23,6 +23,7 @@ program holds the body once: memory never grows with the number of cycles.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 
 import numpy as np
@@ -47,7 +48,7 @@ class Op(IntEnum):
     INVSQRT = 8  # a * sqrt(ts / (t + ts))
     TANH = 9  # two-point, g = (1 - tanh(lower (1 - t/L) + upper t/L)) / 2
     EXPWARM = 10  # two-point, g = (exp(-k t / L) - exp(-k)) / (1 - exp(-k))
-    INVPOLY = 11  # two-point, g = 1 - (t / L) ** power
+    INVPOLY = 11  # two-point, g = 1 - (t / L) ** power, a whole or half power
     EXP2 = 12  # two-point, g = 2 ** (1 - t / L) - 1  (Megatron's "exponential" decay)
     NOISE = 13  # a * (1 + n(seed, t)), n deterministic per (seed, t)
     CYCLE = 14  # a body repeated in cycles (see the module docstring)
@@ -56,6 +57,8 @@ class Op(IntEnum):
     CYCLE_PULL = 17  # CYCLE whose values are also pulled to the anchor by gamma ** t (exp_range)
     LINEAR_REAL = 18  # LINEAR between real knots (f[7] > 0): t - f[6] over the real length f[7]
     COSINE_REAL = 19  # COSINE between real knots, as LINEAR_REAL
+    COSINE_HALVES = 20  # COSINE_POW whose exponent and k are whole or half numbers (see ``halves``)
+    POLY_HALVES = 21  # POLY_POW whose power and k are whole or half numbers
 
 
 # The compiled functions of ``_kernels.py`` each op needs, by name: the one place that says which
@@ -84,6 +87,8 @@ NEEDS = {
     Op.CYCLE_PULL: ("cycle_runs", "tile", "cycle_pull"),
     Op.LINEAR_REAL: ("fill_linear_real",),
     Op.COSINE_REAL: ("fill_cosine_real",),
+    Op.COSINE_HALVES: ("fill_cosine_halves",),
+    Op.POLY_HALVES: ("fill_poly_halves",),
 }
 
 # A cycle's body segments take their runs in batches from the tiler: there a constant needs a kernel too.
@@ -94,22 +99,32 @@ OUTPUTS = {"float32": ("narrow",)}
 
 CYCLES = (Op.CYCLE, Op.CYCLE_PULL)
 TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2, Op.COSINE_POW, Op.POLY_POW,
-             Op.LINEAR_REAL, Op.COSINE_REAL)  # fmt: skip
+             Op.LINEAR_REAL, Op.COSINE_REAL, Op.COSINE_HALVES, Op.POLY_HALVES)  # fmt: skip
 
 # shape parameters an op falls back to when a factory gives fewer
 _DEFAULT_SHAPE = {Op.COSINE: (1.0, 1.0), Op.POLY: (1.0, 1.0)}  # (exponent or power, k-decay)
 
 
+def halves(e):
+    """Whether the power kernels take ``x ** e`` with multiplies and at most one square root:
+    e = n + h / 2 with 0 < e <= 32 (``nice`` in ``_kernels.py``, the same test)."""
+    twice = 2.0 * e
+    return 0.0 < e <= 32.0 and twice == math.floor(twice)
+
+
 def _variant(op, f, flags):
     """The op code a segment's parameters make of ``op``: LINEAR and COSINE between real knots
     become LINEAR_REAL and COSINE_REAL, COSINE and POLY with powers that need the block math
-    COSINE_POW and POLY_POW, a cycle pulled per step CYCLE_PULL."""
+    COSINE_POW and POLY_POW (or their HALVES variants, which compile no log or exp), a cycle
+    pulled per step CYCLE_PULL.  INVPOLY takes whole or half powers only (``wsd``'s 1-sqrt)."""
     if op in (Op.LINEAR, Op.COSINE) and f[7] > 0.0:
         return Op.LINEAR_REAL if op == Op.LINEAR else Op.COSINE_REAL
     if op == Op.COSINE and not (f[2] == 1.0 and f[3] == 1.0):
-        return Op.COSINE_POW
+        return Op.COSINE_HALVES if halves(f[2]) and halves(f[3]) else Op.COSINE_POW
     if op == Op.POLY and (f[3] != 1.0 or not (f[2] == 1.0 or f[2] == 2.0)):
-        return Op.POLY_POW
+        return Op.POLY_HALVES if halves(f[2]) and halves(f[3]) else Op.POLY_POW
+    if op == Op.INVPOLY and not halves(f[2]):
+        raise ValueError(f"INVPOLY takes a whole or half power in (0, 32], not {f[2]!r}")  # factories' bug
     if op == Op.CYCLE and flags & CYCLE_PER_STEP:
         return Op.CYCLE_PULL
     return op

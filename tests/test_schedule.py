@@ -132,11 +132,15 @@ def test_every_op_states_the_kernels_it_needs():
 NEEDED = {
     "warmup_cosine": (lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100),
                       {"fill_linear", "fill_cosine"}),
-    "cosine-exponent": (lrsched.cosine(init_value=1.0, steps=50, exponent=2.0), {"fill_cosine_pow"}),
-    "cosine-k": (lrsched.cosine(init_value=1.0, steps=50, k=1.5), {"fill_cosine_pow"}),
+    "cosine-exponent": (lrsched.cosine(init_value=1.0, steps=50, exponent=2.0), {"fill_cosine_halves"}),
+    "cosine-k": (lrsched.cosine(init_value=1.0, steps=50, k=1.5), {"fill_cosine_halves"}),
+    "cosine-k-any": (lrsched.cosine(init_value=1.0, steps=50, k=1.3), {"fill_cosine_pow"}),  # needs the log and exp
+    "cosine-exponent-any": (lrsched.cosine(init_value=1.0, steps=50, k=2.0, exponent=0.7), {"fill_cosine_pow"}),
     "polynomial-2": (lrsched.polynomial(init_value=1.0, steps=50, power=2.0), {"fill_poly"}),
-    "polynomial-2.5": (lrsched.polynomial(init_value=1.0, steps=50, power=2.5), {"fill_poly_pow"}),
-    "warmup-1-sqrt": (lrsched.warmup(lrsched.constant(1.0), 20, 0.0, "1-sqrt"), {"fill_poly_pow"}),
+    "polynomial-2.5": (lrsched.polynomial(init_value=1.0, steps=50, power=2.5), {"fill_poly_halves"}),
+    "polynomial-0.9": (lrsched.polynomial(init_value=1.0, steps=50, power=0.9), {"fill_poly_pow"}),
+    "polynomial-40": (lrsched.polynomial(init_value=1.0, steps=50, power=40.0), {"fill_poly_pow"}),  # beyond 32
+    "warmup-1-sqrt": (lrsched.warmup(lrsched.constant(1.0), 20, 0.0, "1-sqrt"), {"fill_poly_halves"}),
     "wsd-1-sqrt": (lrsched.wsd(peak_value=1.0, total_steps=100, warmup_steps=10, decay_steps=30,
                                decay_shape="1-sqrt"), {"fill_linear", "fill_invpoly"}),
     "sgdr": (lrsched.sgdr(1.0, 10, 2), {"cycle_runs", "tile", "fill_cosine"}),
