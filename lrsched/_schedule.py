@@ -224,7 +224,7 @@ class _Plan:
     """A program laid out for the walk: per layer the segments' first steps and, per segment,
     (row, origin, op kernel) -- ``None`` for a cycle, whose body kernels are in ``bodies``."""
 
-    __slots__ = ("fparams", "iparams", "seg_start", "seg_origin", "rows", "layers", "bodies")
+    __slots__ = ("fparams", "iparams", "seg_start", "seg_origin", "rows", "layers", "bodies", "pulls", "tiler", "pull")
 
     def __init__(self, program):
         self.seg_start, self.seg_origin, _, self.fparams, self.iparams, layer_ptr = program.arrays
@@ -232,6 +232,8 @@ class _Plan:
         self.rows = rows
         self.layers = []
         self.bodies = {}
+        self.pulls = frozenset(k for k, row in enumerate(rows) if row[2] == Op.CYCLE_PULL)  # cycles pulled per step
+        self.tiler = self.pull = None  # cycle_runs's and cycle_pull's dispatchers, where needed (for at())
         for lo, hi in zip(layer_ptr[:-1].tolist(), layer_ptr[1:].tolist()):
             starts = [rows[k][0] for k in range(lo, hi)]
             segments = []
@@ -240,6 +242,9 @@ class _Plan:
                 if op in CYCLES:
                     i = rows[k][4]
                     self.bodies[k] = [_dispatcher(rows[b][2], IN_A_CYCLE) for b in range(i[2], i[3])]
+                    self.tiler = _kernels.KERNELS["cycle_runs"].dispatcher
+                    if k in self.pulls:
+                        self.pull = _kernels.KERNELS["cycle_pull"].dispatcher
                     segments.append((k, rows[k][1], None))
                 else:
                     segments.append((k, rows[k][1], _dispatcher(op)))
@@ -416,13 +421,16 @@ def _cycle_step(plan, k, t, out):
     """out[0] = CYCLE segment k at cycle time t (``at()``): ``_fill_cycle`` for one step, with the
     tiler's one run taken straight to its body kernel."""
     bodies = plan.bodies[k]
-    runs, counts, sf, si, rpos, rc, each = _cycle_scratch(len(bodies), 1)
-    _kernels.cycle_runs(plan.fparams, plan.iparams, plan.seg_start, plan.seg_origin, k, t, 1, _NO_TIMES, 0,
-                        runs, counts, sf, si, rpos, rc)  # fmt: skip
+    try:
+        runs, counts, sf, si, rpos, rc, each = _SCRATCH.arrays[len(bodies)]
+    except (AttributeError, KeyError):
+        runs, counts, sf, si, rpos, rc, each = _cycle_scratch(len(bodies), 1)
+    plan.tiler(plan.fparams, plan.iparams, plan.seg_start, plan.seg_origin, k, t, 1, _NO_TIMES, 0,
+               runs, counts, sf, si, rpos, rc)  # fmt: skip
     b = counts.tolist().index(1)
     bodies[b](sf, si, 0, 0, 0, 0, each[b], out, _NO_NARROW)
-    if plan.rows[k][2] == Op.CYCLE_PULL:
-        _kernels.cycle_pull(plan.fparams, k, 1, rpos, rc, out)
+    if k in plan.pulls:
+        plan.pull(plan.fparams, k, 1, rpos, rc, out)
 
 
 _SCRATCH = threading.local()  # per thread: a single step's cycle scratch, reused (at() in a loop)
