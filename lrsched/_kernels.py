@@ -430,24 +430,28 @@ def _poly7(c, r):
     return v * r + c[0]
 
 
-@exact
-def normal_quantile(q, out, work, bits, m, tails):
-    """out[i] = the standard normal quantile of 1/2 + q[i], for |q[i]| < 1/2.
-
-    |q| <= 0.425 takes AS241's central rational; beyond, r = sqrt(-log(1/2 - |q|))
-    takes one of two tail rationals.  ``tails=False`` promises |q| <= 0.425
-    everywhere (then no log is taken).  ``work`` is float64 scratch of m values,
-    ``bits`` int64 scratch of 3 m.  The central rational is computed for every
-    value (a vectorized loop); the tail values (15% of draws at most) are
-    gathered, computed together and scattered back, so a value's arithmetic
-    does not depend on its neighbours.
-    """
+@inline
+def _central_rational(q, out, m):
+    """out[i] = AS241's central rational at q[i]: the normal quantile of 1/2 + q[i] for |q[i]| <= 0.425."""
     for i in range(m):
         v = q[i]
         r = 0.180625 - v * v
         out[i] = v * _poly7(_CENTRAL_NUM, r) / _poly7(_CENTRAL_DEN, r)
-    if not tails:
-        return
+
+
+@exact
+def normal_quantile(q, out, work, bits, m):
+    """out[i] = the standard normal quantile of 1/2 + q[i], for |q[i]| < 1/2.
+
+    |q| <= 0.425 takes AS241's central rational; beyond, r = sqrt(-log(1/2 - |q|))
+    takes one of two tail rationals.  ``work`` is float64 scratch of m values,
+    ``bits`` int64 scratch of 3 m.  The central rational is computed for every
+    value (a vectorized loop); the tail values (15% of draws at most) are
+    gathered, computed together and scattered back, so a value's arithmetic
+    does not depend on its neighbours.  (Draws that never reach the tails take
+    ``_central_rational`` alone and compile no log.)
+    """
+    _central_rational(q, out, m)
     at = bits[m : 2 * m]
     count = m - m  # an int64, not the literal 0: a literal would compile log_pos_exact a second time
     for i in range(m):  # the tail indices, without a branch: always store, advance when in the tail
@@ -473,8 +477,6 @@ def normal_quantile(q, out, work, bits, m, tails):
         work[c] = -y if v < 0.0 else y
     for c in range(count):
         out[at[c]] = work[c]
-
-
 
 
 # -- the noise's generator: a hash of (seed, step) -------------------------------------------------
@@ -533,8 +535,8 @@ def _uniforms(seed, times, w, m):
 
 # -- op kernels ---------------------------------------------------------------------------------
 #
-# One kernel per op (COSINE_POW, POLY_POW and INVPOLY share the power block), each a loop over
-# its runs; see the module docstring for the arguments.
+# One kernel per op code (the variants of the powers and the noise that need other block math
+# are op codes of their own), each a loop over its runs; see the module docstring for the arguments.
 
 # Program arrays are read-only (a Program is immutable), which Numba types separately; a
 # writeable array passes where a read-only one is declared.
@@ -1147,45 +1149,89 @@ def fill_invpoly(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     _fill_invpoly(halves_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
 
 
+@inline
+def _noise_scratch():
+    """The scratch arrays of a noise kernel: w, x, work (float64), bits (int64, 3 BLOCK), tb, at
+    (int64: a block's local times and where its values go), vb, and the block state."""
+    return (np.empty(BLOCK, np.float64), np.empty(BLOCK, np.float64), np.empty(BLOCK, np.float64),
+            np.empty(3 * BLOCK, np.int64), np.empty(BLOCK, np.int64), np.empty(BLOCK, np.int64),
+            np.empty(BLOCK, np.float64), np.zeros(2, np.int64))  # fmt: skip
+
+
+@inline
+def _noise_block(fparams, iparams, k, tb, w, m):
+    """w = the block's uniforms (``_centered`` of (seed, t)); returns (a, std, pct, h) of row k."""
+    _uniforms(iparams[k, 1], tb, w, m)
+    return fparams[k, 0], fparams[k, 2], fparams[k, 3], fparams[k, 4]
+
+
+@inline
+def _gaussian(w, h, x, work, bits, m, tails):
+    """x = the normal quantiles of 1/2 + w h, from the tail rationals too if ``tails`` (a constant)."""
+    for i in range(m):
+        w[i] = w[i] * h
+    if tails:
+        normal_quantile(w, x, work, bits, m)
+    else:
+        _central_rational(w, x, m)
+
+
+@inline
+def _noise_store(dst, dst32, j, at, vb, a, x, m, std, pct):
+    """The block's values a (1 + n), n = std x clipped to [-pct, pct] against rounding."""
+    d = _target(dst, dst32, j, vb, m)
+    for i in range(m):
+        d[i] = a * (1.0 + clip(std * x[i], -pct, pct))
+    _emit(dst, dst32, j, at, vb, m)
+
+
+# The three noise kernels, compiled without ``contract`` (``exact_math``): every rounding is IEEE's,
+# so ``tests/reference.py`` reproduces the numbers bit for bit.  The gaussian is truncated to
+# |n| < pct (the distribution of timm's redraw rule, one draw per step): n = std * quantile(1/2 + w h)
+# with h = P(0 < Z < pct / std) = f[4], w = ``_centered`` of (seed, t) in (-1, 1).  1 + n loses
+# relative accuracy where n is near -1; equality keeps the accuracy test exact there.  Each kernel
+# spells its loop out: one shared driver taking the draws as a function, or as literal flags,
+# compiled 0.35-0.45 s slower on an empty cache (measured side by side).
+
+
 @kernel(OP_SIGNATURE, exact_math=True)
 def fill_noise(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
-    """NOISE: a (1 + n) with n a pure function of (seed, t), block by block (``_next_block``).
-
-    Uniform: n = w pct.  Gaussian truncated to |n| < pct (the distribution of
-    timm's redraw rule, one draw per step): n = std * quantile(1/2 + w h) with
-    h = P(0 < Z < pct / std) = f[4], clipped to [-pct, pct] against rounding.
-    w = ``_centered`` of (seed, t).  Compiled without ``contract``: every rounding
-    is IEEE's, so ``tests/reference.py`` reproduces the numbers bit for bit
-    (1 + n loses relative accuracy where n is near -1; equality keeps the
-    accuracy test exact there).
-    """
-    q = np.empty(BLOCK, np.float64)
-    x = np.empty(BLOCK, np.float64)
-    work = np.empty(BLOCK, np.float64)
-    bits = np.empty(3 * BLOCK, np.int64)
-    tb = np.empty(BLOCK, np.int64)
-    at = np.empty(BLOCK, np.int64)
-    vb = np.empty(BLOCK, np.float64)
-    state = np.zeros(2, np.int64)
+    """NOISE: a (1 + n), n gaussian whose quantiles reach AS241's tails (h > 0.425)."""
+    w, x, work, bits, tb, at, vb, state = _noise_scratch()
     while True:
         k, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
         if m == 0:
             return
-        d = dst[j : j + m] if j >= 0 and not dst32.size else vb[:m]
-        a = fparams[k, 0]
-        std = fparams[k, 2]
-        pct = fparams[k, 3]
-        h = fparams[k, 4]
-        _uniforms(iparams[k, 1], tb, q, m)
-        if iparams[k, 2] != 0:  # uniform
-            for i in range(m):
-                d[i] = a * (1.0 + q[i] * pct)
-        else:
-            for i in range(m):
-                q[i] = q[i] * h
-            normal_quantile(q, x, work, bits, m, h > 0.425)
-            for i in range(m):
-                d[i] = a * (1.0 + clip(std * x[i], -pct, pct))
+        a, std, pct, h = _noise_block(fparams, iparams, k, tb, w, m)
+        _gaussian(w, h, x, work, bits, m, True)
+        _noise_store(dst, dst32, j, at, vb, a, x, m, std, pct)
+
+
+@kernel(OP_SIGNATURE, exact_math=True)
+def fill_noise_central(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """NOISE_CENTRAL: a (1 + n), n gaussian whose quantiles all stay central (h <= 0.425): no log."""
+    w, x, work, bits, tb, at, vb, state = _noise_scratch()
+    while True:
+        k, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
+        if m == 0:
+            return
+        a, std, pct, h = _noise_block(fparams, iparams, k, tb, w, m)
+        _gaussian(w, h, x, work, bits, m, False)
+        _noise_store(dst, dst32, j, at, vb, a, x, m, std, pct)
+
+
+@kernel(OP_SIGNATURE, exact_math=True)
+def fill_noise_uniform(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """NOISE_UNIFORM: a (1 + n), n = w pct uniform in (-pct, pct)."""
+    w, x, work, bits, tb, at, vb, state = _noise_scratch()
+    while True:
+        k, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
+        if m == 0:
+            return
+        a, std, pct, h = _noise_block(fparams, iparams, k, tb, w, m)
+        d = _target(dst, dst32, j, vb, m)
+        for i in range(m):
+            d[i] = a * (1.0 + w[i] * pct)
         _emit(dst, dst32, j, at, vb, m)
 
 

@@ -59,6 +59,8 @@ class Op(IntEnum):
     COSINE_REAL = 19  # COSINE between real knots, as LINEAR_REAL
     COSINE_HALVES = 20  # COSINE_POW whose exponent and k are whole or half numbers (see ``halves``)
     POLY_HALVES = 21  # POLY_POW whose power and k are whole or half numbers
+    NOISE_CENTRAL = 22  # NOISE, gaussian whose quantiles stay central (h = f[4] <= 0.425): no log
+    NOISE_UNIFORM = 23  # NOISE, uniform (i[2] = 1)
 
 
 # The compiled functions of ``_kernels.py`` each op needs, by name: the one place that says which
@@ -89,6 +91,8 @@ NEEDS = {
     Op.COSINE_REAL: ("fill_cosine_real",),
     Op.COSINE_HALVES: ("fill_cosine_halves",),
     Op.POLY_HALVES: ("fill_poly_halves",),
+    Op.NOISE_CENTRAL: ("fill_noise_central",),
+    Op.NOISE_UNIFORM: ("fill_noise_uniform",),
 }
 
 # A cycle's body segments take their runs in batches from the tiler: there a constant needs a kernel too.
@@ -98,6 +102,7 @@ IN_A_CYCLE = {Op.CONST: ("fill_const",)}
 OUTPUTS = {"float32": ("narrow",)}
 
 CYCLES = (Op.CYCLE, Op.CYCLE_PULL)
+NOISES = (Op.NOISE, Op.NOISE_CENTRAL, Op.NOISE_UNIFORM)
 TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2, Op.COSINE_POW, Op.POLY_POW,
              Op.LINEAR_REAL, Op.COSINE_REAL, Op.COSINE_HALVES, Op.POLY_HALVES)  # fmt: skip
 
@@ -112,11 +117,13 @@ def halves(e):
     return 0.0 < e <= 32.0 and twice == math.floor(twice)
 
 
-def _variant(op, f, flags):
-    """The op code a segment's parameters make of ``op``: LINEAR and COSINE between real knots
-    become LINEAR_REAL and COSINE_REAL, COSINE and POLY with powers that need the block math
-    COSINE_POW and POLY_POW (or their HALVES variants, which compile no log or exp), a cycle
-    pulled per step CYCLE_PULL.  INVPOLY takes whole or half powers only (``wsd``'s 1-sqrt)."""
+def _variant(op, f, i):
+    """The op code a segment's parameters (floats ``f``, integers ``i``) make of ``op``: LINEAR
+    and COSINE between real knots become LINEAR_REAL and COSINE_REAL, COSINE and POLY with powers
+    that need the block math COSINE_POW and POLY_POW (or their HALVES variants, which compile no
+    log or exp), a cycle pulled per step CYCLE_PULL, a uniform noise NOISE_UNIFORM and a gaussian
+    whose quantiles stay central NOISE_CENTRAL.  INVPOLY takes whole or half powers only (``wsd``'s
+    1-sqrt)."""
     if op in (Op.LINEAR, Op.COSINE) and f[7] > 0.0:
         return Op.LINEAR_REAL if op == Op.LINEAR else Op.COSINE_REAL
     if op == Op.COSINE and not (f[2] == 1.0 and f[3] == 1.0):
@@ -125,8 +132,12 @@ def _variant(op, f, flags):
         return Op.POLY_HALVES if halves(f[2]) and halves(f[3]) else Op.POLY_POW
     if op == Op.INVPOLY and not halves(f[2]):
         raise ValueError(f"INVPOLY takes a whole or half power in (0, 32], not {f[2]!r}")  # factories' bug
-    if op == Op.CYCLE and flags & CYCLE_PER_STEP:
+    if op == Op.CYCLE and i[4] & CYCLE_PER_STEP:
         return Op.CYCLE_PULL
+    if op == Op.NOISE and i[2] != 0:
+        return Op.NOISE_UNIFORM
+    if op == Op.NOISE and f[4] <= 0.425:  # |w h| <= 0.425 for every uniform |w| < 1
+        return Op.NOISE_CENTRAL
     return op
 
 # CYCLE segment layout
@@ -157,7 +168,7 @@ class Segment:
         i = [int(length), *map(int, ints)]
         i.extend([0] * (N_INT - len(i)))
         self.i = i
-        self.op = int(_variant(op, f, i[4]))
+        self.op = int(_variant(op, f, i))
         self.origin = self.start if origin is None else int(origin)
         self.body = body
 
@@ -316,7 +327,7 @@ class Program:
                 a, b = abs(seg.f[0]), abs(seg.f[1])
                 if seg.op in (Op.EXP, Op.EXP_STAIR) and seg.f[2] > 1.0:
                     a *= seg.f[4]  # a growing exponential stops at a * hi
-                if seg.op == Op.NOISE:
+                if seg.op in NOISES:
                     a *= 2.0
                 top = max(top, a, b)
             out *= top

@@ -148,7 +148,9 @@ NEEDED = {
                            {"cycle_runs", "tile", "fill_linear"}),
     "cyclic-exp_range": (lrsched.cyclic(base_value=0.1, max_value=1.0, step_size_up=5, mode="exp_range", gamma=0.99),
                          {"cycle_runs", "tile", "cycle_pull", "fill_linear"}),
-    "noise": (lrsched.noise(lrsched.constant(1.0), std=0.1, pct=0.2), {"fill_noise"}),
+    "noise": (lrsched.noise(lrsched.constant(1.0), std=0.1, pct=0.2), {"fill_noise"}),  # h = 0.477: tails
+    "noise-central": (lrsched.noise(lrsched.constant(1.0)), {"fill_noise_central"}),  # timm's defaults, h = 0.249
+    "noise-uniform": (lrsched.noise(lrsched.constant(1.0), kind="uniform"), {"fill_noise_uniform"}),
     "repeat-piecewise": (lrsched.repeat(lrsched.piecewise_constant(boundaries=[3], values=[1.0, 0.5]), 5),
                          {"cycle_runs", "tile", "fill_const"}),  # a constant in a cycle's body
     "step": (lrsched.step(init_value=1.0, step_size=7), {"fill_exp_stair"}),

@@ -51,7 +51,10 @@ def _quantile(q, tails):
     bits = np.empty(3 * V.BLOCK, np.int64)
     for j0 in range(0, q.size, V.BLOCK):
         m = min(V.BLOCK, q.size - j0)
-        V.normal_quantile(q[j0 : j0 + m], out[j0 : j0 + m], work, bits, m, tails)
+        if tails:
+            V.normal_quantile(q[j0 : j0 + m], out[j0 : j0 + m], work, bits, m)
+        else:  # the central kernel's quantile
+            V._central_rational(q[j0 : j0 + m], out[j0 : j0 + m], m)
     return out
 
 
