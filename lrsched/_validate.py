@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import reprlib
+import warnings
 
 import numpy as np
 
@@ -249,3 +250,36 @@ def _short(x):
     if isinstance(x, np.ndarray) and x.size > 6:
         return np.array2string(x, threshold=6)
     return x
+
+
+def state_fields(fn, state, rules, *, name="state_dict"):
+    """A saved state checked against declared rules: the one checker of every ``load_state_dict``.
+
+    ``rules`` maps each key to ``check`` (a required key) or to
+    ``(check, default)`` (an optional one); ``check(fn, name, value)``
+    returns the value to use or raises naming ``name[key]``.  Returns
+    ``{key: value}`` for every rule, after checking all of them, so a caller
+    applies a state only once it is known to be whole.  Keys the rules do not
+    name are ignored with a warning naming them.
+    """
+    if not isinstance(state, dict):
+        fail(fn, name, "a dict (a state_dict())", state, TypeError)
+    out, missing = {}, []
+    for key, rule in rules.items():
+        check, default, required = (*rule, False) if isinstance(rule, tuple) else (rule, None, True)
+        if key in state:
+            out[key] = check(fn, f"{name}[{key!r}]", state[key])
+        elif required:
+            missing.append(key)
+        else:
+            out[key] = default
+    if missing:
+        raise ValueError(f"{fn}: `{name}` must have the keys {missing} (a state_dict() of this scheduler has them), "
+                         f"got one without them.")  # fmt: skip
+    unknown = [k for k in state if not (isinstance(k, str) and k in rules)]
+    if state and len(unknown) == len(state):  # every key optional, none known: another object's state
+        fail(fn, name, f"a state_dict() of this scheduler (with keys among {list(rules)})", state)
+    if unknown:
+        warnings.warn(f"{fn}: ignored the keys {shown(unknown)} of `{name}`, which this scheduler does not use.",
+                      UserWarning, stacklevel=3)  # fmt: skip
+    return out

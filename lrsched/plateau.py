@@ -89,20 +89,28 @@ def plateau(
 
 
 class PlateauState:
-    """The controller's state: best metric, bad count, cooldown, observations, multipliers."""
+    """The metric controller of ``Scheduler(plateau=)``, torch's ``ReduceLROnPlateau`` and transformers'
+    ``GreedyLR``: best metric, counts of bad (and good) observations, cooldown (and warmup), multipliers."""
 
-    __slots__ = ("settings", "best", "bad", "cooldown", "observed", "multipliers")
+    __slots__ = ("settings", "best", "bad", "good", "cooldown", "warmup", "observed", "multipliers")
 
     def __init__(self, settings, n_groups):
         self.settings = settings
         self.best = math.inf if settings.mode == "min" else -math.inf
-        self.bad = 0
-        self.cooldown = 0
+        self.bad = self.good = 0
+        self.cooldown = self.warmup = 0
         self.observed = 0
         self.multipliers = [1.0] * n_groups
 
-    def observe(self, metric, current):
-        """Take one metric; return True if the multipliers changed.  ``current``: the values now."""
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, k) == getattr(other, k) for k in self.__slots__ if k != "observed")  # a tally
+
+    __hash__ = None
+
+    def count(self, metric):
+        """Take one metric by torch's rules; True when a reduction is due (the cooldown then starts)."""
         p = self.settings
         self.observed += 1
         if p.better(metric, self.best):
@@ -115,14 +123,50 @@ class PlateauState:
             self.bad = 0
         if self.bad <= p.patience:
             return False
-        changed = False
-        for k, old in enumerate(current):
-            new = max(old * p.factor, p.min_value)
-            if old - new > p.eps:
-                self.multipliers[k] *= new / old if old else 0.0
-                changed = True
         self.cooldown = p.cooldown
         self.bad = 0
+        return True
+
+    def count_both_ways(self, metric, warmup):
+        """Take one metric by transformers' ``GreedyLR`` rules: -1 when a reduction is due (the cooldown then
+        starts), +1 when an increase is (after more than ``patience`` improvements in a row; the ``warmup``
+        then starts), else 0.  While a cooldown or warmup runs, metrics are not compared."""
+        p = self.settings
+        self.observed += 1
+        if self.cooldown > 0 or self.warmup > 0:
+            if self.cooldown > 0:
+                self.cooldown -= 1
+            else:
+                self.warmup -= 1
+            self.bad = self.good = 0
+            return 0
+        if p.better(metric, self.best):
+            self.best, self.bad, self.good = metric, 0, self.good + 1
+        else:
+            self.bad, self.good = self.bad + 1, 0
+        if self.good > p.patience:
+            self.warmup, self.good = warmup, 0
+            return 1
+        if self.bad > p.patience:
+            self.cooldown, self.bad = p.cooldown, 0
+            return -1
+        return 0
+
+    def reduced(self, old, floor):
+        """torch's reduction of one value: ``max(old * factor, floor)``, or ``old`` if that lowers it by eps or less."""
+        new = max(old * self.settings.factor, floor)
+        return new if old - new > self.settings.eps else old
+
+    def observe(self, metric, current):
+        """Take one metric; return True if the multipliers changed.  ``current``: the values now."""
+        if not self.count(metric):
+            return False
+        changed = False
+        for k, old in enumerate(current):
+            new = self.reduced(old, self.settings.min_value)
+            if new != old:
+                self.multipliers[k] *= new / old if old else 0.0
+                changed = True
         return changed
 
     def state(self):
@@ -155,6 +199,37 @@ class PlateauState:
             raise ValueError(f"{fn}: `state['plateau']['multipliers']` must have {n_groups} values, got {len(mults)}.")
         out.multipliers = list(mults)
         return out
+
+
+def _settings_attribute(name):
+    return property(lambda self: getattr(self._state.settings, name), doc=f"The controller's ``{name}``.")
+
+
+def _state_attribute(name):
+    return property(lambda self: getattr(self._state, name), lambda self, v: setattr(self._state, name, v),
+                    doc=f"The controller's ``{name}``.")  # fmt: skip
+
+
+class PeerAttributes:
+    """The peers' attribute names (torch's ``ReduceLROnPlateau``, transformers' ``GreedyLR``) over the
+    ``PlateauState`` a class keeps in ``self._state``."""
+
+    mode = _settings_attribute("mode")
+    factor = _settings_attribute("factor")
+    patience = _settings_attribute("patience")
+    threshold = _settings_attribute("threshold")
+    threshold_mode = _settings_attribute("threshold_mode")
+    cooldown = _settings_attribute("cooldown")
+    eps = _settings_attribute("eps")
+    best = _state_attribute("best")
+    num_bad_epochs = _state_attribute("bad")
+    num_good_epochs = _state_attribute("good")
+    cooldown_counter = _state_attribute("cooldown")
+    warmup_counter = _state_attribute("warmup")
+
+    @property
+    def in_cooldown(self):
+        return self._state.cooldown > 0
 
 
 def _json_float(x):
