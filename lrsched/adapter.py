@@ -17,12 +17,28 @@ so a step has no inner loop and no tuple unpacking; the common case of
 ``step()`` is generated with them (one Python call per step) and installed
 on the instance.  Multiplying at store time gives the same float as scaling
 the table would (one IEEE product).
+
+Two things take the plain path instead (ordinary code, one loop over the
+(field, group) slots): a value source that is a Python function of the step
+(a torch ``LambdaLR`` over Python lambdas), and a scheduler that *composes*
+(the drop-ins of recursive torch schedulers).  A composing scheduler writes
+its closed-form value only while the group still holds the closed-form value
+it wrote itself; a value someone else changed since (another scheduler
+stepped on the same optimizer, a manual edit, a restored optimizer) is
+passed to ``compose(value, step, group)`` -- torch's recursive update -- so
+schedulers stepped back to back chain as torch's do.  A composed value
+within 1e-12 of the closed form returns to it.
+
+Every read and write of a param group goes through ``read_value`` and
+``write_value``: a float, a tensor (filled in place), or an item of a tuple
+such as Adam's ``betas``.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import weakref
 
 import numpy as np
 
@@ -160,8 +176,8 @@ class Scheduler:
                 stored = f"initial_{name}"
                 initial = []
                 for k, g in enumerate(groups):
-                    if stored in g:
-                        initial.append(V.value(fn, f"param_groups[{k}][{stored!r}]", g[stored]))
+                    if stored in g:  # a number or a tensor (torch keeps a tensor lr's clone)
+                        initial.append(V.value(fn, f"param_groups[{k}][{stored!r}]", _read(fn, g, k, stored, stored, None)))
                     elif last >= 0:
                         raise ValueError(
                             f"{fn}: param_groups[{k}] has no {stored!r}, needed to resume at last_step={last} "
@@ -182,6 +198,7 @@ class Scheduler:
             for f in fields:
                 for g, x in zip(groups, f.initial):
                     g.setdefault(f"initial_{f.name}", x)
+        self._compose = None
         self._compile_writers()
         self.seek(last + 1)
 
@@ -214,7 +231,7 @@ class Scheduler:
             self._rebind("Scheduler.seek")
         self._fill(step)
         self._pos = 0
-        self._write(0)
+        self._write(0, True)
 
     def observe(self, metric):
         """Feed a metric to the plateau controller; a reduction applies at once (torch's timing)."""
@@ -230,7 +247,7 @@ class Scheduler:
         f = self._plateau_field
         if self._plateau.observe(x, self._values(f)):
             self._fill(self._base)
-            self.step(advance=False)
+            self._write(self._pos, True)
 
     # -- reading --------------------------------------------------------------------
 
@@ -353,13 +370,17 @@ class Scheduler:
     def __getstate__(self):
         """Plain attributes only: the generated writer and the chunk views are rebuilt on load."""
         state = dict(self.__dict__)
-        for derived in ("_slots", "_writers", "_write", "step", "_tables", "_sources", "_groups"):
+        for derived in ("_slots", "_writers", "_writer", "step", "_tables", "_sources", "_groups", "_tokens", "_pure",
+                        "_calls"):
             state.pop(derived, None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        last = self.__dict__.get("_last")
         self._compile_writers()
+        if last is not None:
+            self._last = last
         self._fill(self._base)
 
     # -- plumbing ---------------------------------------------------------------------
@@ -377,6 +398,8 @@ class Scheduler:
 
     def _values(self, f):
         """The values the groups of field ``f`` hold now (the same floats the writer stored)."""
+        if self._plain or self._compose is not None:
+            return [v for (field, *_), v in zip(self._slots, self._last) if field is f]
         pos = self._pos
         return [
             self._tables[j][pos] * scale if scale is not None else self._tables[j][pos]
@@ -424,6 +447,18 @@ class Scheduler:
                 else:
                     self._slots.append((f, k, g, None, _writer(g, f.key, f.index)))
         self._writers = {}  # writer factories by the shape of self._sources
+        # the plain path: a function of the step as a source, or a composing scheduler
+        # the plain path: a function of the step as a source, or a composing scheduler writing tensors or items
+        self._plain = any(not isinstance(s, Schedule) for f in self._fields for s in f.schedules) or (
+            self._compose is not None and any(w is not None for *_, w in self._slots)
+        )
+        # the field a composing scheduler composes: the plateau's, else ``lr`` or the first
+        self._target = self._plateau_field or next((f for f in self._fields if f.name == "lr"), self._fields[0])
+        if "_cell" not in self.__dict__:
+            # the chunk position; whether every composing slot holds its closed form; the live chunk's token
+            self._cell = [0, False, None]
+        n = len(self._slots)
+        self._tokens, self._pure, self._last = [None] * n, [False] * n, [0.0] * n
 
     def _fill(self, base):
         """Tables of steps ``base ..`` (one per distinct schedule) and a writer that serves them.
@@ -433,28 +468,155 @@ class Scheduler:
         multiplier, or stores ``table[j][pos]`` itself when there is neither.
         """
         n = min(_CHUNK, MAX_STEP + 1 - base)
-        index, tables, sources = {}, [], []
+        index, tables, sources, calls = {}, [], [], []
         for f, k, *_ in self._slots:
             s = f.schedules[k]
-            if s not in index:
-                index[s] = len(tables)
-                tables.append(memoryview(s.table(n, start=base)))
             scale = f.initial[k] if f.relative else None
             if f is self._plateau_field and self._plateau.multipliers[k] != 1.0:
                 scale = (1.0 if scale is None else scale) * self._plateau.multipliers[k]
-            sources.append((index[s], scale))
+            if s is None:  # no closed form: every value is composed from the one before
+                sources.append((None, scale))
+                continue
+            key = s if isinstance(s, Schedule) else id(s)  # a function need not be hashable
+            if key not in index:
+                index[key] = len(tables)
+                calls.append(not isinstance(s, Schedule))
+                tables.append(s if calls[-1] else memoryview(s.table(n, start=base)))
+            sources.append((index[key], scale))
+        if self._plain:
+            self.__dict__.pop("step", None)  # the class's step, which calls _write
+            self._cell[2] = None  # a generated step kept from before takes the general path
+            self._writer, self._calls = None, calls
+            self._tables, self._sources = tables, sources
+            self._base, self._end = base, n
+            return
         shape = tuple((j, scale is not None) for j, scale in sources)
         if shape not in self._writers:
+            composing = [f is self._target for f, *_ in self._slots] if self._compose is not None else None
             self._writers[shape] = _unrolled_writer(
-                self._groups, [(g, key, w) for f, k, g, key, w in self._slots], shape, len(tables)
+                self._groups, [(g, key, w) for f, k, g, key, w in self._slots], shape, len(tables), composing
             )
         scales = [scale for j, scale in sources if scale is not None]
-        self._write, self.step = self._writers[shape](self, n, *tables, *scales)
-        self._tables, self._sources = tables, sources
+        # the generated functions hold the scheduler weakly: no reference cycle keeps it (or the optimizer) alive
+        # a step() kept from an earlier chunk (``step = sched.step``) sees the token change and takes the general path
+        self._cell[2] = token = object()
+        self._writer, self.step = self._writers[shape](self.optimizer, weakref.ref(self), self._cell, self._last, token,
+                                                       n, *tables, *scales)  # fmt: skip
+        self._tables, self._sources, self._calls = tables, sources, calls
         self._base, self._end = base, n
 
 
-def _unrolled_writer(groups, slots, shape, n_tables):
+    @property
+    def _pos(self):
+        """The current position in the chunk (kept in a cell that the generated ``step`` shares)."""
+        return self._cell[0]
+
+    @_pos.setter
+    def _pos(self, value):
+        self._cell[0] = value
+
+    def _write(self, pos, closed_form=False):
+        """Write position ``pos`` of the chunk (``closed_form``: the schedules' values, never composed)."""
+        if self._writer is None or self._compose is not None:
+            self._write_plain(pos, closed_form)
+        else:
+            self._writer(pos)
+
+    def _write_plain(self, pos, closed_form=False):
+        """Write position ``pos`` of the chunk slot by slot (``closed_form``: never compose, as ``seek``)."""
+        step = self._base + pos
+        tables, calls, compose, target = self._tables, self._calls, self._compose, self._target
+        versions, pure, last = self._tokens, self._pure, self._last
+        for i, ((f, k, g, *_), (j, scale)) in enumerate(zip(self._slots, self._sources)):
+            key, index = f.key, f.index
+            if j is None:
+                closed = None
+            else:
+                closed = float(tables[j](step)) if calls[j] else tables[j][pos]
+                if scale is not None:
+                    closed *= scale
+            v = closed
+            if compose is not None and f is target and not (closed_form and closed is not None):
+                if not (pure[i] and _unchanged(g, key, index, last[i], versions[i])):
+                    v = float(compose(read_value(g, key, index), step, k))
+                    pure[i] = closed is not None and _close(v, closed)
+                    if pure[i]:
+                        v = closed
+            else:
+                pure[i] = True
+            write_value(g, key, index, v)
+            versions[i], last[i] = _version(g, key, index), v
+        self._cell[1] = all(pure)
+
+    def _move(self, step):
+        """Make ``step`` the current step without writing (the groups keep their values; a composing
+        scheduler composes with them at the next step)."""
+        self._fill(max(step, 0))
+        self._pos = step - self._base  # -1: before step 0 (torch's last_epoch = -1)
+        self._pure = [False] * len(self._slots)
+        self._cell[1] = False
+
+
+class _PresetScheduler(Scheduler):
+    """The adapter the drop-ins run on (their arguments are checked: nothing is checked here).
+
+    ``fields`` maps each field to one source per group: a Schedule, a
+    Python function of the step, or ``None`` (no closed form: each value is
+    composed from the one before).  ``scales`` (the base lrs) multiply the
+    ``lr`` field's sources.  ``compose(value, step, group)`` is the peer's
+    recursive update of the lr field, given the value the group holds and
+    the step being entered: it runs at construction (the peer's first update
+    of the lr the group holds) and whenever the group does not hold the
+    closed-form value this scheduler wrote, so that schedulers stepped on
+    one optimizer chain as the peer's do.  ``step`` is the step the groups
+    hold after construction; ``write=False`` leaves them as they are (a
+    loaded state).
+    """
+
+    def __init__(self, optimizer, fields, *, scales=None, step=0, compose=None, write=True):
+        self.optimizer = optimizer
+        self._fields = []
+        for name, sources in fields.items():
+            key, index = _parse_field("Scheduler", name)
+            scaled = name == "lr" and scales is not None
+            self._fields.append(_Field(name, key, index, list(sources), scaled, list(scales) if scaled else None))
+        self._plateau_field = self._plateau = None
+        self._compose = compose
+        self._compile_writers()
+        if not write:
+            self._move(step)
+        elif compose is None:
+            self.seek(step)
+        else:
+            self.enter(step)
+
+    def __eq__(self, other):
+        """The same optimizer, sources, scales, step and values (how torch's tests compare two schedulers)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return (
+            self.optimizer is other.optimizer
+            and self.last_step == other.last_step
+            and [(f.name, f.schedules, f.initial) for f in self._fields]
+            == [(f.name, f.schedules, f.initial) for f in other._fields]
+            and [self._values(f) for f in self._fields] == [other._values(f) for f in other._fields]
+        )
+
+    __hash__ = None
+
+    def _last_values(self, name, values):
+        """Take ``values`` as the ones last written to field ``name`` (a loaded state's ``_last_lr``)."""
+        it = iter(values)
+        for i, (f, *_) in enumerate(self._slots):
+            if f.name == name:
+                self._last[i] = next(it)
+
+    def enter(self, step):
+        """Make ``step`` current and write it as ``step()`` does: composing with what the groups hold."""
+        self._move(step)
+        self._write(0)
+
+def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
     """``make(scheduler, end, c0 .., s0 ..)``: returns ``(write, step)`` for one chunk.
 
     ``write(pos)`` stores each slot's value at chunk position ``pos``.
@@ -474,7 +636,7 @@ def _unrolled_writer(groups, slots, shape, n_tables):
     """
     names = {"groups": groups, "n_groups": len(groups), "general": Scheduler.step}
     stores = [f"    v{j} = c{j}[pos]" for j in range(n_tables)]
-    scales = []
+    scales, checks = [], []
     for i, ((group, key, writer), (j, scaled)) in enumerate(zip(slots, shape)):
         value = f"v{j}"
         if scaled:
@@ -482,26 +644,34 @@ def _unrolled_writer(groups, slots, shape, n_tables):
             scales.append(f"s{i}")
         if writer is None:  # the key is an identifier (checked by _parse_field): a literal is safe and fast
             names[f"g{i}"] = group
-            stores.append(f"    g{i}[{key!r}] = {value}")
+            if composing and composing[i]:  # still the float object this scheduler stored: nobody wrote since
+                checks.append(f"g{i}[{key!r}] is not last[{i}]")
+                stores.append(f"    last[{i}] = g{i}[{key!r}] = {value}")
+            else:
+                stores.append(f"    g{i}[{key!r}] = {value}")
         else:
             names[f"w{i}"] = writer
             stores.append(f"    w{i}({value})")
-    params = ", ".join(["scheduler", "end"] + [f"c{j}" for j in range(n_tables)] + scales)
+    params = ", ".join(["optimizer", "ref", "cell", "last", "live", "end"] + [f"c{j}" for j in range(n_tables)] + scales)
     body = "\n".join("    " + line for line in stores)
+    guard = ""
+    if composing:  # a composing scheduler: only while every slot holds the closed form it wrote
+        guard = (f"\n        if not cell[1] or {' or '.join(checks) or 'False'}:"
+                 "\n            return general(ref(), advance)")
     source = f"""def make({params}):
     def write(pos):
 {body}
 
     def step(advance=True):
-        now = scheduler.optimizer.param_groups
-        if now is not groups or len(now) != n_groups:
-            return general(scheduler, advance)
-        pos = scheduler._pos
+        now = optimizer.param_groups
+        if now is not groups or len(now) != n_groups or cell[2] is not live:
+            return general(ref(), advance){guard}
+        pos = cell[0]
         if advance:
             pos += 1
             if pos == end:
-                return general(scheduler, advance)
-            scheduler._pos = pos
+                return general(ref(), advance)
+            cell[0] = pos
 {body}
 
     step.__doc__, step.__qualname__ = general.__doc__, general.__qualname__
@@ -512,19 +682,56 @@ def _unrolled_writer(groups, slots, shape, n_tables):
 
 
 def _writer(group, key, index):
-    """A function that stores one value into group[key] (or item ``index`` of it)."""
+    """A function that stores one value into group[key] (or item ``index`` of it): the generated writer's."""
     if index is None:
-        tensor = group[key]
-        return tensor.fill_
+        return group[key].fill_
+    return lambda v: write_value(group, key, index, v)
 
-    def write(v):
-        items = group[key]
-        if hasattr(items[index], "fill_"):
-            items[index].fill_(v)
+
+def read_value(group, key, index=None):
+    """The number at ``group[key]`` (item ``index`` of it, for a tuple such as ``betas``) as a float."""
+    v = group[key]
+    if index is not None:
+        v = v[index]
+    return float(v)  # a tensor's item; a float as it is
+
+
+def write_value(group, key, index, v):
+    """Store ``v`` at ``group[key]`` (item ``index`` of it): a tensor is filled in place, a tuple is rebuilt."""
+    if index is None:
+        old = group[key]
+        if hasattr(old, "fill_"):
+            old.fill_(v)
         else:
-            group[key] = (*items[:index], v, *items[index + 1 :])
+            group[key] = v
+        return
+    items = group[key]
+    if hasattr(items[index], "fill_"):
+        items[index].fill_(v)
+    else:
+        group[key] = type(items)((*items[:index], v, *items[index + 1 :]))
 
-    return write
+
+def _version(group, key, index):
+    """A tensor's identity and version counter (which every in-place write moves), or None for a number."""
+    v = group[key]
+    if index is not None:
+        v = v[index]
+    return (id(v), v._version) if hasattr(v, "_version") else None
+
+
+def _unchanged(group, key, index, last, version):
+    """Whether the slot still holds what this scheduler wrote: the same number, or the same tensor unwritten."""
+    v = group[key]
+    if index is not None:
+        v = v[index]
+    if hasattr(v, "_version"):
+        return version == (id(v), v._version)
+    return version is None and v == last
+
+
+def _close(a, b):
+    return a == b or abs(a - b) <= 1e-12 * abs(b)
 
 
 def _param_groups(fn, optimizer):

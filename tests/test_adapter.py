@@ -377,3 +377,16 @@ def test_stepping_past_the_largest_step_raises_and_keeps_the_state():
     with pytest.raises(ValueError, match="cannot step past step 2\\*\\*62"):
         sched.step()
     assert sched.last_step == lrsched.MAX_STEP and sched.get_last_lr() == [S.at(lrsched.MAX_STEP)]
+
+
+def test_a_step_method_kept_across_chunks_writes_the_right_values():
+    """``step = sched.step`` once, then called for many chunks (4,096 steps each): every value is the schedule's."""
+    long = lrsched.cosine(init_value=1.0, steps=20_000)  # a value of its own at every step
+    opt = FakeOpt(1.0, 0.5)
+    sched = lrsched.Scheduler(opt, long, relative=True)
+    step = sched.step
+    for k in range(1, 10_001):
+        step()
+        if k % 997 == 0 or k > 9_990:
+            assert [g["lr"] for g in opt.param_groups] == [long.at(k) * 1.0, long.at(k) * 0.5]
+    assert sched.last_step == 10_000
