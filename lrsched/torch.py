@@ -1,4 +1,4 @@
-"""Drop-ins for ``torch.optim.lr_scheduler`` (torch 2.13): same names, arguments and values.
+"""Drop-ins for ``torch.optim.lr_scheduler`` (torch 2.13): same names, arguments, values and habits.
 
 Change one import line::
 
@@ -7,73 +7,53 @@ Change one import line::
 
 Each drop-in lowers its arguments to one lrsched ``Schedule`` per param
 group (``sched.schedules``, so a table can be precomputed without stepping)
-and writes them through ``lrsched.Scheduler``: a ``step()`` is an index and
-a store per group, ``state_dict()`` is plain JSON data, and
-``load_state_dict()`` resumes exactly in O(1), whatever lr the optimizer
-holds.  The classes are subclasses of torch's ``LRScheduler`` (and
+and runs on the core adapter (``lrsched.adapter``): a ``step()`` is an index
+and a store per group.  The classes subclass torch's ``LRScheduler`` (and
 ``ReduceLROnPlateau``), so Lightning and the Hugging Face Trainer accept
-them.  ``load_state_dict`` also takes a state saved by the torch class of
-the same name (its ``last_epoch`` and ``base_lrs``).
+them, and behave as torch's:
 
-torch's observable quirks, reproduced (each is tested against torch):
+- a param group's lr may be a float or a tensor (written in place with
+  ``fill_``, so a compiled or capturable optimizer does not recompile);
+- schedulers stepped back to back on one optimizer chain: torch's recursive
+  schedulers (``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``LinearLR``,
+  ``ExponentialLR``, ``PolynomialLR``, ``CosineAnnealingLR``,
+  ``MultiplicativeLR``) apply torch's update to an lr that someone else
+  changed (another scheduler, a manual edit), and write their closed form
+  while nobody does -- the same values, without torch's per-step drift;
+- ``ChainedScheduler`` and ``SequentialLR`` step their schedulers (torch's
+  own classes too), so each child's ``last_epoch`` and ``get_last_lr()``
+  advance;
+- torch's warnings: ``scheduler.step()`` before ``optimizer.step()``, an
+  ``optimizer.step`` replaced after construction, ``step(epoch)`` deprecated,
+  ``get_lr()`` called outside ``step()``;
+- ``state_dict()`` has torch's keys and plain Python values, so a state
+  saved by a drop-in loads into torch's class of the same name and back,
+  and ``torch.load(weights_only=True)`` reads it; ``load_state_dict`` makes
+  the scheduler continue as the saved one did (its arguments included), as
+  torch's does;
+- torch's argument quirks: ``T_max=10.0``, ``step_size=2.5``, a tensor
+  ``max_lr`` are taken as torch takes them.
 
-- ``CosineAnnealingLR`` is periodic past ``T_max``: it rises back to the
-  base lr over the next ``T_max`` steps, and so on.
-- ``MultiStepLR``: a milestone listed twice applies ``gamma`` twice.
-- ``ConstantLR``/``LinearLR`` with ``total_iters=0`` keep the start factor
-  for ever and ``PolynomialLR`` with ``total_iters=0`` keeps the base lr (what
-  torch's step-by-step update does; its closed form would divide by zero).
-- ``OneCycleLR`` puts its phase ends at ``pct_start * total_steps - 1`` (a
-  real number), gives a value at step ``total_steps`` (the last phase
-  continued one step) and raises torch's ``ValueError`` on the step after.
-- ``SequentialLR`` restarts each scheduler at its local step 0 at its milestone.
-- ``CyclicLR`` and ``OneCycleLR`` set the groups' lr (and momentum or Adam's
-  beta1, with ``max_momentum``/``base_momentum`` keys) at construction.
-- ``step(epoch)`` warns as torch does and jumps to ``epoch``, as torch's
-  closed form does.
+Where lrsched differs (none of it visible to torch's own tests):
 
-Where torch's update is recursive (it multiplies the lr the group holds now),
-a value can depend on history; lrsched computes every value from the step:
-
-- An external edit of ``group["lr"]`` lasts until the next ``step()``; torch's
-  recursive schedulers would carry it forward.
-- ``ChainedScheduler`` multiplies its schedulers' factors ``value / base_lr``
-  at every step.  That is torch's result whenever each scheduler only
-  multiplies (``ConstantLR``, ``LinearLR``, ``StepLR``, ``MultiStepLR``,
-  ``ExponentialLR``, ``PolynomialLR``, ``CosineAnnealingLR`` with
-  ``eta_min=0`` up to ``T_max``); torch differs for schedulers that set a
-  value (``LambdaLR``, ``CyclicLR``, ...), for an ``eta_min`` and past
-  ``T_max``, where its additive cosine step ignores the other factors.
-- ``LambdaLR``/``MultiplicativeLR`` call a Python function per step and
-  group (the slow path, as torch); pass ``lrsched`` Schedules as the
-  lambdas for the fast path (``LambdaLR``: the schedule is the factor).
-  ``MultiplicativeLR`` keeps its running product in its state, so it too
-  resumes without replay.
+- Values are computed in closed form from the step: they equal torch's to
+  float rounding, without the drift of torch's recursive update.
+- ``get_last_lr()`` gives floats, also where the groups hold tensors.
 - ``CosineAnnealingWarmRestarts.step(epoch)`` with an integer epoch restarts
   where incremental stepping does; torch's float logarithm is off by one
-  cycle at some restart steps.  A fractional epoch is evaluated with
-  torch's formula.
-- ``ExponentialLR`` with ``gamma > 1`` stops growing at half the largest
-  float, where torch's value would overflow to ``inf``.
-- A param group added after construction (``add_param_group``) makes the
-  next ``step()`` raise: it has no schedule (torch's recursive schedulers
-  carry its lr along, some of torch's others raise too).
-- ``get_last_lr()`` gives floats, also where the groups hold tensors.
-- ``load_state_dict`` takes torch's own state dicts except those of
-  ``MultiplicativeLR`` (which hold no running product), ``SequentialLR`` and
-  ``ChainedScheduler``; a lambda object's ``__dict__`` is saved only when it
-  is plain JSON data (otherwise ``state_dict()`` raises a ``TypeError``).
-  A state is checked in full before anything changes: a state of another
-  lrsched version (its ``format``), class or arguments (``ReduceLROnPlateau``:
-  torch's ``mode``, ``factor``, ``patience``, ... too) is refused, and so is
-  one with a key missing or unknown.
-- ``isinstance`` against torch's ``LRScheduler`` and ``ReduceLROnPlateau``
-  holds; against torch's concrete classes (``OneCycleLR``, ...) it does not.
+  cycle at some restart steps.  A fractional epoch uses torch's formula.
+- ``ExponentialLR``/``StepLR`` with ``gamma > 1`` stop growing at half the
+  largest float, where torch's value overflows to ``inf``.
 - ``OneCycleLR(three_phase=True)`` with ``pct_start`` above about 0.5 (a
-  phase that would run backwards) is refused.
-- Arguments torch leaves unchecked (``step_size=0``, ``T_max=0``, a negative
-  milestone, ...) are refused with a ``ValueError`` naming them, instead of
-  failing later.  Any object with ``param_groups`` is accepted as optimizer.
+  phase that would run backwards) is refused, and so are arguments torch
+  leaves unchecked and that would fail later (``step_size=0``, ``T_max=0``,
+  a negative milestone): a ``ValueError`` naming them.
+- A damaged state (a key missing, a value of the wrong type) is refused by
+  ``load_state_dict`` with an error naming the key, before anything changes;
+  keys lrsched does not know are ignored with a warning.
+- Any object with ``param_groups`` is accepted as the optimizer;
+  ``isinstance`` against torch's concrete classes (``OneCycleLR``, ...) does
+  not hold (against ``LRScheduler`` and ``ReduceLROnPlateau`` it does).
 """
 
 from __future__ import annotations
@@ -81,12 +61,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import json
 import math
 import sys
 import types
 import warnings
+import weakref
+from bisect import bisect_right
 from collections import Counter
+from fractions import Fraction
 
 try:
     import torch as _torch
@@ -100,9 +82,10 @@ except ImportError as e:  # pragma: no cover - exercised in a process without to
 from . import _validate as V
 from ._program import MAX_STEP
 from ._schedule import Schedule
-from .adapter import Scheduler, _param_groups
+from .adapter import _param_groups, _PresetScheduler, read_value, write_value
 from .cycles import cyclic, repeat, sgdr
 from .phases import piecewise_anneal
+from .plateau import PeerAttributes, PlateauState
 from .plateau import plateau as _plateau_settings
 from .schedules import (
     constant, cosine, exponential, join, linear, multistep, piecewise_constant, polynomial, product, scale,
@@ -129,17 +112,29 @@ __all__ = [
 ]
 
 LRScheduler = _lrs.LRScheduler
-_FORMAT = "lrsched.torch/1"
-_STATE_KEYS = ("format", "class", "hyper", "base_lrs", "last_epoch", "scheduler")  # _DropIn.state_dict()'s
 EPOCH_DEPRECATION_WARNING = _lrs.EPOCH_DEPRECATION_WARNING
+_GET_LR_WARNING = "To get the last learning rate computed by the scheduler, please use `get_last_lr()`."
+_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you should "
+    "call them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will "
+    "result in PyTorch skipping the first value of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+_REPLACED_WARNING = (
+    "Seems like `optimizer.step()` has been overridden after learning rate scheduler initialization. Please, make "
+    "sure to call `optimizer.step()` before `lr_scheduler.step()`. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
 
 
-# -- shared checks ----------------------------------------------------------------------------
+# -- shared pieces ----------------------------------------------------------------------------
 
 
-def _scalar(x):
-    """A group value as a float (tensors included)."""
-    return float(x.item() if hasattr(x, "item") else x)
+def _number(x):
+    """A one-element tensor as its Python number; anything else as it is (checked by the caller)."""
+    if isinstance(x, _torch.Tensor) and x.numel() == 1:
+        return x.item()
+    return x
 
 
 def _base_lrs(fn, groups, last_epoch):
@@ -154,7 +149,7 @@ def _base_lrs(fn, groups, last_epoch):
         key = "initial_lr" if "initial_lr" in g else "lr"
         if key not in g:
             raise ValueError(f"{fn}: param_groups[{k}] has no 'lr'.")
-        out.append(V.value(fn, f"param_groups[{k}][{key!r}]", _scalar(g[key])))
+        out.append(V.value(fn, f"param_groups[{k}][{key!r}]", _number(g[key])))
     return out
 
 
@@ -173,8 +168,8 @@ def _per_group(name, value, n):
                 f"{name} must have the same length as optimizer.param_groups. "
                 f"{name} has {len(value)} values, param_groups has {n}."
             )
-        return list(value)
-    return [value] * n
+        return [_number(v) for v in value]
+    return [_number(value)] * n
 
 
 def _momentum_field(optimizer, groups):
@@ -187,13 +182,6 @@ def _momentum_field(optimizer, groups):
     return "betas[0]" if "betas" in defaults else "momentum"
 
 
-def _epoch(fn, epoch):
-    """An epoch given to ``step(epoch)``: an integer (an integral float as torch allows), >= 0."""
-    if V._is_real(epoch) and not V._is_int(epoch) and float(epoch).is_integer():
-        epoch = int(epoch)
-    return V.integer(f"{fn}.step", "epoch", epoch)
-
-
 def _str(x):
     """``str(x)`` for torch's messages, bounded as ``V.shown`` (a huge int's str raises)."""
     if V._small(x, [1000], 0):
@@ -204,76 +192,66 @@ def _str(x):
     return V.shown(x)
 
 
-def _equal(saved, ours):
-    """``saved == ours`` for plain data read from a state dict (an array in it is not equal, not an error)."""
-    try:
-        return type(saved) is type(ours) and bool(saved == ours)
-    except (ValueError, TypeError):
-        return False
-
-
-def _same(saved, ours):
-    """``saved == ours`` for a setting read from a state dict: numbers by value (``0 == 0.0``, but a bool is
-    no number), lists item by item, anything else of the same type only."""
-    if isinstance(ours, (list, tuple)):
-        return isinstance(saved, (list, tuple)) and len(saved) == len(ours) and all(map(_same, saved, ours))
-    if V._is_real(ours):
-        return V._is_real(saved) and bool(saved == ours)
-    return type(saved) is type(ours) and bool(saved == ours)
-
-
-def _kind(x):
-    return "number" if V._is_real(x) else "list" if isinstance(x, (list, tuple)) else type(x)
-
-
-def _setting(fn, name, saved, ours):
-    """A setting saved in a state dict must be this scheduler's (``TypeError`` for another kind of value)."""
-    if not _same(saved, ours):
-        exc = ValueError if _kind(saved) == _kind(ours) else TypeError
-        V.fail(fn, name, f"{ours!r} (as this scheduler)", saved, exc)
-
-
-def _keys(fn, name, state, keys, what):
-    """Refuse a state (a dict) whose keys are not exactly ``keys``, naming the missing and the unknown ones."""
-    missing = [k for k in keys if k not in state]
-    unknown = [k for k in state if k not in keys]
-    if missing or unknown:
-
-        def listed(ks):
-            return f"{'key' if len(ks) == 1 else 'keys'} {V.shown(ks)}"
-
-        got = " and ".join(p for p in (missing and f"without the {listed(missing)}",
-                                       unknown and f"with the unknown {listed(unknown)}") if p)  # fmt: skip
-        raise ValueError(f"{fn}: `{name}` must have the keys of {what}, got one {got}.")
-
-
-def _lrsched_state(fn, state, name):
-    """True for a ``state_dict()`` of ``lrsched.torch.<name>``, False for a state without ``format`` (torch's
-    own); a state of another format (another lrsched version, another lrsched object) or class is refused."""
-    if not isinstance(state, dict):
-        V.fail(fn, "state_dict", "a dict", state, TypeError)
-    if "format" not in state:
-        return False
-    form = state["format"]
-    if not _equal(form, _FORMAT):
-        V.fail(fn, "state_dict['format']", f"{_FORMAT!r} (a state_dict() of lrsched.torch.{name}) or absent (torch's "
-               f"own state_dict())", form, ValueError if isinstance(form, str) else TypeError)  # fmt: skip
-    if not _equal(state.get("class"), name):
-        V.fail(fn, "state_dict['class']", repr(name), state.get("class"))
-    return True
-
-
 def _last_epoch(fn, last_epoch):
     return V.integer(fn, "last_epoch", last_epoch, minimum=-1, maximum=MAX_STEP - 1)
 
 
-def _json_dict(fn, d):
-    """A copy of a callable's ``__dict__`` when it is plain JSON data (torch saves it too)."""
+def _whole(fn, name, v, minimum=1):
+    """A count torch takes as a number: an integer, or a float with an integral value (``10.0``)."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return V.integer(fn, name, v, minimum=minimum)
+
+
+def _positive(fn, name, v):
+    return V.real(fn, name, _number(v), minimum=0.0, low_open=True)
+
+
+def _callable_states(lambdas):
+    """torch's rule for saving callables: a function saves nothing, any other callable its ``__dict__``."""
+    return [None if isinstance(f, (types.FunctionType, Schedule)) else dict(vars(f)) for f in lambdas]
+
+
+class _StepCalls:
+    """``optimizer.step`` wrapped to record that it ran (``optimizer._opt_called``), for torch's order warning.
+
+    It carries torch's own marker (``_wrapped_by_lr_sched``): torch's
+    schedulers and these share one wrapper per optimizer.  The optimizer is
+    held weakly and the function is bound at each call (no reference cycle).
+    """
+
+    _wrapped_by_lr_sched = True
+
+    def __init__(self, optimizer, method):
+        self._optimizer = weakref.ref(optimizer)
+        self._function = method.__func__
+        functools.update_wrapper(self, self._function)
+
+    def __call__(self, *args, **kwargs):
+        optimizer = self._optimizer()
+        optimizer._opt_called = True
+        return self._function.__get__(optimizer, type(optimizer))(*args, **kwargs)
+
+
+def _track_step_calls(optimizer):
+    step = getattr(optimizer, "step", None)
+    if step is None or hasattr(step, "_wrapped_by_lr_sched") or not hasattr(step, "__func__"):
+        return  # already wrapped, or no bound method to wrap (a home-made optimizer)
     try:
-        json.dumps(d)
-    except (TypeError, ValueError):
-        raise TypeError(f"{fn}: a lambda's __dict__ must be plain JSON data to be saved, got {d!r}.") from None
-    return dict(d)
+        optimizer.step = _StepCalls(optimizer, step)
+    except (AttributeError, TypeError):  # an optimizer with __slots__ or a read-only step
+        pass
+
+
+def _warn_step_order(optimizer):
+    """torch's warnings at the first ``scheduler.step()``: the optimizer's step was replaced, or not called."""
+    step = getattr(optimizer, "step", None)
+    if step is None:
+        return
+    if not hasattr(step, "_wrapped_by_lr_sched"):
+        warnings.warn(_REPLACED_WARNING, UserWarning, stacklevel=3)
+    elif not getattr(optimizer, "_opt_called", False):
+        warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=3)
 
 
 @contextlib.contextmanager
@@ -287,6 +265,8 @@ def _unchanged_on_error(optimizer):
             if isinstance(g, dict):
                 tensors = {k: v.detach().clone() for k, v in g.items() if isinstance(v, _torch.Tensor)}
                 saved.append((g, dict(g), tensors))
+    had_step = optimizer is not None and "step" in getattr(optimizer, "__dict__", {})
+    old_step = getattr(optimizer, "step", None)
     try:
         yield
     except BaseException:
@@ -296,6 +276,11 @@ def _unchanged_on_error(optimizer):
                 g.update(items)
                 for k, t in tensors.items():  # a value filled in place (fill_)
                     items[k].copy_(t)
+        if optimizer is not None and not had_step and isinstance(getattr(optimizer, "step", None), _StepCalls):
+            with contextlib.suppress(AttributeError):
+                del optimizer.step
+        elif had_step and getattr(optimizer, "step", None) is not old_step:
+            optimizer.step = old_step
         raise
 
 
@@ -319,20 +304,35 @@ def _guarded(init):
 
 
 class _DropIn(LRScheduler):
-    """Schedules per group, served by an ``lrsched.Scheduler``; never calls torch's ``__init__``.
+    """Schedules per group on the core adapter; never calls torch's ``__init__``.
 
-    Subclasses set their checked arguments as attributes (as torch does),
-    then call ``_launch(optimizer, last_epoch)`` (or ``_start`` with their
-    own base lrs); ``_fields(base_lrs)`` returns ``{field: [Schedule per group]}``.
+    A subclass checks its arguments and sets them as attributes under
+    torch's names (``_hyper`` lists them: they are its state keys, with a
+    check for a loaded state), then calls ``_launch(optimizer, last_epoch)``.
+    ``_fields(base_lrs)`` gives ``{field: [source per group]}``, a Schedule
+    (or a Python function of the step) for each; with ``_relative`` the lr
+    sources are multipliers of the base lrs.  A class whose torch update is
+    recursive (it multiplies the lr the group holds) sets ``_recursive`` and
+    gives that update as ``_torch_update(lr, t)``: it is how the drop-in
+    chains with other schedulers and takes over an lr set by hand.
     """
 
-    _hyper = ()  # argument names saved with the state and checked on load
-    _relative = False  # True: _fields gives multipliers of each group's initial_lr (base_lr * m(t), as torch)
+    _hyper = {}  # torch's attribute name -> check(fn, name, value) of a loaded value
+    _relative = False
+    _recursive = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:  # every constructor: a refused one leaves the groups alone
             cls.__init__ = _guarded(cls.__dict__["__init__"])
+
+    def _take(self, optimizer, last_epoch, **args):
+        """Check each argument with its ``_hyper`` rule, keep it under torch's name, and launch."""
+        fn = type(self).__name__
+        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
+        for name, value in args.items():
+            setattr(self, name, self._hyper[name](fn, name, value))
+        self._launch(optimizer, _last_epoch(fn, last_epoch))
 
     def _launch(self, optimizer, last_epoch):
         """torch's ``initial_lr`` rule, then the first step (every argument has been checked)."""
@@ -343,48 +343,65 @@ class _DropIn(LRScheduler):
     def _start(self, optimizer, last_epoch, base_lrs):
         self.optimizer = optimizer
         self.base_lrs = list(base_lrs)
-        self._driver = self._scheduler(optimizer, self.base_lrs, last_epoch)
-        self._first_epoch = last_epoch + 1
+        _track_step_calls(optimizer)
+        self._step_count = 1
+        self._initial = True  # torch's first update (its _is_initial) while the driver writes step 0
+        try:
+            self._driver = self._make_driver(last_epoch + 1)
+        finally:
+            self._initial = False
 
-    def _scheduler(self, optimizer, base_lrs, last_step):
-        """The adapter; with ``_relative`` it stores ``base_lr * m(t)``, one multiply per group (torch's product)."""
-        if self._relative:
-            return Scheduler(optimizer, self._fields(base_lrs), relative=True, last_step=last_step)
-        return Scheduler(optimizer, self._fields(base_lrs), last_step=last_step)
+    def _make_driver(self, step, write=True):
+        scales = self.base_lrs if self._relative else None
+        compose = _weakly(self._compose) if self._recursive else None
+        return _PresetScheduler(self.optimizer, self._fields(self.base_lrs), scales=scales, step=step,
+                                compose=compose, write=write)  # fmt: skip
 
     def _fields(self, base_lrs):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
+
+    def _compose(self, lr, t, k):
+        return self._torch_update(lr, t)
 
     # -- stepping ---------------------------------------------------------------------
 
     def step(self, epoch=None):
         """Advance one step (``epoch``: deprecated in torch; jumps to that step, as torch's closed form)."""
+        if self._step_count == 1:
+            _warn_step_order(self.optimizer)
+        self._step_count += 1
         if epoch is None:
             self._driver.step()
         else:
-            self._driver.seek(_epoch(type(self).__name__, epoch))
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            self._update_lr(epoch)
 
-    @property
-    def _step_count(self):
-        """torch's count of ``step()`` calls, 1 after construction (accelerate reads it)."""
-        return self.last_epoch - self._first_epoch + 1
+    def _update_lr(self, epoch):
+        """torch's ``_update_lr(epoch)``: the closed form at ``epoch`` (what ``SequentialLR`` calls at a milestone)."""
+        if V._is_real(epoch) and not V._is_int(epoch) and float(epoch).is_integer():
+            epoch = int(epoch)
+        self._driver.seek(V.integer(f"{type(self).__name__}.step", "epoch", epoch))
 
-    @_step_count.setter
-    def _step_count(self, value):
-        self._first_epoch = self.last_epoch + 1 - value
+    def _initial_step(self):
+        """torch's first step (``SequentialLR`` calls it on the scheduler that starts)."""
+        self._step_count = 0
+        self._initial = True
+        try:
+            self.step()
+        finally:
+            self._initial = False
 
     @property
     def last_epoch(self):
-        """The current step (torch's name); setting it jumps there in O(1)."""
+        """The current step (torch's name); setting it moves the counter, as torch's does (no write)."""
         return self._driver.last_step
 
     @last_epoch.setter
     def last_epoch(self, value):
-        self._driver.seek(value)
+        self._driver._move(_last_epoch(type(self).__name__, value))
 
     def get_last_lr(self):
-        """The lr of each group at the current step."""
+        """The lr of each group written at the current step (floats)."""
         return self._driver.get_last_lr()
 
     @property
@@ -392,157 +409,221 @@ class _DropIn(LRScheduler):
         return self._driver.get_last_lr()
 
     def get_lr(self):
-        """The lr of each group at ``last_epoch`` (closed form; torch's is the recursive update)."""
+        """The lrs at ``last_epoch``; torch's warning outside ``step()`` (use ``get_last_lr``)."""
+        warnings.warn(_GET_LR_WARNING, UserWarning, stacklevel=2)
         return self._driver.get_last_lr()
 
     @property
     def schedules(self):
-        """``{field: [Schedule per group]}`` -- e.g. ``sched.schedules["lr"][0].table(n)``, the values step() writes."""
-        if self._relative:  # base_lr times the multiplier: the same product step() forms
-            return {f: [product([constant(b), m]) for b, m in zip(self.base_lrs, ms)]
-                    for f, ms in self._driver.schedules.items()}  # fmt: skip
-        return self._driver.schedules
+        """``{field: [Schedule per group]}`` -- e.g. ``sched.schedules["lr"][0].table(n)``, the values step() writes
+        while no other scheduler changes them."""
+        out = {}
+        for f, sources in self._driver.schedules.items():
+            if not all(isinstance(s, Schedule) for s in sources):
+                raise AttributeError("schedules: this scheduler calls Python functions; pass lrsched Schedules "
+                                     "for tables")  # fmt: skip
+            if f == "lr" and self._relative:  # base_lr times the multiplier: the same product step() forms
+                sources = [product([constant(b), m]) for b, m in zip(self.base_lrs, sources)]
+            out[f] = list(sources)
+        return out
 
     # -- state ------------------------------------------------------------------------
 
-    def _hyper_state(self):
-        return {k: getattr(self, k) for k in self._hyper}
-
     def state_dict(self):
-        """Plain JSON-able data: the class, its arguments, ``base_lrs`` and the adapter's state."""
-        return {
-            "format": _FORMAT,
-            "class": type(self).__name__,
-            "hyper": self._hyper_state(),
-            "base_lrs": list(self.base_lrs),
-            "last_epoch": self.last_epoch,
-            "scheduler": self._driver.state_dict(),
-        }
+        """torch's state: the arguments under torch's names, ``base_lrs``, ``last_epoch`` and the counters."""
+        state = {k: _saved(getattr(self, k)) for k in self._hyper if hasattr(self, k)}
+        state.update(
+            base_lrs=list(self.base_lrs), last_epoch=self.last_epoch, _step_count=self._step_count,
+            _is_initial=False, _get_lr_called_within_step=False, _last_lr=self.get_last_lr(),
+        )  # fmt: skip
+        return state
 
-    def load_state_dict(self, state_dict, *, adopt=False):
-        """Restore a ``state_dict()`` of this class -- or of the torch class of the same name.
+    def load_state_dict(self, state_dict):
+        """Continue as the scheduler that saved ``state_dict`` did (an lrsched drop-in's or torch's own).
 
-        A torch state gives ``last_epoch`` and ``base_lrs``; the values are
-        recomputed from them (no replay).  Arguments saved in the state must
-        equal this scheduler's unless ``adopt=True`` (lrsched states only).
+        Its arguments replace this scheduler's, as torch's ``load_state_dict``
+        does; the groups' lrs are left as they are (the optimizer's state
+        restores them).  The state is checked in full first.
         """
         fn = f"{type(self).__name__}.load_state_dict"
-        if _lrsched_state(fn, state_dict, type(self).__name__):
-            _keys(fn, "state_dict", state_dict, _STATE_KEYS, f"a state_dict() of lrsched.torch.{type(self).__name__}")
-            if not isinstance(state_dict["hyper"], dict):
-                V.fail(fn, "state_dict['hyper']", "a dict", state_dict["hyper"], TypeError)
-            if not _equal(state_dict["hyper"], self._hyper_state()) and not adopt:
-                raise ValueError(
-                    f"{fn}: the saved arguments state_dict['hyper']={V.shown(state_dict['hyper'])} differ from "
-                    f"this scheduler's {self._hyper_state()!r}; pass adopt=True to use the saved schedules."
-                )
-            base = V.value_list(fn, "state_dict['base_lrs']", state_dict.get("base_lrs"))
-            if len(base) != len(self.base_lrs):
-                V.fail(fn, "state_dict['base_lrs']", f"a list of {len(self.base_lrs)} values", base)
-            self._driver.load_state_dict(state_dict["scheduler"], adopt=adopt)
-            self.base_lrs = list(base)
-            if adopt:
-                self._adopt_hyper(state_dict["hyper"])
-            return
-        self._load_torch_state(fn, state_dict)
+        got = V.state_fields(fn, state_dict, self._state_rules())
+        with _restored_on_error([self]):  # a check that needs the whole state (the phases, the groups) may fail late
+            try:
+                self._load(fn, got)
+            except (ValueError, TypeError) as e:
+                if fn in str(e):
+                    raise
+                raise type(e)(f"{fn}: the arguments of `state_dict` give no schedule: {e}") from None
 
-    def _adopt_hyper(self, hyper):
-        """Take the saved arguments (``load_state_dict(..., adopt=True)``), so a later state matches."""
+    def _state_rules(self):
+        n = len(self.optimizer.param_groups)
+        rules = dict(self._hyper)
+        rules.update(
+            base_lrs=lambda fn, name, v: _values_for_groups(fn, name, v, n),
+            last_epoch=lambda fn, name, v: V.integer(fn, name, v, minimum=-1, maximum=MAX_STEP - 1),
+            _step_count=lambda fn, name, v: V.integer(fn, name, v),
+            _is_initial=(V.boolean, False),
+            _get_lr_called_within_step=(V.boolean, False),
+            _last_lr=(lambda fn, name, v: _values_for_groups(fn, name, v, n), None),
+        )  # fmt: skip
+        return rules
+
+    def _load(self, fn, got):
         for k in self._hyper:
-            if k in hyper:
-                setattr(self, k, hyper[k])
+            setattr(self, k, got[k])
+        self.base_lrs = list(got["base_lrs"])
+        self._reload(got["last_epoch"])
+        self._step_count = got["_step_count"]
+        if got["_last_lr"] is not None:
+            self._driver._last_values("lr", got["_last_lr"])
 
-    def _torch_step_and_base(self, fn, state):
-        """``last_epoch`` and ``base_lrs`` of a torch state dict, checked (and its arguments against ours)."""
-        if "last_epoch" not in state or "base_lrs" not in state:
-            V.fail(fn, "state_dict", f"a state_dict() of lrsched.torch.{type(self).__name__} or of torch's", state)
-        for k in self._hyper:
-            if k in state and state[k] != getattr(self, k):
-                V.fail(fn, f"state_dict[{k!r}]", f"{getattr(self, k)!r} (as this scheduler)", state[k])
-        step = V.integer(fn, "state_dict['last_epoch']", state["last_epoch"])
-        base = V.value_list(fn, "state_dict['base_lrs']", [_scalar(b) for b in V.sequence(fn, "state_dict['base_lrs']",
-                                                                                          state["base_lrs"])])  # fmt: skip
-        if len(base) != len(self.base_lrs):
-            V.fail(fn, "state_dict['base_lrs']", f"a list of {len(self.base_lrs)} values", base)
-        return step, base
+    def _reload(self, step):
+        """A new driver for the current arguments, at ``step``, writing nothing."""
+        self._driver = self._make_driver(step, write=False)
 
-    def _load_torch_state(self, fn, state):
-        step, base = self._torch_step_and_base(fn, state)
-        if self._relative:  # the multipliers scale each group's initial_lr: torch's base_lrs
-            for g, b in zip(self.optimizer.param_groups, base):
-                g["initial_lr"] = b
-        self._driver, self.base_lrs = self._scheduler(self.optimizer, base, step - 1), list(base)
+    # -- copies: the driver is rebuilt (its sources may refer to this scheduler) ------------
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        driver = state.pop("_driver")
+        state["_resume_at"] = (driver.last_step, driver.get_last_lr())
+        return state
+
+    def __setstate__(self, state):
+        step, last = state.pop("_resume_at")
+        self.__dict__.update(state)
+        self._reload(step)
+        self._driver._last_values("lr", last)
 
 
-class _FunctionDriver:
-    """The slow path: values from Python functions of the step, called once per step and group.
+@contextlib.contextmanager
+def _restored_on_error(objects):
+    """Put back the attributes of ``objects`` (schedulers) if the block raises: a refused state changes nothing."""
+    saved = [(o, dict(vars(o))) for o in objects]
+    try:
+        yield
+    except BaseException:
+        for o, attrs in saved:
+            vars(o).clear()
+            vars(o).update(attrs)
+        raise
 
-    Same interface as the parts of ``Scheduler`` the drop-ins use.
-    """
 
-    def __init__(self, optimizer, funcs, last_step):
-        self.optimizer = optimizer
-        self._funcs = funcs  # one function step -> lr per group
-        self.last_step = last_step
-        self.seek(last_step + 1)
+def _weakly(method):
+    """``method`` (bound) called through a weak reference: the driver does not keep its drop-in alive (torch's
+    schedulers hold no reference cycle, so a deleted one frees its optimizer at once)."""
+    ref = weakref.WeakMethod(method)
+    return lambda *args: ref()(*args)
 
-    def _values(self, t):
-        return [float(f(t)) for f in self._funcs]
 
-    def _write(self, values):
-        for g, v in zip(self.optimizer.param_groups, values):
-            _put(g, "lr", v)
-        self._last = values
+def _saved(v):
+    """An argument as torch's state holds it: plain Python (a Counter stays a Counter)."""
+    if isinstance(v, tuple):
+        return list(v)
+    return v
 
-    def step(self):
-        self.last_step += 1
-        self._write(self._values(self.last_step))
 
-    def seek(self, step):
-        step = V.integer("seek", "step", step)
-        self.last_step = step
-        self._write(self._values(step))
+def _values_for_groups(fn, name, v, n):
+    if isinstance(v, (list, tuple)):
+        v = [_number(x) for x in v]
+    values = V.value_list(fn, name, v)
+    if len(values) != n:
+        V.fail(fn, name, f"a list of {n} values (one per param group)", list(values))
+    return list(values)
 
-    def get_last_lr(self):
-        return list(self._last)
 
-    @property
-    def schedules(self):
-        raise AttributeError("schedules: this scheduler calls Python functions; pass lrsched Schedules for tables")
 
-    def state_dict(self):
-        return {"last_step": self.last_step}
-
-    def load_state_dict(self, state, adopt=False):
-        fn = "load_state_dict"
-        if not isinstance(state, dict):
-            V.fail(fn, "state_dict['scheduler']", "a dict", state, TypeError)
-        _keys(fn, "state_dict['scheduler']", state, ("last_step",), "this scheduler's state")
-        self.seek(V.integer(fn, "state_dict['scheduler']['last_step']", state["last_step"]))
+# -- the schedulers ---------------------------------------------------------------------------
 
 
 def _lambdas(lr_lambda, n):
+    """torch's rule: one callable for every group, or a list with one per group."""
     if isinstance(lr_lambda, (list, tuple)):
         if len(lr_lambda) != n:
             raise ValueError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
         out = list(lr_lambda)
     else:
         out = [lr_lambda] * n
-    for k, f in enumerate(out):
-        if not (isinstance(f, Schedule) or callable(f)):
+    for f in out:
+        if not callable(f):
             raise TypeError(f"lr_lambda should be a function, but got {type(f).__name__}")
     return out
 
 
-# -- the schedulers ---------------------------------------------------------------------------
+class _Lambdas(_DropIn):
+    """``lr_lambdas``: one callable per group, replaceable (``s.lr_lambdas = [...]``), with torch's state rule."""
+
+    def _take_lambdas(self, fn, optimizer, lr_lambda, last_epoch):
+        groups = _param_groups(fn, optimizer)
+        last_epoch = _last_epoch(fn, last_epoch)
+        self.__dict__["lr_lambdas"] = _lambdas(lr_lambda, len(groups))
+        self._launch(optimizer, last_epoch)
+
+    @property
+    def lr_lambdas(self):
+        """The callables, one per group (kept in ``__dict__`` as torch's); new ones take effect at the next step."""
+        return self.__dict__["lr_lambdas"]
+
+    @lr_lambdas.setter
+    def lr_lambdas(self, value):
+        self.__dict__["lr_lambdas"] = _lambdas(value, len(self.optimizer.param_groups))
+        if "_driver" in self.__dict__:
+            self._reload(self.last_epoch)
+
+    def state_dict(self):
+        """torch's state; ``lr_lambdas`` holds ``None`` for a function (or a Schedule), a callable object's ``__dict__``."""
+        state = super().state_dict()
+        state["lr_lambdas"] = _callable_states(self.lr_lambdas)
+        return state
+
+    def _state_rules(self):
+        return {**super()._state_rules(), "lr_lambdas": (lambda fn, name, v: v, None)}
+
+    def _load(self, fn, got):
+        saved = got["lr_lambdas"]
+        if saved is not None:  # checked before anything changes
+            _check_callable_states(fn, "state_dict['lr_lambdas']", self.lr_lambdas, saved)
+        super()._load(fn, got)
+        for f, d in zip(self.lr_lambdas, saved or ()):
+            if d:
+                vars(f).update(d)
 
 
-class LambdaLR(_DropIn):
+def _check_callable_states(fn, name, lambdas, saved):
+    if not isinstance(saved, (list, tuple)) or len(saved) != len(lambdas):
+        V.fail(fn, name, f"a list of {len(lambdas)} dicts or None (one per param group)", saved,
+               TypeError if not isinstance(saved, (list, tuple)) else ValueError)  # fmt: skip
+    for k, (f, d) in enumerate(zip(lambdas, saved)):
+        if d is not None and not isinstance(d, dict):
+            V.fail(fn, f"{name}[{k}]", "a dict (a callable object's __dict__) or None", d, TypeError)
+        if d and (isinstance(f, Schedule) or not hasattr(f, "__dict__")):  # {}: a partial's, nothing to restore
+            V.fail(fn, f"{name}[{k}]", f"None (lr_lambdas[{k}] has no state to restore)", d)
+
+
+class _LambdaAt:
+    """``lr_lambdas[k](t)`` of a scheduler, read at each call (the list may be replaced or changed)."""
+
+    __slots__ = ("_owner", "_k")
+
+    def __init__(self, owner, k):
+        self._owner, self._k = owner, k
+
+    def __call__(self, t):
+        return self._owner().lr_lambdas[self._k](t)
+
+    def __eq__(self, other):
+        return type(other) is _LambdaAt and other._k == self._k
+
+    def __hash__(self):
+        return hash(self._k)
+
+
+class LambdaLR(_Lambdas):
     """torch's ``LambdaLR``: ``lr = base_lr * lr_lambda(step)``.
 
     ``lr_lambda`` (or one per group) may be a Python function (called per
-    step, the slow path) or an lrsched ``Schedule`` giving the factor (the
-    fast path, with tables and O(1) resume).
+    step, the slow path, as torch) or an lrsched ``Schedule`` giving the
+    factor (the fast path: tables, no Python call per step).
 
     Examples
     --------
@@ -550,259 +631,134 @@ class LambdaLR(_DropIn):
     >>> from lrsched.torch import LambdaLR
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     >>> sched = LambdaLR(opt, lrsched.linear(init_value=1.0, steps=10))
-    >>> sched.step(); sched.get_last_lr()
+    >>> opt.step(); sched.step(); sched.get_last_lr()
     [0.09000000000000001]
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        fn = "LambdaLR"
-        groups = _param_groups(fn, optimizer)
-        last_epoch = _last_epoch(fn, last_epoch)
-        self.lr_lambdas = _lambdas(lr_lambda, len(groups))
-        base = _base_lrs(fn, groups, last_epoch)
-        _set_initial_lrs(groups, last_epoch)
-        self._fast = all(isinstance(f, Schedule) for f in self.lr_lambdas)
-        if self._fast:
-            self._start(optimizer, last_epoch, base)
-        else:
-            self.optimizer = optimizer
-            self._functions(base, last_epoch)
-            self._first_epoch = self._driver.last_step
-
-    def _functions(self, base_lrs, last_step):
-        """The slow path: ``base_lr * lr_lambda(step)`` called per step."""
-        self.base_lrs = list(base_lrs)
-        funcs = [_times(b, f.at if isinstance(f, Schedule) else f) for b, f in zip(base_lrs, self.lr_lambdas)]
-        self._driver = _FunctionDriver(self.optimizer, funcs, last_step)
-
     _relative = True
 
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self._take_lambdas("LambdaLR", optimizer, lr_lambda, last_epoch)
+
     def _fields(self, base_lrs):
-        return {"lr": list(self.lr_lambdas)}
-
-    def _hyper_state(self):
-        if self._fast:
-            return {"lr_lambdas": [f.to_dict() for f in self.lr_lambdas]}
-        return {"lr_lambdas": _lambda_states(type(self).__name__, self.lr_lambdas)}
-
-    def load_state_dict(self, state_dict, *, adopt=False):
-        """Also restores the ``__dict__`` of callable objects used as lambdas (as torch), after the checks."""
-        if self._fast or not isinstance(state_dict, dict):
-            return super().load_state_dict(state_dict, adopt=adopt)
-        fn = "LambdaLR.load_state_dict"
-        ours = _lrsched_state(fn, state_dict, "LambdaLR")
-        saved = _saved_lambda_states(fn, state_dict, ours, self.lr_lambdas)
-        if ours:
-            super().load_state_dict({**state_dict, "hyper": self._hyper_state()}, adopt=adopt)
-        else:
-            self._load_torch_state(fn, state_dict)
-        for f, d in zip(self.lr_lambdas, saved):
-            if d is not None and not isinstance(f, Schedule):
-                vars(f).update(d)
-        self._driver.seek(self._driver.last_step)  # the values of the restored lambdas
-
-    def _load_torch_state(self, fn, state):
-        if self._fast:
-            return super()._load_torch_state(fn, state)
-        step, base = self._torch_step_and_base(fn, state)
-        self._functions(base, step - 1)
+        me = weakref.ref(self)
+        return {"lr": [f if isinstance(f, Schedule) else _LambdaAt(me, k) for k, f in enumerate(self.lr_lambdas)]}
 
 
-def _times(base, f):
-    return lambda t: base * f(t)
+class MultiplicativeLR(_Lambdas):
+    """torch's ``MultiplicativeLR``: ``lr_t = lr_{t-1} * lr_lambda(t)``, from the lr the group holds.
 
-
-def _lambda_states(fn, lambdas):
-    """As torch: a plain function (or a Schedule) saves nothing; a callable object saves its ``__dict__``.
-
-    The state is JSON, so that ``__dict__`` must be plain data (a tensor in it
-    is refused with a ``TypeError`` naming it).
+    The running product lives in the optimizer's groups, as in torch (its
+    state restores them); ``step(epoch)`` multiplies by ``lr_lambda(epoch)``.
     """
-    return [None if isinstance(f, (types.FunctionType, Schedule)) else _json_dict(fn, vars(f)) for f in lambdas]
 
-
-def _saved_lambda_states(fn, state, ours, lambdas):
-    """The ``lr_lambdas`` of a state (in ``hyper`` in lrsched's, at the top in torch's), checked entry by entry
-    against what ``_lambda_states`` writes for ``lambdas``: ``None`` for a function or a Schedule, a dict
-    (its ``__dict__``) for a callable object -- so the state of a scheduler over other lambdas is refused."""
-    if ours:
-        hyper = state.get("hyper")
-        if not isinstance(hyper, dict):
-            V.fail(fn, "state_dict['hyper']", "a dict", hyper, TypeError)
-        _keys(fn, "state_dict['hyper']", hyper, ("lr_lambdas",), "this scheduler's arguments")
-        name, saved = "state_dict['hyper']['lr_lambdas']", hyper["lr_lambdas"]
-    else:
-        if "lr_lambdas" not in state:
-            V.fail(fn, "state_dict", "a state_dict() of lrsched.torch's or torch's scheduler (with 'lr_lambdas')",
-                   state)  # fmt: skip
-        name, saved = "state_dict['lr_lambdas']", state["lr_lambdas"]
-    n = len(lambdas)
-    if not isinstance(saved, list):
-        V.fail(fn, name, f"a list of {n} dicts or None", saved, TypeError)
-    if len(saved) != n:
-        V.fail(fn, name, f"a list of {n} dicts or None (one per param group)", saved)
-    for k, (f, d) in enumerate(zip(lambdas, saved)):
-        if isinstance(f, (types.FunctionType, Schedule)):
-            if d is not None:
-                what = "a Schedule" if isinstance(f, Schedule) else "a function"
-                V.fail(fn, f"{name}[{k}]", f"None (lr_lambdas[{k}] is {what}, whose state is not saved)", d)
-        elif not isinstance(d, dict):
-            V.fail(fn, f"{name}[{k}]", f"a dict (the __dict__ of the callable object lr_lambdas[{k}])", d, TypeError)
-    return saved
-
-
-class MultiplicativeLR(_DropIn):
-    """torch's ``MultiplicativeLR``: ``lr_t = lr_{t-1} * lr_lambda(t)``, from the group's lr at construction.
-
-    Each step calls ``lr_lambda`` once per group (a Python function, or an
-    lrsched ``Schedule`` read with ``.at``).  The running product is part of
-    the state, so ``load_state_dict`` resumes without replay; ``seek`` and
-    ``step(epoch)`` cannot jump (torch cannot either) and raise.
-    """
+    _recursive = True
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        fn = "MultiplicativeLR"
-        groups = _param_groups(fn, optimizer)
-        last_epoch = _last_epoch(fn, last_epoch)
-        self.lr_lambdas = _lambdas(lr_lambda, len(groups))
-        base = _base_lrs(fn, groups, last_epoch)
-        _set_initial_lrs(groups, last_epoch)
-        self.optimizer, self.base_lrs = optimizer, base
-        self._driver = _ProductDriver(
-            optimizer, [f.at if isinstance(f, Schedule) else f for f in self.lr_lambdas], last_epoch
-        )
-        self._first_epoch = self._driver.last_step
+        self._take_lambdas("MultiplicativeLR", optimizer, lr_lambda, last_epoch)
 
-    def step(self, epoch=None):
-        if epoch is not None:
-            raise ValueError("MultiplicativeLR.step: `epoch` cannot be given (the value depends on every step before).")
-        self._driver.step()
+    def _fields(self, base_lrs):
+        return {"lr": [None] * len(base_lrs)}  # no closed form: every value is composed
 
-    @property
-    def last_epoch(self):
-        return self._driver.last_step
+    def _compose(self, lr, t, k):
+        return lr if self._initial else lr * float(self.lr_lambdas[k](t))
 
-    @last_epoch.setter
-    def last_epoch(self, value):
-        raise AttributeError("MultiplicativeLR.last_epoch cannot be set: the value depends on every step before it.")
-
-    def _hyper_state(self):
-        return {"lr_lambdas": _lambda_states(type(self).__name__, self.lr_lambdas)}
-
-    def load_state_dict(self, state_dict, *, adopt=False):
-        """Restore a ``state_dict()`` of this class (torch's own holds no running product: refused)."""
-        fn = "MultiplicativeLR.load_state_dict"
-        if not _lrsched_state(fn, state_dict, "MultiplicativeLR"):
-            V.fail(fn, "state_dict", "a state_dict() of lrsched.torch.MultiplicativeLR (torch's holds no running "
-                   "product)", state_dict, TypeError)  # fmt: skip
-        _keys(fn, "state_dict", state_dict, _STATE_KEYS, "a state_dict() of lrsched.torch.MultiplicativeLR")
-        saved = _saved_lambda_states(fn, state_dict, True, self.lr_lambdas)
-        self._driver.load_state_dict(state_dict["scheduler"])
-        for f, d in zip(self.lr_lambdas, saved):
-            if d is not None and not isinstance(f, Schedule):
-                vars(f).update(d)
+    def _update_lr(self, epoch):
+        self._driver.enter(V.integer("MultiplicativeLR.step", "epoch", epoch))
 
 
-class _ProductDriver(_FunctionDriver):
-    """``lr_t = lr_{t-1} * f(t)``: the running product is the state."""
+def _decay_period(step_size):
+    """The steps at which torch's recursive ``StepLR`` decays are the multiples of this integer: ``t % step_size
+    == 0`` holds for an integer ``t`` exactly at the multiples of the numerator of ``step_size`` as a fraction."""
+    if isinstance(step_size, int):
+        return step_size
+    n = Fraction(step_size).numerator
+    return n if n <= MAX_STEP else None  # None: never
 
-    def __init__(self, optimizer, funcs, last_step):
-        self.optimizer = optimizer
-        self._funcs = funcs
-        self.last_step = last_step + 1
-        self._write([_scalar(g["lr"]) for g in optimizer.param_groups])  # torch's first step keeps the lr
 
-    def step(self):
-        self.last_step += 1
-        t = self.last_step
-        self._write([v * float(f(t)) for v, f in zip(self._last, self._funcs)])
-
-    def seek(self, step):
-        raise ValueError("MultiplicativeLR cannot jump to a step: its value depends on every step before.")
-
-    def state_dict(self):
-        return {"last_step": self.last_step, "values": list(self._last)}
-
-    def load_state_dict(self, state, adopt=False):
-        fn = "MultiplicativeLR.load_state_dict"
-        if not isinstance(state, dict):
-            V.fail(fn, "state_dict['scheduler']", "a dict", state, TypeError)
-        step = V.integer(fn, "state_dict['scheduler']['last_step']", state.get("last_step"))
-        values = V.value_list(fn, "state_dict['scheduler']['values']", state.get("values"))
-        if len(values) != len(self._funcs):
-            V.fail(fn, "state_dict['scheduler']['values']", f"a list of {len(self._funcs)} values", values)
-        self.last_step = step
-        self._write(list(values))
+def _step_size(fn, name, v):
+    """A period torch takes as a number: a positive integer, or a float >= 1 (which torch computes with)."""
+    v = _number(v)
+    if isinstance(v, float):
+        if v.is_integer() and v <= MAX_STEP:
+            return V.integer(fn, name, int(v), minimum=1)
+        return V.real(fn, name, v, minimum=1.0, maximum=float(MAX_STEP))
+    return V.integer(fn, name, v, minimum=1)
 
 
 class StepLR(_DropIn):
     """torch's ``StepLR``: ``base_lr * gamma ** (step // step_size)``."""
 
-    _hyper = ("step_size", "gamma")
+    _hyper = {"step_size": _step_size, "gamma": _positive}
+    _recursive = True
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        fn = "StepLR"
-        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
-        self.step_size = V.integer(fn, "step_size", step_size, minimum=1)
-        self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
-        last_epoch = _last_epoch(fn, last_epoch)
-        self._relative = self.gamma <= 1  # a growth's cap depends on the base lr, as ExponentialLR's
-        self._launch(optimizer, last_epoch)
+        self._take(optimizer, last_epoch, step_size=step_size, gamma=gamma)
+
+    @property
+    def _relative(self):
+        return self.gamma <= 1  # a growth's cap depends on the base lr, as ExponentialLR's
 
     def _fields(self, base_lrs):
+        period = _decay_period(self.step_size)
+        if period is None:
+            return {"lr": [constant(1.0) if self._relative else constant(b) for b in base_lrs]}
         if self._relative:
-            return {"lr": [_step_schedule(init_value=1.0, step_size=self.step_size, gamma=self.gamma)] * len(base_lrs)}
-        return {"lr": [_growth(b, self.gamma, self.step_size, staircase=True) for b in base_lrs]}
+            return {"lr": [_step_schedule(init_value=1.0, step_size=period, gamma=self.gamma)] * len(base_lrs)}
+        return {"lr": [_growth(b, self.gamma, period, staircase=True) for b in base_lrs]}
+
+    def _torch_update(self, lr, t):
+        return lr if t == 0 or t % self.step_size != 0 else lr * self.gamma
+
+
+def _milestones(fn, name, v):
+    if isinstance(v, dict):  # a Counter from a state: milestone -> times listed (JSON makes the keys strings)
+        items = []
+        for m, c in v.items():
+            if isinstance(m, str) and m.isdigit():
+                m = int(m)
+            items += [m] * V.integer(fn, f"{name}[{m!r}]", c, minimum=1)
+    else:
+        try:
+            items = list(v)
+        except TypeError:
+            V.fail(fn, name, "an iterable of integers >= 0", v, TypeError)
+    return Counter(_whole(fn, name, _number(m), minimum=0) for m in items)
 
 
 class MultiStepLR(_DropIn):
     """torch's ``MultiStepLR``: ``base_lr * gamma ** (milestones reached)``; a repeated milestone counts twice."""
 
-    _hyper = ("milestones", "gamma")
+    _hyper = {"milestones": _milestones, "gamma": _positive}
+    _relative = True
+    _recursive = True
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        fn = "MultiStepLR"
-        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
-        try:
-            ms = list(milestones)
-        except TypeError:
-            V.fail(fn, "milestones", "an iterable of integers >= 0", milestones, TypeError)
-        for m in ms:
-            V.integer(fn, "milestones", m)
-        self.milestones = Counter(int(m) for m in ms)
-        self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
-        last_epoch = _last_epoch(fn, last_epoch)
-        self._launch(optimizer, last_epoch)
-
-    def _hyper_state(self):
-        return {"milestones": sorted(self.milestones.elements()), "gamma": self.gamma}
-
-    def _adopt_hyper(self, hyper):
-        self.milestones, self.gamma = Counter(hyper["milestones"]), hyper["gamma"]
-
-    _relative = True
+        self._take(optimizer, last_epoch, milestones=milestones, gamma=gamma)
 
     def _fields(self, base_lrs):
         ms = sorted(self.milestones.elements())
         return {"lr": [multistep(init_value=1.0, milestones=ms, gamma=self.gamma)] * len(base_lrs)}
 
+    def _torch_update(self, lr, t):
+        return lr if t not in self.milestones else lr * self.gamma ** self.milestones[t]
+
+
+def _factor(fn, name, v, low_open=False):
+    return V.real(fn, name, _number(v), minimum=0.0, maximum=1.0, low_open=low_open)
+
 
 class ConstantLR(_DropIn):
     """torch's ``ConstantLR``: ``base_lr * factor`` before ``total_iters``, ``base_lr`` from it on."""
 
-    _hyper = ("factor", "total_iters")
+    _hyper = {"factor": _factor, "total_iters": lambda fn, name, v: _whole(fn, name, v, minimum=0)}
+    _relative = True
+    _recursive = True
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
-        fn = "ConstantLR"
-        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         if V._is_real(factor) and (factor > 1.0 or factor < 0):
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
-        self.factor = V.real(fn, "factor", factor, minimum=0.0, maximum=1.0)
-        self.total_iters = V.integer(fn, "total_iters", total_iters)
-        last_epoch = _last_epoch(fn, last_epoch)
-        self._launch(optimizer, last_epoch)
-
-    _relative = True
+        self._take(optimizer, last_epoch, factor=factor, total_iters=total_iters)
 
     def _fields(self, base_lrs):
         if self.total_iters == 0:  # torch's update never reaches its "undo the factor" branch
@@ -810,26 +766,29 @@ class ConstantLR(_DropIn):
         factor = piecewise_constant(boundaries=[self.total_iters], values=[self.factor, 1.0])
         return {"lr": [factor] * len(base_lrs)}
 
+    def _torch_update(self, lr, t):
+        if t == 0:
+            return lr * self.factor
+        return lr if t != self.total_iters else lr * (1.0 / self.factor)
+
 
 class LinearLR(_DropIn):
     """torch's ``LinearLR``: the factor goes linearly from ``start_factor`` to ``end_factor`` over ``total_iters``."""
 
-    _hyper = ("start_factor", "end_factor", "total_iters")
+    _hyper = {
+        "start_factor": lambda fn, name, v: _factor(fn, name, v, low_open=True),
+        "end_factor": _factor,
+        "total_iters": lambda fn, name, v: _whole(fn, name, v, minimum=0),
+    }
+    _relative = True
+    _recursive = True
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
-        fn = "LinearLR"
-        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         if V._is_real(start_factor) and (start_factor > 1.0 or start_factor <= 0):
             raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
         if V._is_real(end_factor) and (end_factor > 1.0 or end_factor < 0):
             raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
-        self.start_factor = V.real(fn, "start_factor", start_factor, minimum=0.0, maximum=1.0, low_open=True)
-        self.end_factor = V.real(fn, "end_factor", end_factor, minimum=0.0, maximum=1.0)
-        self.total_iters = V.integer(fn, "total_iters", total_iters)
-        last_epoch = _last_epoch(fn, last_epoch)
-        self._launch(optimizer, last_epoch)
-
-    _relative = True
+        self._take(optimizer, last_epoch, start_factor=start_factor, end_factor=end_factor, total_iters=total_iters)
 
     def _fields(self, base_lrs):
         if self.total_iters == 0:  # torch keeps the start factor
@@ -837,24 +796,35 @@ class LinearLR(_DropIn):
         factor = linear(init_value=self.start_factor, end_value=self.end_factor, steps=self.total_iters)
         return {"lr": [factor] * len(base_lrs)}
 
+    def _torch_update(self, lr, t):
+        if t == 0:
+            return lr * self.start_factor
+        if self._initial or t > self.total_iters:
+            return lr
+        d = self.end_factor - self.start_factor
+        return lr * (1.0 + d / (self.total_iters * self.start_factor + (t - 1) * d))
+
 
 class ExponentialLR(_DropIn):
     """torch's ``ExponentialLR``: ``base_lr * gamma ** step``."""
 
-    _hyper = ("gamma",)
+    _hyper = {"gamma": _positive}
+    _recursive = True
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        fn = "ExponentialLR"
-        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
-        self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
-        last_epoch = _last_epoch(fn, last_epoch)
-        self._relative = self.gamma <= 1  # a growth's cap depends on the base lr
-        self._launch(optimizer, last_epoch)
+        self._take(optimizer, last_epoch, gamma=gamma)
+
+    @property
+    def _relative(self):
+        return self.gamma <= 1  # a growth's cap depends on the base lr
 
     def _fields(self, base_lrs):
         if self._relative:
             return {"lr": [exponential(init_value=1.0, decay_rate=self.gamma, transition_steps=1)] * len(base_lrs)}
         return {"lr": [_growth(b, self.gamma, 1) for b in base_lrs]}
+
+    def _torch_update(self, lr, t):
+        return lr if self._initial else lr * self.gamma
 
 
 def _growth(base, gamma, period, staircase=False):
@@ -868,22 +838,23 @@ def _growth(base, gamma, period, staircase=False):
 class PolynomialLR(_DropIn):
     """torch's ``PolynomialLR``: ``base_lr * (1 - min(step, total_iters) / total_iters) ** power``."""
 
-    _hyper = ("total_iters", "power")
+    _hyper = {"total_iters": lambda fn, name, v: _whole(fn, name, v, minimum=0), "power": _positive}
+    _relative = True
+    _recursive = True
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
-        fn = "PolynomialLR"
-        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
-        self.total_iters = V.integer(fn, "total_iters", total_iters)
-        self.power = V.real(fn, "power", power, minimum=0.0, low_open=True)
-        last_epoch = _last_epoch(fn, last_epoch)
-        self._launch(optimizer, last_epoch)
-
-    _relative = True
+        self._take(optimizer, last_epoch, total_iters=total_iters, power=power)
 
     def _fields(self, base_lrs):
         if self.total_iters == 0:  # torch's update leaves the lr alone
             return {"lr": [constant(1.0)] * len(base_lrs)}
         return {"lr": [polynomial(init_value=1.0, steps=self.total_iters, power=self.power)] * len(base_lrs)}
+
+    def _torch_update(self, lr, t):
+        if self._initial or t > self.total_iters:
+            return lr
+        n = self.total_iters
+        return lr * ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
 
 
 class CosineAnnealingLR(_DropIn):
@@ -894,37 +865,50 @@ class CosineAnnealingLR(_DropIn):
     cosine that holds ``eta_min``, use ``lrsched.cosine``.
     """
 
-    _hyper = ("T_max", "eta_min")
+    _hyper = {"T_max": lambda fn, name, v: _step_size(fn, name, v) if not (V._is_real(v) and v > MAX_STEP // 2) else
+              V.fail(fn, name, "<= 2**61 (torch's cosine repeats every 2 * T_max steps)", v),
+              "eta_min": lambda fn, name, v: V.value(fn, name, _number(v))}  # fmt: skip
+    _recursive = True
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        fn = "CosineAnnealingLR"
-        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
-        self.T_max = V.integer(fn, "T_max", T_max, minimum=1)
-        if self.T_max > MAX_STEP // 2:
-            V.fail(fn, "T_max", "<= 2**61 (torch's cosine repeats every 2 * T_max steps)", T_max)
-        self.eta_min = V.value(fn, "eta_min", eta_min)
-        last_epoch = _last_epoch(fn, last_epoch)
-        self._launch(optimizer, last_epoch)
+        self._take(optimizer, last_epoch, T_max=T_max, eta_min=eta_min)
 
     def _fields(self, base_lrs):
         t, lo = self.T_max, self.eta_min
-        return {
-            "lr": [
-                repeat(
-                    join(
-                        [cosine(init_value=b, end_value=lo, steps=t), cosine(init_value=lo, end_value=b, steps=t)], [t]
-                    ),
-                    2 * t,
-                )
-                for b in base_lrs
-            ]
-        }
+        if isinstance(t, float):  # torch's closed form, a Python function of the step
+            return {"lr": [functools.partial(_cosine_at, b, lo, t) for b in base_lrs]}
+        return {"lr": [repeat(join([cosine(init_value=b, end_value=lo, steps=t),
+                                    cosine(init_value=lo, end_value=b, steps=t)], [t]), 2 * t)
+                       for b in base_lrs]}  # fmt: skip
+
+    def _compose(self, lr, t, k):
+        b, lo, n = self.base_lrs[k], self.eta_min, self.T_max
+        if self._initial:
+            return lr
+        if self._step_count == 1 and t > 0:
+            return _cosine_at(b, lo, n, t)
+        if (t - 1 - n) % (2 * n) == 0:
+            return lr + (b - lo) * (1 - math.cos(math.pi / n)) / 2
+        return (1 + math.cos(math.pi * t / n)) / (1 + math.cos(math.pi * (t - 1) / n)) * (lr - lo) + lo
+
+
+def _cosine_at(base, eta_min, t_max, t):
+    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / t_max)) / 2
 
 
 class CosineAnnealingWarmRestarts(_DropIn):
-    """torch's ``CosineAnnealingWarmRestarts`` (SGDR): cycles of ``T_0 * T_mult**i`` steps."""
+    """torch's ``CosineAnnealingWarmRestarts`` (SGDR): cycles of ``T_0 * T_mult**i`` steps.
 
-    _hyper = ("T_0", "T_mult", "eta_min")
+    ``T_cur`` and ``T_i`` (torch's position in the cycle and its length)
+    follow from the step in integer arithmetic.  Like torch's, its
+    ``step()`` gives no order warning.
+    """
+
+    _hyper = {
+        "T_0": lambda fn, name, v: V.integer(fn, name, v, minimum=1),
+        "T_mult": lambda fn, name, v: V.integer(fn, name, v, minimum=1, maximum=2**31),
+        "eta_min": lambda fn, name, v: V.value(fn, name, _number(v)),
+    }
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
         fn = "CosineAnnealingWarmRestarts"
@@ -938,8 +922,9 @@ class CosineAnnealingWarmRestarts(_DropIn):
         self.T_0 = V.integer(fn, "T_0", T_0, minimum=1)
         self.T_mult = V.integer(fn, "T_mult", T_mult, minimum=1, maximum=2**31)
         self.eta_min = V.value(fn, "eta_min", eta_min)
-        last_epoch = _last_epoch(fn, last_epoch)
-        self._launch(optimizer, last_epoch)
+        self._fraction, self._shift = None, 0
+        self._launch(optimizer, _last_epoch(fn, last_epoch))
+        self._step_count = 0  # torch's step() of this class never counts
 
     def _fields(self, base_lrs):
         for k, b in enumerate(base_lrs):
@@ -947,6 +932,49 @@ class CosineAnnealingWarmRestarts(_DropIn):
                 V.fail(type(self).__name__, "eta_min", f"<= the lr of every param group (param_groups[{k}]: {b})",
                        self.eta_min)  # fmt: skip
         return {"lr": [sgdr(b, self.T_0, self.T_mult, end_value=self.eta_min) for b in base_lrs]}
+
+    @property
+    def T_cur(self):
+        """The position in the current cycle (a real number after a fractional ``step(epoch)``); setting it moves
+        the position, as in torch (the next ``step()`` goes on from it)."""
+        return self._cycle()[0]
+
+    @T_cur.setter
+    def T_cur(self, value):
+        fn = "CosineAnnealingWarmRestarts"
+        value = V.integer(fn, "T_cur", math.floor(value) if isinstance(value, float) and math.isfinite(value)
+                          else value, minimum=-1)  # fmt: skip
+        t_cur, _ = self._cycle()
+        at = self._driver.last_step - (math.floor(t_cur) if self._fraction else t_cur) + value
+        self._shift += at - self._driver.last_step
+        self._fraction = None
+        self._driver._move(max(at, -1))
+
+    @property
+    def last_epoch(self):
+        return self._driver.last_step - self._shift
+
+    @last_epoch.setter
+    def last_epoch(self, value):
+        self._driver._move(_last_epoch(type(self).__name__, value) + self._shift)
+
+    @property
+    def T_i(self):
+        """The length of the current cycle."""
+        return self._cycle()[1]
+
+    def _cycle(self):
+        if self._fraction is not None:
+            return self._fraction[1]
+        t = self._driver.last_step
+        if t < 0 or t < self.T_0:
+            return t, self.T_0
+        if self.T_mult == 1:
+            return t % self.T_0, self.T_0
+        start, length = 0, self.T_0
+        while t >= start + length:
+            start, length = start + length, length * self.T_mult
+        return t - start, length
 
     def step(self, epoch=None):
         """Advance one step; ``step(epoch)`` jumps there, and a fractional epoch uses torch's formula.
@@ -956,23 +984,54 @@ class CosineAnnealingWarmRestarts(_DropIn):
         position plus one).
         """
         self._fraction = None
-        if epoch is None or V._is_int(epoch):
-            if epoch is not None and epoch < 0:
+        if epoch is None:
+            self._driver.step()
+            return
+        if isinstance(epoch, float) and epoch.is_integer():
+            epoch = int(epoch)
+        if V._is_int(epoch):
+            if epoch < 0:
                 raise ValueError(f"Expected non-negative epoch, but got {_str(epoch)}")
-            return _DropIn.step(self, epoch)
+            self._shift = 0
+            self._driver.seek(V.integer("CosineAnnealingWarmRestarts.step", "epoch", epoch))
+            return
         if not V._is_real(epoch) or not math.isfinite(epoch) or epoch < 0:
             raise ValueError(f"Expected non-negative epoch, but got {_str(epoch)}")
         t_cur, t_i = _fractional_cycle(float(epoch), self.T_0, self.T_mult)
         g = (1 + math.cos(math.pi * t_cur / t_i)) / 2
+        self._shift = 0
         self._driver.seek(math.floor(epoch))
-        self._fraction = [self.eta_min + (b - self.eta_min) * g for b in self.base_lrs]
-        for grp, v in zip(self.optimizer.param_groups, self._fraction):
-            _put(grp, "lr", v)
-        warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        values = [self.eta_min + (b - self.eta_min) * g for b in self.base_lrs]
+        for grp, v in zip(self.optimizer.param_groups, values):
+            write_value(grp, "lr", None, v)
+        self._fraction = (values, (t_cur, t_i))
 
     def get_last_lr(self):
-        fraction = getattr(self, "_fraction", None)
-        return list(fraction) if fraction is not None else self._driver.get_last_lr()
+        return list(self._fraction[0]) if self._fraction is not None else self._driver.get_last_lr()
+
+    def state_dict(self):
+        state = super().state_dict()
+        t_cur, t_i = self._cycle()
+        order = ("T_0", "T_i", "T_mult", "eta_min", "T_cur")  # torch's
+        return {**{k: {"T_i": t_i, "T_cur": t_cur}.get(k, state.get(k)) for k in order}, **state}
+
+    def _state_rules(self):
+        number = lambda fn, name, v: V.real(fn, name, _number(v))  # noqa: E731 - derived: checked, then unused
+        return {**super()._state_rules(), "T_i": (number, None), "T_cur": (number, None)}
+
+    def _load(self, fn, got):
+        self._fraction, self._shift = None, 0
+        super()._load(fn, got)
+        t_cur, t_i = got["T_cur"], got["T_i"]
+        if t_cur is not None and t_i is not None and t_cur == math.floor(t_cur) and t_i >= self.T_0:
+            # torch's own position (after its float logarithm, or a T_cur set by hand) wins over last_epoch
+            i, length, start = 0, self.T_0, 0
+            while length < t_i and self.T_mult > 1:
+                start, length = start + length, length * self.T_mult
+            if length == t_i:
+                at = (self.last_epoch - self.last_epoch % self.T_0 if self.T_mult == 1 else start) + int(t_cur)
+                self._shift = at - self.last_epoch
+                self._driver._move(at)
 
 
 def _fractional_cycle(epoch, t0, mult):
@@ -985,15 +1044,61 @@ def _fractional_cycle(epoch, t0, mult):
     return epoch - t0 * (mult**n - 1) / (mult - 1), t0 * mult**n
 
 
+def _check_momentum_key(fn, optimizer, got):
+    """A saved ``use_beta1`` must name the momentum the groups have (Adam's ``betas``, or ``momentum``)."""
+    if got["cycle_momentum"]:
+        key = "betas" if got["use_beta1"] else "momentum"
+        if any(key not in g for g in optimizer.param_groups):
+            V.fail(fn, "state_dict['use_beta1']", f"{key != 'betas'} (the param groups have no {key!r})",
+                   got["use_beta1"])  # fmt: skip
+
+
+def _triangular_scale(x):
+    return 1.0
+
+
+def _triangular2_scale(x):
+    return 1 / (2.0 ** (x - 1))
+
+
+def _exp_range_scale(gamma, x):
+    return gamma**x
+
+
+def _cyclic_value(cycle, lo, hi, downward, t):
+    """torch's ``CyclicLR`` at step ``t``: from ``lo`` up to ``hi`` (``downward``: from ``hi`` down to ``lo``)."""
+    total, ratio, scale_fn, by_cycle = cycle
+    n = math.floor(1 + t / total)
+    x = 1.0 + t / total - n
+    sf = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+    s = scale_fn(n if by_cycle else t)
+    return hi - (hi - lo) * sf * s if downward else lo + (hi - lo) * sf * s
+
+
+def _lists(fn, name, v):
+    return list(V.value_list(fn, name, [_number(x) for x in V.sequence(fn, name, v)]))
+
+
 class CyclicLR(_DropIn):
     """torch's ``CyclicLR``, with momentum (or Adam's beta1) cycling the other way when ``cycle_momentum``.
 
-    A custom ``scale_fn`` is a Python function: it is called per step (the
-    slow path, as in torch).
+    Whole step sizes and torch's own modes run on tables; a custom
+    ``scale_fn`` or a fractional step size is torch's formula evaluated per
+    step (the slow path, as torch).
     """
 
-    _hyper = ("base_lrs_arg", "max_lrs", "step_size_up", "step_size_down", "mode", "gamma", "scale_mode",
-              "cycle_momentum", "base_momentums", "max_momentums")  # fmt: skip
+    _hyper = {
+        "max_lrs": _lists,
+        "total_size": lambda fn, name, v: V.real(fn, name, v, minimum=2.0, maximum=float(MAX_STEP)),
+        "step_ratio": lambda fn, name, v: V.real(fn, name, v, minimum=0.0, maximum=1.0, low_open=True, high_open=True),
+        "mode": lambda fn, name, v: V.choice(fn, name, v, ("triangular", "triangular2", "exp_range")),
+        "gamma": _positive,
+        "scale_mode": lambda fn, name, v: V.choice(fn, name, v, ("cycle", "iterations")),
+        "cycle_momentum": V.boolean,
+        "use_beta1": (V.boolean, False),
+        "base_momentums": (_lists, None),
+        "max_momentums": (_lists, None),
+    }
 
     def __init__(
         self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular", gamma=1.0,
@@ -1004,111 +1109,163 @@ class CyclicLR(_DropIn):
         n = len(groups)
         last_epoch = _last_epoch(fn, last_epoch)
         base = [V.value(fn, "base_lr", x) for x in _per_group("base_lr", base_lr, n)]
-        top = [V.value(fn, "max_lr", x) for x in _per_group("max_lr", max_lr, n)]
-        self.step_size_up = _integral(fn, "step_size_up", step_size_up)
-        self.step_size_down = self.step_size_up if step_size_down is None else _integral(fn, "step_size_down", step_size_down)
+        self.max_lrs = [V.value(fn, "max_lr", x) for x in _per_group("max_lr", max_lr, n)]
+        up = _step_size(fn, "step_size_up", step_size_up)
+        down = up if step_size_down is None else _step_size(fn, "step_size_down", step_size_down)
+        self.total_size = float(up) + float(down)
+        self.step_ratio = float(up) / self.total_size
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
             raise ValueError("mode is invalid and scale_fn is None")
-        self.gamma = V.real(fn, "gamma", gamma, minimum=0.0, low_open=True)
+        self.mode = mode
+        self.gamma = _positive(fn, "gamma", gamma)
         if mode == "exp_range" and scale_fn is None and self.gamma > 1.0:
             V.fail(fn, "gamma", "<= 1 with mode='exp_range' (a growth without end; torch's values overflow)", gamma)
         if scale_fn is not None and not callable(scale_fn):
             V.fail(fn, "scale_fn", "a function or None", scale_fn, TypeError)
-        self.mode, self._scale_fn_custom = mode, scale_fn
+        self._scale_fn_custom = scale_fn
         if scale_fn is not None:
             self.scale_mode = V.choice(fn, "scale_mode", scale_mode, ("cycle", "iterations"))
-        else:  # torch ignores scale_mode for its own modes
+        else:  # torch's own modes set it
             self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
         self.cycle_momentum = V.boolean(fn, "cycle_momentum", cycle_momentum)
-        self.base_momentums = self.max_momentums = None
+        self.use_beta1, self.base_momentums, self.max_momentums = False, None, None  # torch's only with momentum
         if self.cycle_momentum:
-            field = _momentum_field(optimizer, groups)
+            self.use_beta1 = _momentum_field(optimizer, groups) == "betas[0]"
             self.base_momentums = [V.value(fn, "base_momentum", x) for x in _per_group("base_momentum", base_momentum, n)]
             self.max_momentums = [V.value(fn, "max_momentum", x) for x in _per_group("max_momentum", max_momentum, n)]
-        self.base_lrs_arg, self.max_lrs = base, top
         # every check has passed: torch's construction-time writes
         if last_epoch == -1:
             for g, b in zip(groups, base):
-                _put(g, "lr", b)
+                write_value(g, "lr", None, b)
             if self.cycle_momentum:
                 for g, lo, hi in zip(groups, self.base_momentums, self.max_momentums):
-                    _put_field(g, field, hi)
+                    write_value(g, *self._momentum_slot(), hi)
                     g["max_momentum"], g["base_momentum"] = hi, lo
+        initial = _base_lrs(fn, groups, last_epoch)  # torch's first step reads these: another's initial_lr too
         _set_initial_lrs(groups, last_epoch)
-        if scale_fn is None:
-            self._momentum = field if self.cycle_momentum else None
-            self._start(optimizer, last_epoch, base)
-        else:
-            self.optimizer, self.base_lrs = optimizer, base
-            self._driver = _CyclicFunctionDriver(self, field if self.cycle_momentum else None, last_epoch)
-            self._first_epoch = self._driver.last_step
+        self._start(optimizer, last_epoch, base)
+        self._first = None
+        if any(i != b for i, b in zip(initial, base)):
+            cycle = (self.total_size, self.step_ratio, self.scale_fn, self.scale_mode == "cycle")
+            first = [_cyclic_value(cycle, i, m, False, last_epoch + 1) for i, m in zip(initial, self.max_lrs)]
+            for g, v in zip(groups, first):
+                write_value(g, "lr", None, v)
+            self._first = (last_epoch + 1, first)
+
+    def step(self, epoch=None):
+        self._first = None
+        _DropIn.step(self, epoch)
+
+    def get_last_lr(self):
+        if self._first is not None and self._first[0] == self.last_epoch:
+            return list(self._first[1])
+        return self._driver.get_last_lr()
+
+    def _momentum_slot(self):
+        return ("betas", 0) if self.use_beta1 else ("momentum", None)
+
+    def _sizes(self):
+        """Whole step sizes up and down when the cycle has them (else None: torch's formula per step)."""
+        up = self.total_size * self.step_ratio
+        if not (self.total_size.is_integer() and abs(up - round(up)) < 1e-9 * self.total_size):
+            return None
+        up = round(up)
+        down = round(self.total_size) - up
+        return (up, down) if up >= 1 and down >= 1 and up / self.total_size == self.step_ratio else None
 
     def _fields(self, base_lrs):
+        sizes = self._sizes()
+        momentum = "betas[0]" if self.cycle_momentum and self.use_beta1 else "momentum"
+        if self._scale_fn_custom is not None or sizes is None:
+            scale_fn = self._scale_fn_custom or self._scale_fn_ref
+            cycle = (self.total_size, self.step_ratio, scale_fn, self.scale_mode == "cycle")
+            fields = {"lr": [functools.partial(_cyclic_value, cycle, b, m, False) for b, m in zip(base_lrs, self.max_lrs)]}
+            if self.cycle_momentum:
+                fields[momentum] = [functools.partial(_cyclic_value, cycle, lo, hi, True)
+                                    for lo, hi in zip(self.base_momentums, self.max_momentums)]  # fmt: skip
+            return fields
         gamma = self.gamma if self.mode == "exp_range" else 1.0  # the other modes ignore it (as torch)
-        kw = dict(step_size_up=self.step_size_up, step_size_down=self.step_size_down, mode=self.mode, gamma=gamma)
+        kw = dict(step_size_up=sizes[0], step_size_down=sizes[1], mode=self.mode, gamma=gamma)
         fields = {"lr": [cyclic(base_value=b, max_value=m, **kw) for b, m in zip(base_lrs, self.max_lrs)]}
         if self.cycle_momentum:
-            fields[self._momentum] = [
+            fields[momentum] = [
                 cyclic(base_value=hi, max_value=lo, **kw) for lo, hi in zip(self.base_momentums, self.max_momentums)
             ]
         return fields
 
+    @property
+    def _scale_fn_ref(self):
+        """torch's scale function of its own ``mode`` (a plain function, not saved)."""
+        if self.mode == "triangular2":
+            return _triangular2_scale
+        if self.mode == "exp_range":
+            return functools.partial(_exp_range_scale, self.gamma)
+        return _triangular_scale
+
     def scale_fn(self, x):
         """torch's scale function of the cycle (or of the step, for ``exp_range``)."""
-        if self._scale_fn_custom is not None:
-            return self._scale_fn_custom(x)
-        if self.mode == "triangular":
-            return 1.0
-        if self.mode == "triangular2":
-            return 1 / (2.0 ** (x - 1))
-        return self.gamma**x
+        return (self._scale_fn_custom or self._scale_fn_ref)(x)
+
+    def state_dict(self):
+        state = super().state_dict()
+        if not self.cycle_momentum:
+            for k in ("use_beta1", "base_momentums", "max_momentums"):
+                state.pop(k)
+        f = self._scale_fn_custom
+        state["_scale_fn_custom"] = None if f is None or isinstance(f, types.FunctionType) else dict(vars(f))
+        return state
+
+    def _state_rules(self):
+        n = len(self.optimizer.param_groups)
+        per_group = lambda fn, name, v: _values_for_groups(fn, name, v, n)  # noqa: E731
+        return {**super()._state_rules(), "_scale_fn_custom": (lambda fn, name, v: v, None), "max_lrs": per_group,
+                "base_momentums": (per_group, None), "max_momentums": (per_group, None)}  # fmt: skip
+
+    def _load(self, fn, got):
+        self._first = None
+        if got["cycle_momentum"] and (got["base_momentums"] is None or got["max_momentums"] is None):
+            V.fail(fn, "state_dict", "a state with 'base_momentums' and 'max_momentums' (cycle_momentum=True)", "none")
+        _check_momentum_key(fn, self.optimizer, got)
+        saved = got["_scale_fn_custom"]
+        if saved is not None:
+            _check_callable_states(fn, "state_dict['_scale_fn_custom']", [self._scale_fn_custom], [saved])
+        super()._load(fn, got)
+        if saved:
+            vars(self._scale_fn_custom).update(saved)
 
 
-class _CyclicFunctionDriver(_FunctionDriver):
-    """CyclicLR with a custom ``scale_fn``: torch's formula, evaluated per step."""
-
-    def __init__(self, owner, momentum_field, last_step):
-        self._owner, self._mfield = owner, momentum_field
-        super().__init__(owner.optimizer, [], last_step)
-
-    def _values(self, t):
-        o = self._owner
-        total = float(o.step_size_up + o.step_size_down)
-        ratio = o.step_size_up / total
-        cycle = math.floor(1 + t / total)
-        x = 1.0 + t / total - cycle
-        sf = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
-        s = o.scale_fn(cycle if o.scale_mode == "cycle" else t)
-        if self._mfield is not None:
-            for g, lo, hi in zip(self.optimizer.param_groups, o.base_momentums, o.max_momentums):
-                _put_field(g, self._mfield, hi - (hi - lo) * sf * s)
-        return [b + (m - b) * sf * s for b, m in zip(o.base_lrs, o.max_lrs)]
+_PHASE_KEYS = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+_GROUP_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
 
 
-def _integral(fn, name, v):
-    """torch takes ``float(step_size)``; lrsched needs whole steps."""
-    if V._is_real(v) and not V._is_int(v):
-        try:
-            whole = float(v).is_integer()
-        except OverflowError:  # a Fraction beyond float range (torch's float() raises here)
-            V.fail(fn, name, "a positive integer", v)
-        if whole:
-            v = int(v)
-    return V.integer(fn, name, v, minimum=1)
+def _phases(fn, name, v):
+    """torch's ``_schedule_phases``: a list of dicts, each with a real ``end_step`` and the group keys it joins."""
+    items = V.sequence(fn, name, v, min_len=1)
+    out = []
+    for i, p in enumerate(items):
+        where = f"{name}[{i}]"
+        if not isinstance(p, dict) or set(p) != set(_PHASE_KEYS):
+            V.fail(fn, where, f"a dict with the keys {list(_PHASE_KEYS)}", p, TypeError if not isinstance(p, dict)
+                   else ValueError)  # fmt: skip
+        V.real(fn, f"{where}['end_step']", p["end_step"])
+        phase = {"end_step": p["end_step"]}  # an int or a float, as torch's
+        for k in _PHASE_KEYS[1:]:
+            phase[k] = V.choice(fn, f"{where}[{k!r}]", p[k], _GROUP_KEYS)
+        out.append(phase)
+    return out
 
 
-def _put(group, key, v):
-    if isinstance(group.get(key), _torch.Tensor):
-        group[key].fill_(v)
+def _one_cycle_phases(pct_start, total_steps, three_phase):
+    """torch's phase table: where each phase ends (a real step) and the group keys of its ends."""
+    first = float(pct_start * total_steps) - 1
+    if three_phase:
+        ends = [(first, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]  # fmt: skip
     else:
-        group[key] = v
-
-
-def _put_field(group, field, v):
-    if field == "momentum":
-        _put(group, "momentum", v)
-    else:
-        group["betas"] = (v, *group["betas"][1:])
+        ends = [(first, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]  # fmt: skip
+    return [dict(zip(_PHASE_KEYS, e)) for e in ends]
 
 
 class OneCycleLR(_DropIn):
@@ -1117,14 +1274,21 @@ class OneCycleLR(_DropIn):
     Phase ``i`` ends at ``pct_start * total_steps - 1`` (two-phase), and
     ``2 * pct_start * total_steps - 2`` (three-phase), the last at
     ``total_steps - 1``; the value anneals between the ends as torch's does
-    (``lrsched.piecewise_anneal`` is this rule).  Step ``total_steps`` gets
-    the last phase continued by one step (written by ``step()``; the
-    ``schedules`` hold the final value from ``total_steps - 1`` on), and a
-    step past it raises torch's ``ValueError``.
+    (``lrsched.piecewise_anneal`` is this rule), between the values the
+    groups hold under ``initial_lr``, ``max_lr``, ``min_lr`` (and
+    ``max_momentum``, ``base_momentum``).  Step ``total_steps`` gets the last
+    phase continued by one step (written by ``step()``; the ``schedules``
+    hold the final value from ``total_steps - 1`` on), and a step past it
+    raises torch's ``ValueError``.
     """
 
-    _hyper = ("total_steps", "pct_start", "anneal_strategy", "cycle_momentum", "div_factor", "final_div_factor",
-              "three_phase", "max_lrs", "base_momentums", "max_momentums")  # fmt: skip
+    _hyper = {
+        "total_steps": lambda fn, name, v: V.integer(fn, name, v, minimum=1),
+        "_schedule_phases": _phases,
+        "_anneal_func_type": lambda fn, name, v: V.choice(fn, name, v, ("cos", "linear")),
+        "cycle_momentum": V.boolean,
+        "use_beta1": (V.boolean, False),
+    }
 
     def __init__(
         self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
@@ -1151,24 +1315,24 @@ class OneCycleLR(_DropIn):
             raise ValueError(f"{fn}: `{what}` must be <= 2**62 (lrsched's largest step), got {what}={V.shown(self.total_steps)}.")
         if not isinstance(pct_start, float) or pct_start < 0 or pct_start > 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {_str(pct_start)}")
-        V.real(fn, "pct_start", pct_start, minimum=0.0, maximum=1.0)  # nan passes torch's check
+        pct_start = V.real(fn, "pct_start", pct_start, minimum=0.0, maximum=1.0)  # nan passes torch's check
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
-        self.pct_start, self.anneal_strategy = pct_start, anneal_strategy
-        self.three_phase = V.boolean(fn, "three_phase", three_phase)
-        self.div_factor = V.real(fn, "div_factor", div_factor, minimum=0.0, low_open=True)
-        self.final_div_factor = V.real(fn, "final_div_factor", final_div_factor, minimum=0.0, low_open=True)
-        self.max_lrs = [V.value(fn, "max_lr", x) for x in _per_group("max_lr", max_lr, n)]
-        for top in self.max_lrs:
-            if not math.isfinite(top / self.div_factor / self.final_div_factor):
+        self._anneal_func_type = anneal_strategy
+        self._schedule_phases = _one_cycle_phases(pct_start, self.total_steps, V.boolean(fn, "three_phase", three_phase))
+        div_factor = V.real(fn, "div_factor", _number(div_factor), minimum=0.0, low_open=True)
+        final_div_factor = V.real(fn, "final_div_factor", _number(final_div_factor), minimum=0.0, low_open=True)
+        max_lrs = [V.value(fn, "max_lr", x) for x in _per_group("max_lr", max_lr, n)]
+        for top in max_lrs:
+            if not math.isfinite(top / div_factor / final_div_factor):
                 V.fail(fn, "div_factor", f"such that max_lr / div_factor / final_div_factor is finite (max_lr={top}, "
-                       f"final_div_factor={self.final_div_factor})", div_factor)  # fmt: skip
+                       f"final_div_factor={final_div_factor})", div_factor)  # fmt: skip
         self.cycle_momentum = V.boolean(fn, "cycle_momentum", cycle_momentum)
-        self.base_momentums = self.max_momentums = None
+        self.use_beta1 = False
         if self.cycle_momentum:
-            self._momentum = _momentum_field(optimizer, groups)
-            self.max_momentums = [V.value(fn, "max_momentum", x) for x in _per_group("max_momentum", max_momentum, n)]
-            self.base_momentums = [V.value(fn, "base_momentum", x) for x in _per_group("base_momentum", base_momentum, n)]
+            self.use_beta1 = _momentum_field(optimizer, groups) == "betas[0]"
+            max_ms = [V.value(fn, "max_momentum", x) for x in _per_group("max_momentum", max_momentum, n)]
+            base_ms = [V.value(fn, "base_momentum", x) for x in _per_group("base_momentum", base_momentum, n)]
         last_epoch = _last_epoch(fn, last_epoch)
         if last_epoch + 1 > self.total_steps:
             raise ValueError(
@@ -1183,49 +1347,82 @@ class OneCycleLR(_DropIn):
                         raise KeyError(f"param {key!r} is not specified in param_groups[{k}] when resuming OneCycleLR")
         # every check has passed: torch's construction-time writes
         if last_epoch == -1:
-            for g, top in zip(groups, self.max_lrs):
-                g["initial_lr"] = top / self.div_factor
+            for g, top in zip(groups, max_lrs):
+                g["initial_lr"] = top / div_factor
                 g["max_lr"] = top
-                g["min_lr"] = g["initial_lr"] / self.final_div_factor
+                g["min_lr"] = g["initial_lr"] / final_div_factor
             if self.cycle_momentum:
-                for g, lo, hi in zip(groups, self.base_momentums, self.max_momentums):
-                    _put_field(g, self._momentum, hi)
+                for g, lo, hi in zip(groups, base_ms, max_ms):
+                    write_value(g, *self._momentum_slot(), hi)
                     g["max_momentum"], g["base_momentum"] = hi, lo
-        self._ends = [(_scalar(g["initial_lr"]), _scalar(g["max_lr"]), _scalar(g["min_lr"])) for g in groups]
         self._at_end = False
-        self._before_last = self.total_steps - 1  # a step from below this one lands inside the schedules
-        self._start(optimizer, last_epoch, [e[0] for e in self._ends])
+        self._start(optimizer, last_epoch, [read_value(g, "initial_lr") for g in groups])
         if last_epoch + 1 == self.total_steps:
             self._write_last_step()
 
+    def _momentum_slot(self):
+        return ("betas", 0) if self.use_beta1 else ("momentum", None)
+
+    @staticmethod
+    def _annealing_cos(start, end, pct):
+        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+    @staticmethod
+    def _annealing_linear(start, end, pct):
+        return (end - start) * pct + start
+
+    def _state_rules(self):
+        rules = super()._state_rules()
+        rules["_anneal_func_type"] = (rules["_anneal_func_type"], None)
+        rules["anneal_func"] = (lambda fn, name, v: v, None)  # torch before 2.2 saved the function itself
+        return rules
+
+    def _load(self, fn, got):
+        if got["_anneal_func_type"] is None:
+            legacy = {OneCycleLR._annealing_cos: "cos", OneCycleLR._annealing_linear: "linear"}
+            f = getattr(got["anneal_func"], "__func__", got["anneal_func"])
+            if f not in legacy and getattr(f, "__name__", None) not in ("_annealing_cos", "_annealing_linear"):
+                V.fail(fn, "state_dict['_anneal_func_type']", "'cos' or 'linear'", None)
+            got["_anneal_func_type"] = legacy.get(f) or ("cos" if f.__name__ == "_annealing_cos" else "linear")
+        _check_momentum_key(fn, self.optimizer, got)
+        phases = got["_schedule_phases"]
+        if len(phases) not in (2, 3) or phases[-1]["end_step"] != got["total_steps"] - 1:
+            V.fail(fn, "state_dict['_schedule_phases']", f"torch's 2 or 3 phases, the last ending at total_steps - 1 = "
+                   f"{got['total_steps'] - 1}", phases)  # fmt: skip
+        super()._load(fn, got)
+        self._knots()  # phase ends torch cannot evaluate: refused (the attributes are put back)
+        self._at_end = False
+        if self.last_epoch == self.total_steps:
+            self._write_last_step()
+
     def _knots(self):
-        """Phase ends (real numbers) and, per phase, which end values it joins."""
-        t, p = self.total_steps, self.pct_start
-        if self.three_phase:
-            ends = [float(p * t) - 1, float(2 * p * t) - 2, t - 1]
-            lr, mom = ["initial", "max", "initial", "min"], ["max", "base", "max", "max"]
-        else:
-            ends = [float(p * t) - 1, t - 1]
-            lr, mom = ["initial", "max", "min"], ["max", "base", "max"]
-        knots = [0.0, *ends]
+        """Phase ends (real numbers, from step 0) and, per knot, the group key of its value (lr, momentum)."""
+        phases = self._schedule_phases
+        knots = [0.0, *(p["end_step"] for p in phases)]
+        lr = [phases[0]["start_lr"], *(p["end_lr"] for p in phases)]
+        mom = [phases[0]["start_momentum"], *(p["end_momentum"] for p in phases)]
         while len(knots) > 2 and knots[1] < 0:  # a phase that ends before step 0 never runs
             knots, lr, mom = knots[1:], lr[1:], mom[1:]
         if any(b <= a for a, b in zip(knots, knots[1:])):
             raise ValueError(
-                f"OneCycleLR: pct_start={p} and total_steps={t} give phase ends {ends}, where torch divides by "
-                f"zero or runs a phase backwards; use a larger total_steps or another pct_start."
+                f"OneCycleLR: the phase ends {[p['end_step'] for p in phases]} (from pct_start and total_steps="
+                f"{self.total_steps}) are where torch divides by zero or runs a phase backwards; use a larger "
+                f"total_steps or another pct_start."
             )
         return knots, lr, mom
 
+    def _ends(self, k):
+        g = self.optimizer.param_groups[k]
+        return {key: read_value(g, key) for key in _GROUP_KEYS if key in g}
+
     def _fields(self, base_lrs):
         knots, lr, mom = self._knots()
-        kw = dict(knots=knots, anneal=self.anneal_strategy)
-        by_name = [dict(initial=b, max=hi, min=lo) for b, (_, hi, lo) in zip(base_lrs, self._ends)]
-        fields = {"lr": [piecewise_anneal(values=[v[x] for x in lr], **kw) for v in by_name]}
+        kw = dict(knots=knots, anneal=self._anneal_func_type)
+        ends = [self._ends(k) for k in range(len(base_lrs))]
+        fields = {"lr": [piecewise_anneal(values=[e[x] for x in lr], **kw) for e in ends]}
         if self.cycle_momentum:
-            fields[self._momentum] = [
-                piecewise_anneal(values=[dict(max=hi, base=lo)[x] for x in mom], **kw)
-                for lo, hi in zip(self.base_momentums, self.max_momentums)
+            fields["betas[0]" if self.use_beta1 else "momentum"] = [
+                piecewise_anneal(values=[e[x] for x in mom], **kw) for e in ends
             ]
         return fields
 
@@ -1233,23 +1430,23 @@ class OneCycleLR(_DropIn):
         """torch's value one step past the last phase end."""
         knots = self._knots()[0]
         pct = (self.total_steps - knots[-2]) / (knots[-1] - knots[-2])
-        if self.anneal_strategy == "cos":
-            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
-        return (end - start) * pct + start
+        if self._anneal_func_type == "cos":
+            return self._annealing_cos(start, end, pct)
+        return self._annealing_linear(start, end, pct)
 
     def _write_last_step(self):
         _, lr, mom = self._knots()
         for k, g in enumerate(self.optimizer.param_groups):
-            v = dict(initial=self._ends[k][0], max=self._ends[k][1], min=self._ends[k][2])
-            _put(g, "lr", self._continued(v[lr[-2]], v[lr[-1]]))
+            e = self._ends(k)
+            write_value(g, "lr", None, self._continued(e[lr[-2]], e[lr[-1]]))
             if self.cycle_momentum:
-                m = dict(max=self.max_momentums[k], base=self.base_momentums[k])
-                _put_field(g, self._momentum, self._continued(m[mom[-2]], m[mom[-1]]))
+                write_value(g, *self._momentum_slot(), self._continued(e[mom[-2]], e[mom[-1]]))
         self._at_end = True
 
     def step(self, epoch=None):
         """Advance one step; torch's ``ValueError`` past ``total_steps``."""
-        if epoch is None and self._driver.last_step < self._before_last:  # the common case, kept short
+        if epoch is None and self._step_count > 1 and self._driver.last_step < self.total_steps - 1:
+            self._step_count += 1  # the common case, kept short: inside the phases
             self._driver.step()
             return
         nxt = self.last_epoch + 1 if epoch is None else epoch
@@ -1262,150 +1459,194 @@ class OneCycleLR(_DropIn):
 
     def get_last_lr(self):
         if self._at_end:
-            return [_scalar(g["lr"]) for g in self.optimizer.param_groups]
+            return [read_value(g, "lr") for g in self.optimizer.param_groups]
         return self._driver.get_last_lr()
 
-    def load_state_dict(self, state_dict, *, adopt=False):
-        super().load_state_dict(state_dict, adopt=adopt)
-        self._at_end = False  # after the load: a refused state leaves get_last_lr() alone
-        if self.last_epoch == self.total_steps:
-            self._write_last_step()
+    def state_dict(self):
+        state = super().state_dict()
+        if not self.cycle_momentum:
+            state.pop("use_beta1")
+        return state
 
 
-class SequentialLR(_DropIn):
+
+def _check_children(cls, optimizer, schedulers):
+    """torch's checks of ``SequentialLR``'s and ``ChainedScheduler``'s schedulers."""
+    name = cls.__name__
+    for i, s in enumerate(schedulers):
+        if not hasattr(s, "optimizer"):
+            raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(s, _lrs.ReduceLROnPlateau):
+            raise ValueError(
+                f"{name} does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs to be "
+                f"specified when calling `step`, but got one at index {i} in the given schedulers sequence."
+            )
+        if optimizer != s.optimizer:
+            raise ValueError(
+                f"{name} expects all schedulers to belong to the same optimizer, but got scheduler "
+                f"{type(s).__name__} at index {i} has {s.optimizer}, which is different from "
+                f"{type(optimizer).__name__}."
+            )
+
+
+class _Composite(LRScheduler):
+    """What ``SequentialLR`` and ``ChainedScheduler`` share: children that they step, and their states."""
+
+    def get_last_lr(self):
+        return list(self._last_lr)
+
+    def _children_schedules(self):
+        try:
+            return [s.schedules["lr"] for s in self._schedulers]
+        except AttributeError:
+            raise AttributeError("schedules: every scheduler must be an lrsched.torch drop-in with tables") from None
+
+    def state_dict(self):
+        """torch's state: its own keys, and each scheduler's state under ``_schedulers``."""
+        state = {k: _saved(getattr(self, k)) for k in self._own}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        fn = f"{type(self).__name__}.load_state_dict"
+        n = len(self.optimizer.param_groups)
+        rules = {"_last_lr": (lambda fn, name, v: _values_for_groups(fn, name, v, n), None),
+                 "_schedulers": lambda fn, name, v: V.sequence(fn, name, v), **self._rules()}  # fmt: skip
+        got = V.state_fields(fn, state_dict, rules)
+        if len(got["_schedulers"]) != len(self._schedulers):
+            V.fail(fn, "state_dict['_schedulers']", f"a list of {len(self._schedulers)} states",
+                   list(got["_schedulers"]))  # fmt: skip
+        with _restored_on_error(self._schedulers):  # a state refused for one scheduler leaves every one alone
+            for s, st in zip(self._schedulers, got["_schedulers"]):
+                s.load_state_dict(st)
+        for k in self._rules():
+            setattr(self, k, got[k])
+        if got["_last_lr"] is not None:
+            self._last_lr = got["_last_lr"]
+
+    def _rules(self):
+        return {}
+
+
+class SequentialLR(_Composite):
     """torch's ``SequentialLR``: ``schedulers[i]`` runs from ``milestones[i-1]``, restarted at its local step 0.
 
-    The schedulers must be lrsched.torch drop-ins built on the same
-    optimizer (they are read, not stepped).  Milestones must increase
-    strictly.  Momentum cycling in a piece is not carried over (torch applies
-    it only while that piece runs): such a piece is refused.
+    As torch's, it steps the scheduler whose turn it is (torch's own
+    schedulers too); ``schedules`` joins the drop-ins' tables.
     """
+
+    _own = ("_milestones", "last_epoch", "_last_lr")
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         fn = "SequentialLR"
         groups = _param_groups(fn, optimizer)
-        schedulers = V.sequence(fn, "schedulers", schedulers)
+        schedulers = list(V.sequence(fn, "schedulers", schedulers))
         if len(schedulers) < 1:
             raise ValueError(f"{fn} expects at least one scheduler, but got no scheduler.")
-        _check_children(fn, optimizer, schedulers)
-        milestones = V.sequence(fn, "milestones", milestones)
+        _check_children(type(self), optimizer, schedulers)
+        milestones = list(V.sequence(fn, "milestones", milestones))
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more than the number of "
                 f"milestone points, but got number of schedulers {len(schedulers)} and the number of milestones to "
                 f"be equal to {len(milestones)}"
             )
-        self._milestones = V.step_list(fn, "milestones", milestones, strictly_increasing=True)
-        self._schedulers = list(schedulers)
-        last_epoch = _last_epoch(fn, last_epoch)
-        base = _base_lrs(fn, groups, last_epoch)
-        for g in groups:
-            _put(g, "lr", g["initial_lr"])
-        if all(not isinstance(s._driver, _FunctionDriver) for s in schedulers):
-            self._start(optimizer, last_epoch, base)
+        self._milestones = [_whole(fn, f"milestones[{i}]", m, minimum=0) for i, m in enumerate(milestones)]
+        self._schedulers = schedulers
+        self.last_epoch = _last_epoch(fn, last_epoch) + 1
+        self.optimizer = optimizer
+        for g in groups:  # torch's: every group back to its initial lr, every scheduler one step back
+            write_value(g, "lr", None, _number(g["initial_lr"]))
+        _undo_one_step(self)
+        first = self._schedulers[bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self):
+        """Step the scheduler whose turn it is (restarted at its local step 0 at its milestone)."""
+        self.last_epoch += 1
+        i = bisect_right(self._milestones, self.last_epoch)
+        s = self._schedulers[i]
+        if i > 0 and self._milestones[i - 1] == self.last_epoch:
+            s._update_lr(0)
         else:
-            self.optimizer, self.base_lrs = optimizer, base
-            self._driver = _FunctionDriver(optimizer, [self._group_fn(k) for k in range(len(groups))], last_epoch)
-            self._first_epoch = self._driver.last_step
+            s.step()
+        self._last_lr = s.get_last_lr()
 
-    def _fields(self, base_lrs):
-        pieces = [s.schedules["lr"] for s in self._schedulers]
-        return {"lr": [join([p[k] for p in pieces], self._milestones) for k in range(len(base_lrs))]}
+    @property
+    def schedules(self):
+        """``{"lr": [Schedule per group]}``: the schedulers' tables joined at the milestones."""
+        pieces = self._children_schedules()
+        return {"lr": [join([p[k] for p in pieces], self._milestones) for k in range(len(pieces[0]))]}
 
-    def _group_fn(self, k):
-        def value(t):
-            i = sum(m <= t for m in self._milestones)
-            local = t - (self._milestones[i - 1] if i else 0)
-            return _value_at(self._schedulers[i], k, local)
+    def _rules(self):
+        n = len(self._schedulers) - 1
 
-        return value
+        def fn_ms(fn, name, v):
+            ms = list(V.step_list(fn, name, v))
+            if len(ms) != n:
+                V.fail(fn, name, f"a list of {n} milestones (one fewer than the schedulers)", ms)
+            return ms
 
-    def _hyper_state(self):
-        return {"milestones": list(self._milestones), "schedulers": [s._hyper_state() for s in self._schedulers]}
+        return {"_milestones": fn_ms, "last_epoch": lambda fn, name, v: V.integer(fn, name, v, minimum=-1)}
 
 
-class ChainedScheduler(_DropIn):
-    """torch's ``ChainedScheduler``: the schedulers' factors multiplied, step by step.
+def _undo_one_step(s):
+    """torch's ``recursive_undo``: every scheduler inside, one step back."""
+    if hasattr(s, "_schedulers"):
+        for child in s._schedulers:
+            _undo_one_step(child)
+    elif hasattr(s, "last_epoch"):
+        s.last_epoch -= 1
 
-    The value is ``base_lr * prod(s_i(step) / base_lr)``: torch's result when
-    each scheduler only multiplies the lr (see the module docstring for where
-    torch's recursive update differs).
+
+class ChainedScheduler(_Composite):
+    """torch's ``ChainedScheduler``: each ``step()`` steps every scheduler in turn, each on the lr the one before left.
+
+    ``schedules`` is the product of the drop-ins' factors ``value / base_lr``:
+    the values when each scheduler only multiplies the lr.
     """
+
+    _own = ("_last_lr",)
 
     def __init__(self, schedulers, optimizer=None):
         fn = "ChainedScheduler"
-        schedulers = V.sequence(fn, "schedulers", schedulers)
+        schedulers = list(V.sequence(fn, "schedulers", schedulers))
         if len(schedulers) < 1:
             raise ValueError(f"{fn} expects at least one scheduler to be chained, but got no scheduler.")
         optimizer = optimizer or schedulers[0].optimizer
-        groups = _param_groups(fn, optimizer)
-        _check_children(fn, optimizer, schedulers)
-        self._schedulers = list(schedulers)
-        base = _base_lrs(fn, groups, 0)
-        step = schedulers[0].last_epoch
-        if all(not isinstance(s._driver, _FunctionDriver) for s in schedulers):
-            self._start(optimizer, step - 1, base)
-        else:
-            self.optimizer, self.base_lrs = optimizer, base
-            self._driver = _FunctionDriver(optimizer, [self._group_fn(k) for k in range(len(groups))], step - 1)
-            self._first_epoch = self._driver.last_step
+        _param_groups(fn, optimizer)
+        _check_children(type(self), optimizer, schedulers)
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = [read_value(g, "lr") for g in optimizer.param_groups]
 
-    def _fields(self, base_lrs):
+    def step(self):
+        """Step every scheduler, in order."""
+        for s in self._schedulers:
+            s.step()
+        self._last_lr = [read_value(g, "lr") for g in self.optimizer.param_groups]
+
+    @property
+    def schedules(self):
+        """``{"lr": [Schedule per group]}``: ``base_lr * prod(s_i / base_lr)``."""
+        pieces = self._children_schedules()
         out = []
-        for k, b in enumerate(base_lrs):
+        for k, b in enumerate(_number(g["initial_lr"]) for g in self.optimizer.param_groups):
             if b == 0.0:
                 out.append(constant(0.0))
                 continue
-            factors = [scale(s.schedules["lr"][k], 1.0 / b) for s in self._schedulers]
+            factors = [scale(p[k], 1.0 / b) for p in pieces]
             out.append(scale(product(factors) if len(factors) > 1 else factors[0], b))
         return {"lr": out}
 
-    def _group_fn(self, k):
-        def value(t):
-            b = self.base_lrs[k]
-            v = b
-            for s in self._schedulers:
-                v *= _value_at(s, k, t) / b if b else 0.0
-            return v
 
-        return value
-
-    def _hyper_state(self):
-        return {"schedulers": [s._hyper_state() for s in self._schedulers]}
+def _metric_best(fn, name, v):
+    return V.best_metric(fn, name, _number(v))
 
 
-def _value_at(s, k, t):
-    if isinstance(s._driver, _FunctionDriver):
-        return s._driver._funcs[k](t)
-    return s.schedules["lr"][k].at(t)
-
-
-def _check_children(fn, optimizer, schedulers):
-    for i, s in enumerate(schedulers):
-        if isinstance(s, _lrs.ReduceLROnPlateau):
-            raise ValueError(
-                f"{fn} does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs to be "
-                f"specified when calling `step`, but got one at index {i} in the given schedulers sequence."
-            )
-        if not isinstance(s, _DropIn):
-            V.fail(fn, f"schedulers[{i}]", "an lrsched.torch scheduler (torch's own cannot be lowered)",
-                   type(s).__name__, TypeError)  # fmt: skip
-        if isinstance(s, MultiplicativeLR):
-            V.fail(fn, f"schedulers[{i}]", "a scheduler whose values follow from the step (not MultiplicativeLR)",
-                   type(s).__name__, TypeError)  # fmt: skip
-        if s.optimizer is not optimizer:
-            raise ValueError(
-                f"{fn} expects all schedulers to belong to the same optimizer, but got scheduler "
-                f"{type(s).__name__} at index {i} has {s.optimizer}, which is different from "
-                f"{type(optimizer).__name__}."
-            )
-        if getattr(s, "cycle_momentum", False):
-            V.fail(fn, f"schedulers[{i}]", "a scheduler without momentum cycling (cycle_momentum=False)",
-                   type(s).__name__)  # fmt: skip
-
-
-class ReduceLROnPlateau(_lrs.ReduceLROnPlateau):
-    """torch's ``ReduceLROnPlateau``: the same rules, a JSON-able state and checked arguments.
+class ReduceLROnPlateau(PeerAttributes, _lrs.ReduceLROnPlateau):
+    """torch's ``ReduceLROnPlateau``, on lrsched's plateau controller (``lrsched.plateau``'s rules are torch's).
 
     ``step(metrics)`` reduces each group's lr (the one it holds now, as
     torch) to ``max(lr * factor, min_lr)`` after more than ``patience`` bad
@@ -1431,21 +1672,25 @@ class ReduceLROnPlateau(_lrs.ReduceLROnPlateau):
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(groups):
                 raise ValueError(f"expected {len(groups)} min_lrs, got {len(min_lr)}")
-            self.default_min_lr, mins = None, list(min_lr)
+            default, mins = None, list(min_lr)
         else:
-            self.default_min_lr, mins = min_lr, [min_lr] * len(groups)
-        self._settings = _plateau_settings(
+            default, mins = min_lr, [min_lr] * len(groups)
+        settings = _plateau_settings(
             mode=mode, factor=factor, patience=patience, threshold=threshold, threshold_mode=threshold_mode,
             cooldown=cooldown, min_value=0.0, eps=eps,
         )  # fmt: skip
-        self.min_lrs = [V.value(fn, "min_lr", m) for m in mins]
+        self.min_lrs = [V.value(fn, "min_lr", _number(m)) for m in mins]
+        self.default_min_lr = default
         self.optimizer = optimizer
-        for k in ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps"):
-            setattr(self, k, getattr(self._settings, k))
-        self.mode_worse = math.inf if mode == "min" else -math.inf
         self.last_epoch = 0
-        self.best, self.num_bad_epochs, self.cooldown_counter = self.mode_worse, 0, 0
-        self._last_lr = [_scalar(g["lr"]) for g in groups]
+        self._state = PlateauState(settings, len(groups))
+        self._last_lr = [read_value(g, "lr") for g in groups]
+
+    mode_worse = property(lambda self: math.inf if self.mode == "min" else -math.inf)
+
+    def is_better(self, a, best):
+        """torch's test: ``a`` improves on ``best`` by more than the threshold."""
+        return self._state.settings.better(a, best)
 
     def step(self, metrics, epoch=None):
         """Take one metric (torch's rules); ``epoch`` is deprecated in torch and only sets ``last_epoch``."""
@@ -1458,14 +1703,7 @@ class ReduceLROnPlateau(_lrs.ReduceLROnPlateau):
         else:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self.last_epoch = epoch
-        if self._settings.better(current, self.best):
-            self.best, self.num_bad_epochs = current, 0
-        else:
-            self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0
-        if self.num_bad_epochs > self.patience:
+        if self._state.count(current):
             groups = self.optimizer.param_groups
             if len(groups) != len(self.min_lrs):  # a group was added (torch's rule)
                 if self.default_min_lr is None:
@@ -1477,70 +1715,49 @@ class ReduceLROnPlateau(_lrs.ReduceLROnPlateau):
                     )
                 self.min_lrs = [self.default_min_lr] * len(groups)
             for g, lo in zip(groups, self.min_lrs):
-                old = _scalar(g["lr"])
-                new = max(old * self.factor, lo)
-                if old - new > self.eps:
-                    _put(g, "lr", new)
-            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
-        self._last_lr = [_scalar(g["lr"]) for g in self.optimizer.param_groups]
-
-    @property
-    def in_cooldown(self):
-        return self.cooldown_counter > 0
+                old = read_value(g, "lr")
+                new = self._state.reduced(old, lo)
+                if new != old:
+                    write_value(g, "lr", None, new)
+        self._last_lr = [read_value(g, "lr") for g in self.optimizer.param_groups]
 
     def get_last_lr(self):
         return list(self._last_lr)
 
-    def state_dict(self):
-        """Plain JSON-able data (the counters, the best metric and the arguments)."""
-        best = self.best if math.isfinite(self.best) else ("inf" if self.best > 0 else "-inf")
-        return {
-            "format": _FORMAT,
-            "class": "ReduceLROnPlateau",
-            "hyper": {**self._settings.to_dict(), "min_lrs": list(self.min_lrs)},
-            "last_epoch": self.last_epoch,
-            "best": best,
-            "num_bad_epochs": self.num_bad_epochs,
-            "cooldown_counter": self.cooldown_counter,
-            "last_lr": list(self._last_lr),
-        }
+    _KEYS = ("factor", "default_min_lr", "min_lrs", "patience", "cooldown", "eps", "last_epoch", "_last_lr",
+             "mode_worse", "mode", "threshold", "threshold_mode", "best", "cooldown_counter", "num_bad_epochs")  # torch's
 
-    _KEYS = ("format", "class", "hyper", "last_epoch", "best", "num_bad_epochs", "cooldown_counter", "last_lr")
-    _TORCH_KEYS = ("factor", "default_min_lr", "min_lrs", "patience", "cooldown", "eps", "last_epoch", "_last_lr",
-                   "mode_worse", "mode", "threshold", "threshold_mode", "best", "cooldown_counter", "num_bad_epochs")
-    _TORCH_SETTINGS = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps", "min_lrs",
-                       "default_min_lr", "mode_worse")  # fmt: skip
+    def state_dict(self):
+        """torch's state (plain Python values)."""
+        return {k: _saved(getattr(self, k)) for k in self._KEYS}
 
     def load_state_dict(self, state_dict):
-        """Restore a ``state_dict()`` (checked in full first); torch's own state dicts are accepted too.
-
-        The arguments a state holds (``hyper`` in lrsched's; ``mode``,
-        ``factor``, ``patience``, ... in torch's) must equal this scheduler's.
-        """
+        """Continue as the scheduler that saved ``state_dict`` (its settings included, as torch)."""
         fn = "ReduceLROnPlateau.load_state_dict"
-        s = state_dict
-        if _lrsched_state(fn, s, "ReduceLROnPlateau"):
-            _keys(fn, "state_dict", s, self._KEYS, "a state_dict() of lrsched.torch.ReduceLROnPlateau")
-            hyper = self.state_dict()["hyper"]
-            if not _equal(s["hyper"], hyper):
-                V.fail(fn, "state_dict['hyper']", f"this scheduler's arguments {hyper}", s["hyper"])
-            last_key = "last_lr"
-        else:
-            _keys(fn, "state_dict", s, self._TORCH_KEYS,
-                  "a state_dict() of torch's ReduceLROnPlateau (torch 2.13) or of lrsched.torch's")  # fmt: skip
-            for k in self._TORCH_SETTINGS:
-                _setting(fn, f"state_dict[{k!r}]", s[k], getattr(self, k))
-            last_key = "_last_lr"
-        best = V.best_metric(fn, "state_dict['best']", s["best"])
-        epoch = V.integer(fn, "state_dict['last_epoch']", s["last_epoch"])
-        bad = V.integer(fn, "state_dict['num_bad_epochs']", s["num_bad_epochs"])
-        cool = V.integer(fn, "state_dict['cooldown_counter']", s["cooldown_counter"])
-        name, last = f"state_dict[{last_key!r}]", s[last_key]
-        if isinstance(last, list):  # torch's holds the groups' lrs as they were: tensors too
-            last = [x.item() if isinstance(x, _torch.Tensor) and x.numel() == 1 else x for x in last]
-        last = V.value_list(fn, name, last)
         n = len(self.optimizer.param_groups)
-        if len(last) != n:
-            V.fail(fn, name, f"a list of {n} values (one per param group)", list(last))
-        self.best, self.last_epoch, self.num_bad_epochs, self.cooldown_counter = best, epoch, bad, cool
-        self._last_lr = list(last)
+        count = lambda fn, name, v: V.integer(fn, name, v)  # noqa: E731
+        rules = {k: count for k in ("patience", "cooldown", "last_epoch", "cooldown_counter", "num_bad_epochs")}
+        rules.update(
+            factor=lambda fn, name, v: V.real(fn, name, v, minimum=0.0, maximum=1.0, low_open=True, high_open=True),
+            eps=lambda fn, name, v: V.real(fn, name, v, minimum=0.0),
+            threshold=lambda fn, name, v: V.real(fn, name, v, minimum=0.0),
+            mode=lambda fn, name, v: V.choice(fn, name, v, ("min", "max")),
+            threshold_mode=lambda fn, name, v: V.choice(fn, name, v, ("rel", "abs")),
+            default_min_lr=(lambda fn, name, v: None if v is None else V.value(fn, name, _number(v)), None),
+            min_lrs=lambda fn, name, v: _values_for_groups(fn, name, v, n),
+            _last_lr=(lambda fn, name, v: _values_for_groups(fn, name, v, n), None),
+            mode_worse=(lambda fn, name, v: v, None),
+            best=_metric_best,
+        )  # fmt: skip
+        got = V.state_fields(fn, state_dict, rules)
+        try:
+            settings = _plateau_settings(**{k: got[k] for k in ("mode", "factor", "patience", "threshold",
+                                                                "threshold_mode", "cooldown", "eps")})  # fmt: skip
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{fn}: {e}") from None
+        state = PlateauState(settings, n)
+        state.best, state.bad, state.cooldown = got["best"], got["num_bad_epochs"], got["cooldown_counter"]
+        self._state, self.min_lrs, self.default_min_lr = state, got["min_lrs"], got["default_min_lr"]
+        self.last_epoch = got["last_epoch"]
+        if got["_last_lr"] is not None:
+            self._last_lr = got["_last_lr"]

@@ -8,8 +8,9 @@ Switch in one line::
 Each function returns what transformers' returns -- an ``lrsched.torch.LambdaLR``
 whose lambda is an lrsched ``Schedule`` giving the *multiplier* of each
 group's initial lr -- so ``sched.schedules["lr"][k].table(n)`` precomputes a
-group's lrs without stepping, ``state_dict()`` is plain JSON data and
-``load_state_dict()`` resumes in O(1).  ``reduce_lr_on_plateau`` is
+group's lrs without stepping, and its state is torch's (a checkpoint crosses
+between lrsched and transformers in both directions, through
+``torch.load(weights_only=True)`` too).  ``reduce_lr_on_plateau`` is
 ``lrsched.torch.ReduceLROnPlateau`` and ``greedy`` is this module's ``GreedyLR``.
 transformers itself is never imported.
 
@@ -132,9 +133,10 @@ from fractions import Fraction
 
 from . import _validate as V
 from ._program import MAX_STEP
-from .adapter import _param_groups
+from .adapter import _param_groups, read_value, write_value
 from .cycles import cosine_restarts, repeat
 from .phases import piecewise_anneal, wsd
+from .plateau import PeerAttributes, PlateauState
 from .plateau import plateau as _plateau_rule
 from .plateau import _json_float
 from .schedules import (
@@ -147,7 +149,7 @@ from .schedules import (
     warmup_constant,
     warmup_linear,
 )
-from .torch import LambdaLR, ReduceLROnPlateau, _keys, _put, _setting, _str
+from .torch import LambdaLR, ReduceLROnPlateau, _str
 
 __all__ = [
     "SCHEDULER_TYPES",
@@ -176,6 +178,9 @@ _DENOMINATOR = 10**6  # num_cycles is read as the simplest fraction p/q (q <= th
 
 
 def _steps(fn, name, value):
+    """A step count: an integer, or a float with an integral value (``10.0``), which transformers computes with."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return V.integer(fn, name, value)
 
 
@@ -660,7 +665,7 @@ def get_wsd_schedule(
 # -- GreedyLR ---------------------------------------------------------------------------------
 
 
-class GreedyLR:
+class GreedyLR(PeerAttributes):
     """transformers' ``GreedyLR``: lower the lr on a plateau, raise it while a metric keeps improving.
 
     ``step(metric)``: an improvement by more than ``threshold`` (``"abs"`` or
@@ -711,28 +716,27 @@ class GreedyLR:
         threshold = V.real(fn, "threshold", threshold, minimum=0.0)
         cooldown = V.integer(fn, "cooldown", cooldown)
         eps = V.real(fn, "eps", eps, minimum=0.0)
-        self._rule = _plateau_rule(  # torch's improvement test, which transformers' GreedyLR shares
+        settings = _plateau_rule(  # torch's improvement test, which transformers' GreedyLR shares
             mode=mode, factor=factor, patience=patience, threshold=threshold, threshold_mode=threshold_mode,
             cooldown=cooldown, eps=eps,
         )  # fmt: skip
-        for k in ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps"):
-            setattr(self, k, getattr(self._rule, k))
+        self._state = PlateauState(settings, len(groups))
         self.warmup = V.integer(fn, "warmup", warmup)
         self.verbose = V.boolean(fn, "verbose", verbose)
         self.smooth = V.boolean(fn, "smooth", smooth)
         self.window_size = V.integer(fn, "window_size", window_size, minimum=1)
         self.reset_start = self.reset_start_original = V.integer(fn, "reset_start", reset_start)
         self.optimizer = optimizer
-        self._init_lrs = [_lr(g) for g in groups]
+        self._init_lrs = [read_value(g, "lr") for g in groups]
         self._last_lr = list(self._init_lrs)
         self.last_epoch = 0
         self._restart()
 
     def _restart(self):
-        """The counters, best metric and smoothing window of a fresh start (the lrs are the caller's job)."""
+        """The best metric, the counts and the smoothing window of a fresh start (a cooldown that starts with
+        the reset is kept; the lrs are the caller's job)."""
         self.best = math.inf if self.mode == "min" else -math.inf
-        self.num_bad_epochs = self.num_good_epochs = 0
-        self.cooldown_counter = self.warmup_counter = 0
+        self.num_good_epochs = self.warmup_counter = 0
         self.reset_start = self.reset_start_original
         self._window = []  # the last window_size metrics and their running sum, when smoothing
         self._window_sum = 0.0
@@ -746,27 +750,12 @@ class GreedyLR:
         if self.smooth:
             current = self._smoothed(current)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
-        if self.cooldown_counter > 0 or self.warmup_counter > 0:
-            if self.cooldown_counter > 0:
-                self.cooldown_counter -= 1
-            else:
-                self.warmup_counter -= 1
-            self.num_bad_epochs = self.num_good_epochs = 0
-        else:
-            if self._rule.better(current, self.best):
-                self.best = current
-                self.num_bad_epochs = 0
-                self.num_good_epochs += 1
-            else:
-                self.num_bad_epochs += 1
-                self.num_good_epochs = 0
-            if self.num_good_epochs > self.patience:
-                self._raise()
-                self.warmup_counter, self.num_good_epochs = self.warmup, 0
-            elif self.num_bad_epochs > self.patience:
-                self._lower()
-                self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
-        self._last_lr = [_lr(g) for g in self.optimizer.param_groups]
+        change = self._state.count_both_ways(current, self.warmup)
+        if change > 0:
+            self._raise()
+        elif change < 0:
+            self._lower()
+        self._last_lr = [read_value(g, "lr") for g in self.optimizer.param_groups]
 
     def _smoothed(self, x):
         self._window.append(x)
@@ -778,27 +767,27 @@ class GreedyLR:
     def _lower(self):
         at_min = True
         for k, g in enumerate(self.optimizer.param_groups):
-            old = _lr(g)
+            old = read_value(g, "lr")
             new = max(old * self.factor, self.min_lrs[k])
             if old - new > self.eps:
-                _put(g, "lr", new)
+                write_value(g, "lr", None, new)
                 self._say(f"reducing learning rate of group {k} to {new:.4e}.")
-            at_min = at_min and not _lr(g) > self.min_lrs[k]
+            at_min = at_min and not read_value(g, "lr") > self.min_lrs[k]
         if at_min:
             self.reset_start -= 1
             if self.reset_start <= 0:
                 for g, lr in zip(self.optimizer.param_groups, self._init_lrs):
-                    _put(g, "lr", lr)
+                    write_value(g, "lr", None, lr)
                 self._restart()
                 if self.verbose:
                     print("Scheduler reset to initial state.")
 
     def _raise(self):
         for k, g in enumerate(self.optimizer.param_groups):
-            old = _lr(g)
+            old = read_value(g, "lr")
             new = min(old / self.factor, self.max_lrs[k])
             if new - old > self.eps:
-                _put(g, "lr", new)
+                write_value(g, "lr", None, new)
                 self._say(f"increasing learning rate of group {k} to {new:.4e}.")
         self.reset_start = self.reset_start_original
 
@@ -826,65 +815,70 @@ class GreedyLR:
                                        "sum": self._window_sum}  # fmt: skip
         return {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
 
-    def _state_keys(self):
-        """The keys of ``state_dict()`` (transformers' ``GreedyLR`` writes the same)."""
-        return (*self._SETTINGS, *self._COUNTERS, "verbose", "best", "_last_lr", "_init_lrs",
-                *(("_streaming_avg",) if self.smooth else ()))  # fmt: skip
-
     def load_state_dict(self, state_dict):
-        """Restore a ``state_dict()`` -- this class's or transformers' ``GreedyLR``'s -- and write its lrs.
-
-        Every key must be there (and no other); the saved settings must equal
-        this scheduler's; everything is checked before anything changes.
-        """
+        """Continue as the ``GreedyLR`` that saved ``state_dict`` (this class's or transformers'), its settings
+        included, and write its lrs (as transformers' does).  Every key is optional, as in transformers; the
+        state is checked in full before anything changes."""
         fn = "GreedyLR.load_state_dict"
-        s = state_dict
-        if not isinstance(s, dict):
-            V.fail(fn, "state_dict", "a dict", s, TypeError)
-        _keys(fn, "state_dict", s, self._state_keys(), "a state_dict() of GreedyLR (lrsched's or transformers')")
-        for k in self._SETTINGS:
-            _setting(fn, f"state_dict[{k!r}]", s[k], getattr(self, k))
-        counters = {k: V.integer(fn, f"state_dict[{k!r}]", s[k]) for k in self._COUNTERS}
-        verbose = V.boolean(fn, "state_dict['verbose']", s["verbose"])
-        best = V.best_metric(fn, "state_dict['best']", s["best"])
         n = len(self.optimizer.param_groups)
-        last, init = (_per_group(fn, f"state_dict[{k!r}]", V.sequence(fn, f"state_dict[{k!r}]", s[k]), n)
-                      for k in ("_last_lr", "_init_lrs"))  # fmt: skip
-        window, total = self._window, self._window_sum
-        if self.smooth:
-            window, total = self._saved_window(fn, s["_streaming_avg"])
-        for k, v in counters.items():
-            setattr(self, k, v)
-        self.best, self._last_lr, self._init_lrs = best, last, init
-        self._window, self._window_sum = window, total
-        self.verbose = verbose
-        for g, lr in zip(self.optimizer.param_groups, last):
-            _put(g, "lr", lr)
+        count = lambda fn, name, v: V.integer(fn, name, v)  # noqa: E731
+        lrs = lambda fn, name, v: _per_group(fn, name, V.sequence(fn, name, v), n)  # noqa: E731
+        number = lambda fn, name, v: V.real(fn, name, v, minimum=0.0)  # noqa: E731
+        rules = {k: (count, getattr(self, k)) for k in (*self._COUNTERS, "patience", "cooldown", "warmup",
+                                                         "reset_start_original")}  # fmt: skip
+        rules.update(
+            factor=(lambda fn, name, v: V.real(fn, name, v, minimum=0.0, maximum=1.0, low_open=True, high_open=True),
+                    self.factor),
+            threshold=(number, self.threshold), eps=(number, self.eps),
+            mode=(lambda fn, name, v: V.choice(fn, name, v, ("min", "max")), self.mode),
+            threshold_mode=(lambda fn, name, v: V.choice(fn, name, v, ("rel", "abs")), self.threshold_mode),
+            verbose=(V.boolean, self.verbose), smooth=(V.boolean, self.smooth),
+            window_size=(lambda fn, name, v: V.integer(fn, name, v, minimum=1), self.window_size),
+            best=(V.best_metric, self.best),
+            min_lrs=(lrs, self.min_lrs), max_lrs=(lrs, self.max_lrs), _last_lr=(lrs, None), _init_lrs=(lrs, self._init_lrs),
+            _streaming_avg=(lambda fn, name, v: v, None),
+        )  # fmt: skip
+        got = V.state_fields(fn, state_dict, rules)
+        kept = [k for k in self.state_dict() if k not in state_dict]
+        if kept:  # transformers' load keeps the current value of a key left out: say so
+            warnings.warn(f"{fn}: the state has no {kept}: kept the current values, as transformers' GreedyLR does.",
+                          UserWarning, stacklevel=2)  # fmt: skip
+        window = None
+        if got["_streaming_avg"] is not None:
+            window = self._saved_window(fn, got["_streaming_avg"], got["window_size"])
+        settings = {k: got.pop(k) for k in ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown",
+                                             "eps")}  # fmt: skip
+        state = PlateauState(_plateau_rule(**settings), n)
+        state.best, state.bad, state.good = got.pop("best"), got.pop("num_bad_epochs"), got.pop("num_good_epochs")
+        state.cooldown, state.warmup = got.pop("cooldown_counter"), got.pop("warmup_counter")
+        self._state = state
+        for k, v in got.items():
+            if k not in ("_streaming_avg", "_last_lr"):
+                setattr(self, k, v)
+        if window is not None:
+            self._window, self._window_sum = window
+        if got["_last_lr"] is not None:
+            self._last_lr = got["_last_lr"]
+            for g, lr in zip(self.optimizer.param_groups, self._last_lr):
+                write_value(g, "lr", None, lr)
 
-    def _saved_window(self, fn, avg):
+    def _saved_window(self, fn, avg, window_size):
         """The smoothing window of a state (transformers' ``StreamingAverage`` state), checked.
 
         ``sum`` is the running sum of ``values``: it must equal their sum up to
         rounding (a value cut from the list shows there).
         """
         name = "state_dict['_streaming_avg']"
-        if not isinstance(avg, dict):
-            V.fail(fn, name, "a dict", avg, TypeError)
-        _keys(fn, name, avg, ("window_size", "values", "sum"), "a StreamingAverage state")
-        _setting(fn, f"{name}['window_size']", avg["window_size"], self.window_size)
-        items = V.sequence(fn, f"{name}['values']", avg["values"])
-        if len(items) > self.window_size:
-            V.fail(fn, f"{name}['values']", f"a list of at most window_size={self.window_size} numbers", list(items))
+        got = V.state_fields(fn, avg, {"window_size": lambda fn, name, v: V.integer(fn, name, v, minimum=1),
+                                       "values": V.sequence, "sum": V.real}, name=name)  # fmt: skip
+        items = got["values"]
+        if len(items) > window_size:
+            V.fail(fn, f"{name}['values']", f"a list of at most window_size={window_size} numbers", list(items))
         window = [V.real(fn, f"{name}['values'][{k}]", x) for k, x in enumerate(items)]
-        total = V.real(fn, f"{name}['sum']", avg["sum"])
+        total = got["sum"]
         if abs(total - math.fsum(window)) > 1e-6 * max(1.0, math.fsum(map(abs, window))):
             V.fail(fn, f"{name}['sum']", f"the sum of {name}['values'] ({math.fsum(window)!r})", total)
         return window, total
-
-
-def _lr(group):
-    lr = group["lr"]
-    return float(lr.item()) if hasattr(lr, "item") else float(lr)
 
 
 def _per_group(fn, name, value, n):

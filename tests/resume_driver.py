@@ -160,6 +160,12 @@ def _write_atomic(path, data):
     os.replace(tmp, path)
 
 
+def _restores_optimizer(job):
+    """A preset resumes as its peer does: the optimizer's checkpoint holds the lrs (torch's and transformers'
+    schedulers leave them to it); lrsched.Scheduler resumes from its own state alone."""
+    return job.get("restore_optimizer", job.get("kind") in ("torch", "transformers"))
+
+
 class _Job:
     def __init__(self, workdir, job):
         self.job, self.n, self.every = job, job["n"], job["every"]
@@ -170,7 +176,7 @@ class _Job:
         if os.path.exists(self.state_path):
             with open(self.state_path) as f:
                 state = json.load(f)
-            if job.get("restore_optimizer"):
+            if _restores_optimizer(job):
                 self.opt.load_state_dict(state["optimizer"])
             self.sched.load_state_dict(state["scheduler"])
             self.k = state["next"]
@@ -194,7 +200,7 @@ class _Job:
         self.update(self.k)
         self.k += 1
         if self.k % self.every == 0 or self.k == self.n:
-            opt_state = self.opt.state_dict() if self.job.get("restore_optimizer") else None
+            opt_state = self.opt.state_dict() if _restores_optimizer(self.job) else None
             state = {"next": self.k, "scheduler": self.sched.state_dict(), "optimizer": opt_state}
             _write_atomic(self.state_path, json.dumps(state))
         return True

@@ -208,8 +208,11 @@ def test_presets_near_2_62():
     opt = FakeOpt([0.1])
     opt.param_groups[0]["initial_lr"] = 0.1
     sched = LT.StepLR(opt, step_size=2**61, gamma=0.5, last_epoch=M - 2)
-    assert sched.last_epoch == M - 1 and sched.get_last_lr() == [0.05]
-    sched.step()
+    assert sched.last_epoch == M - 1 and sched.get_last_lr() == [0.1]  # torch's first update: the lr held, unchanged
+    sched.step()  # step 2**62, a multiple of step_size: torch's update multiplies by gamma
+    assert sched.get_last_lr() == [0.05]
+    with pytest.warns(UserWarning, match="epoch parameter"):
+        sched.step(M)  # the closed form: gamma ** (2**62 // 2**61)
     assert sched.get_last_lr() == [0.025]
     with pytest.raises(ValueError, match=r"2\*\*62"):
         sched.step()
