@@ -370,8 +370,10 @@ class Scheduler:
     def __getstate__(self):
         """Plain attributes only: the generated writer and the chunk views are rebuilt on load."""
         state = dict(self.__dict__)
+        if self.__dict__.get("_sync") is not None:
+            self._sync()
         for derived in ("_slots", "_writers", "_writer", "step", "_tables", "_sources", "_groups", "_tokens", "_pure",
-                        "_calls"):
+                        "_calls", "_sync", "_pull"):
             state.pop(derived, None)
         return state
 
@@ -399,6 +401,8 @@ class Scheduler:
     def _values(self, f):
         """The values the groups of field ``f`` hold now (the same floats the writer stored)."""
         if self._plain or self._compose is not None:
+            if self._sync is not None:
+                self._sync()
             return [v for (field, *_), v in zip(self._slots, self._last) if field is f]
         pos = self._pos
         return [
@@ -459,6 +463,7 @@ class Scheduler:
             self._cell = [0, False, None]
         n = len(self._slots)
         self._tokens, self._pure, self._last = [None] * n, [False] * n, [0.0] * n
+        self._sync = self._pull = None
 
     def _fill(self, base):
         """Tables of steps ``base ..`` (one per distinct schedule) and a writer that serves them.
@@ -486,7 +491,7 @@ class Scheduler:
         if self._plain:
             self.__dict__.pop("step", None)  # the class's step, which calls _write
             self._cell[2] = None  # a generated step kept from before takes the general path
-            self._writer, self._calls = None, calls
+            self._writer, self._calls, self._sync, self._pull = None, calls, None, None
             self._tables, self._sources = tables, sources
             self._base, self._end = base, n
             return
@@ -500,8 +505,9 @@ class Scheduler:
         # the generated functions hold the scheduler weakly: no reference cycle keeps it (or the optimizer) alive
         # a step() kept from an earlier chunk (``step = sched.step``) sees the token change and takes the general path
         self._cell[2] = token = object()
-        self._writer, self.step = self._writers[shape](self.optimizer, weakref.ref(self), self._cell, self._last, token,
-                                                       n, *tables, *scales)  # fmt: skip
+        self._writer, self.step, self._sync, self._pull = self._writers[shape](
+            self.optimizer, weakref.ref(self), self._cell, self._last, token, n, *tables, *scales
+        )
         self._tables, self._sources, self._calls = tables, sources, calls
         self._base, self._end = base, n
 
@@ -547,6 +553,8 @@ class Scheduler:
             write_value(g, key, index, v)
             versions[i], last[i] = _version(g, key, index), v
         self._cell[1] = all(pure)
+        if self._pull is not None:
+            self._pull()
 
     def _move(self, step):
         """Make ``step`` the current step without writing (the groups keep their values; a composing
@@ -610,6 +618,8 @@ class _PresetScheduler(Scheduler):
         for i, (f, *_) in enumerate(self._slots):
             if f.name == name:
                 self._last[i] = next(it)
+        if self._pull is not None:
+            self._pull()
 
     def enter(self, step):
         """Make ``step`` current and write it as ``step()`` does: composing with what the groups hold."""
@@ -635,8 +645,8 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
     bound as globals of the functions.
     """
     names = {"groups": groups, "n_groups": len(groups), "general": Scheduler.step}
-    stores = [f"    v{j} = c{j}[pos]" for j in range(n_tables)]
-    scales, checks = [], []
+    reads = [f"    v{j} = c{j}[pos]" for j in range(n_tables)]
+    stores, steps, scales, checks, kept = list(reads), list(reads), [], [], []
     for i, ((group, key, writer), (j, scaled)) in enumerate(zip(slots, shape)):
         value = f"v{j}"
         if scaled:
@@ -644,38 +654,52 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
             scales.append(f"s{i}")
         if writer is None:  # the key is an identifier (checked by _parse_field): a literal is safe and fast
             names[f"g{i}"] = group
+            stores.append(f"    g{i}[{key!r}] = {value}")
             if composing and composing[i]:  # still the float object this scheduler stored: nobody wrote since
-                checks.append(f"g{i}[{key!r}] is not last[{i}]")
-                stores.append(f"    last[{i}] = g{i}[{key!r}] = {value}")
+                checks.append(f"g{i}[{key!r}] is not l{i}")
+                steps.append(f"    l{i} = g{i}[{key!r}] = {value}")
+                kept.append(i)
             else:
-                stores.append(f"    g{i}[{key!r}] = {value}")
+                steps.append(stores[-1])
         else:
             names[f"w{i}"] = writer
             stores.append(f"    w{i}({value})")
+            steps.append(stores[-1])
     params = ", ".join(["optimizer", "ref", "cell", "last", "live", "end"] + [f"c{j}" for j in range(n_tables)] + scales)
     body = "\n".join("    " + line for line in stores)
+    step_body = "\n".join("    " + line for line in steps)
+    # a composing scheduler keeps what it last stored in cells of these functions (l0, l1, ..): sync() copies
+    # them to ``last`` before the general path runs, pull() takes them back after it wrote
+    back = "sync() or " if composing else ""
+    cells = ", ".join(f"l{i}" for i in kept)
     guard = ""
-    if composing:  # a composing scheduler: only while every slot holds the closed form it wrote
+    if composing:  # only while every slot holds the closed form it wrote
         guard = (f"\n        if not cell[1] or {' or '.join(checks) or 'False'}:"
-                 "\n            return general(ref(), advance)")
+                 f"\n            return {back}general(ref(), advance)")
     source = f"""def make({params}):
+{"".join(f"    l{i} = last[{i}]" + chr(10) for i in kept)}
     def write(pos):
 {body}
 
     def step(advance=True):
+{f"        nonlocal {cells}" if kept else ""}
         now = optimizer.param_groups
         if now is not groups or len(now) != n_groups or cell[2] is not live:
-            return general(ref(), advance){guard}
+            return {back}general(ref(), advance){guard}
         pos = cell[0]
         if advance:
             pos += 1
             if pos == end:
-                return general(ref(), advance)
+                return {back}general(ref(), advance)
             cell[0] = pos
-{body}
+{step_body}
 
+    def sync():
+{"".join(f"        last[{i}] = l{i}" + chr(10) for i in kept) or "        pass" + chr(10)}
+    def pull():
+{f"        nonlocal {cells}" + chr(10) if kept else ""}{"".join(f"        l{i} = last[{i}]" + chr(10) for i in kept) or "        pass" + chr(10)}
     step.__doc__, step.__qualname__ = general.__doc__, general.__qualname__
-    return write, step
+    return write, step, (sync if {bool(composing)} else None), (pull if {bool(composing)} else None)
 """
     exec(compile(source, "<lrsched.Scheduler writer>", "exec"), names)
     return names["make"]

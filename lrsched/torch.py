@@ -344,12 +344,12 @@ class _DropIn(LRScheduler):
         self.optimizer = optimizer
         self.base_lrs = list(base_lrs)
         _track_step_calls(optimizer)
-        self._step_count = 1
         self._initial = True  # torch's first update (its _is_initial) while the driver writes step 0
         try:
             self._driver = self._make_driver(last_epoch + 1)
         finally:
             self._initial = False
+        self._step_count = 1
 
     def _make_driver(self, step, write=True):
         scales = self.base_lrs if self._relative else None
@@ -367,20 +367,41 @@ class _DropIn(LRScheduler):
 
     def step(self, epoch=None):
         """Advance one step (``epoch``: deprecated in torch; jumps to that step, as torch's closed form)."""
-        if self._step_count == 1:
+        if epoch is None and not self._first:
+            self._driver.step()  # the common case; _step_count follows from the step
+            return
+        if self._first:  # torch's check at its _step_count == 1
+            self._first = False
             _warn_step_order(self.optimizer)
-        self._step_count += 1
         if epoch is None:
             self._driver.step()
         else:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            count = self._step_count
             self._update_lr(epoch)
+            self._step_count = count + 1
+
+    @property
+    def _step_count(self):
+        """torch's count of ``step()`` calls, 1 after construction (accelerate reads it): it follows the step."""
+        return self._driver.last_step - self._count_origin
+
+    @_step_count.setter
+    def _step_count(self, value):
+        self._count_origin = self._driver.last_step - value
+        self._first = value == 1
 
     def _update_lr(self, epoch):
-        """torch's ``_update_lr(epoch)``: the closed form at ``epoch`` (what ``SequentialLR`` calls at a milestone)."""
+        """torch's ``_update_lr(epoch)``: the closed form at ``epoch`` (what ``SequentialLR`` calls at a milestone);
+        the step count stays."""
         if V._is_real(epoch) and not V._is_int(epoch) and float(epoch).is_integer():
             epoch = int(epoch)
-        self._driver.seek(V.integer(f"{type(self).__name__}.step", "epoch", epoch))
+        count = self._step_count
+        self._jump(V.integer(f"{type(self).__name__}.step", "epoch", epoch))
+        self._step_count = count
+
+    def _jump(self, step):
+        self._driver.seek(step)
 
     def _initial_step(self):
         """torch's first step (``SequentialLR`` calls it on the scheduler that starts)."""
@@ -390,6 +411,7 @@ class _DropIn(LRScheduler):
             self.step()
         finally:
             self._initial = False
+        self._first = True
 
     @property
     def last_epoch(self):
@@ -398,7 +420,9 @@ class _DropIn(LRScheduler):
 
     @last_epoch.setter
     def last_epoch(self, value):
+        count = self._step_count
         self._driver._move(_last_epoch(type(self).__name__, value))
+        self._step_count = count
 
     def get_last_lr(self):
         """The lr of each group written at the current step (floats)."""
@@ -663,8 +687,8 @@ class MultiplicativeLR(_Lambdas):
     def _compose(self, lr, t, k):
         return lr if self._initial else lr * float(self.lr_lambdas[k](t))
 
-    def _update_lr(self, epoch):
-        self._driver.enter(V.integer("MultiplicativeLR.step", "epoch", epoch))
+    def _jump(self, step):
+        self._driver.enter(step)  # no closed form: the lr held times lr_lambda(step)
 
 
 def _decay_period(step_size):
@@ -909,6 +933,7 @@ class CosineAnnealingWarmRestarts(_DropIn):
         "T_mult": lambda fn, name, v: V.integer(fn, name, v, minimum=1, maximum=2**31),
         "eta_min": lambda fn, name, v: V.value(fn, name, _number(v)),
     }
+    _step_count = 0  # a plain attribute here: torch's step() of this class never counts
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
         fn = "CosineAnnealingWarmRestarts"
@@ -924,7 +949,7 @@ class CosineAnnealingWarmRestarts(_DropIn):
         self.eta_min = V.value(fn, "eta_min", eta_min)
         self._fraction, self._shift = None, 0
         self._launch(optimizer, _last_epoch(fn, last_epoch))
-        self._step_count = 0  # torch's step() of this class never counts
+        self._step_count = 0
 
     def _fields(self, base_lrs):
         for k, b in enumerate(base_lrs):
@@ -1144,21 +1169,21 @@ class CyclicLR(_DropIn):
         initial = _base_lrs(fn, groups, last_epoch)  # torch's first step reads these: another's initial_lr too
         _set_initial_lrs(groups, last_epoch)
         self._start(optimizer, last_epoch, base)
-        self._first = None
+        self._first_values = None
         if any(i != b for i, b in zip(initial, base)):
             cycle = (self.total_size, self.step_ratio, self.scale_fn, self.scale_mode == "cycle")
             first = [_cyclic_value(cycle, i, m, False, last_epoch + 1) for i, m in zip(initial, self.max_lrs)]
             for g, v in zip(groups, first):
                 write_value(g, "lr", None, v)
-            self._first = (last_epoch + 1, first)
+            self._first_values = (last_epoch + 1, first)
 
     def step(self, epoch=None):
-        self._first = None
+        self._first_values = None
         _DropIn.step(self, epoch)
 
     def get_last_lr(self):
-        if self._first is not None and self._first[0] == self.last_epoch:
-            return list(self._first[1])
+        if self._first_values is not None and self._first_values[0] == self.last_epoch:
+            return list(self._first_values[1])
         return self._driver.get_last_lr()
 
     def _momentum_slot(self):
@@ -1222,7 +1247,7 @@ class CyclicLR(_DropIn):
                 "base_momentums": (per_group, None), "max_momentums": (per_group, None)}  # fmt: skip
 
     def _load(self, fn, got):
-        self._first = None
+        self._first_values = None
         if got["cycle_momentum"] and (got["base_momentums"] is None or got["max_momentums"] is None):
             V.fail(fn, "state_dict", "a state with 'base_momentums' and 'max_momentums' (cycle_momentum=True)", "none")
         _check_momentum_key(fn, self.optimizer, got)
@@ -1445,9 +1470,8 @@ class OneCycleLR(_DropIn):
 
     def step(self, epoch=None):
         """Advance one step; torch's ``ValueError`` past ``total_steps``."""
-        if epoch is None and self._step_count > 1 and self._driver.last_step < self.total_steps - 1:
-            self._step_count += 1  # the common case, kept short: inside the phases
-            self._driver.step()
+        if epoch is None and not self._first and self._driver.last_step < self.total_steps - 1:
+            self._driver.step()  # the common case, kept short: inside the phases
             return
         nxt = self.last_epoch + 1 if epoch is None else epoch
         if V._is_int(nxt) and nxt > self.total_steps:
