@@ -252,7 +252,7 @@ def _short(x):
     return x
 
 
-def state_fields(fn, state, rules, *, name="state_dict"):
+def state_fields(fn, state, rules, *, name="state_dict", strict=False):
     """A saved state checked against declared rules: the one checker of every ``load_state_dict``.
 
     ``rules`` maps each key to ``check`` (a required key) or to
@@ -260,7 +260,8 @@ def state_fields(fn, state, rules, *, name="state_dict"):
     returns the value to use or raises naming ``name[key]``.  Returns
     ``{key: value}`` for every rule, after checking all of them, so a caller
     applies a state only once it is known to be whole.  Keys the rules do not
-    name are ignored with a warning naming them.
+    name are ignored with a warning naming them (the drop-ins, whose peers
+    ignore them), or refused with ``strict`` (``lrsched.Scheduler``).
     """
     if not isinstance(state, dict):
         fail(fn, name, "a dict (a state_dict())", state, TypeError)
@@ -277,6 +278,8 @@ def state_fields(fn, state, rules, *, name="state_dict"):
         raise ValueError(f"{fn}: `{name}` must have the keys {missing} (a state_dict() of this scheduler has them), "
                          f"got one without them.")  # fmt: skip
     unknown = [k for k in state if not (isinstance(k, str) and k in rules)]
+    if unknown and strict:
+        fail(fn, name, f"a dict with the keys {list(rules)} only", f"a dict with the unknown keys {shown(unknown)}")
     if state and len(unknown) == len(state):  # every key optional, none known: another object's state
         fail(fn, name, f"a state_dict() of this scheduler (with keys among {list(rules)})", state)
     if unknown:

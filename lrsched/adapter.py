@@ -303,21 +303,22 @@ class Scheduler:
             # replaced (optimizer.load_state_dict before ours): the seek below rebinds; unusable groups
             # must be refused here, before the state is applied, not half-way through it
             self._check_groups(fn)
-        form = state.get("format")
-        if not isinstance(form, str) or form != _STATE_FORMAT:  # a str first: `!=` of an array is an array
-            V.fail(fn, "state['format']", repr(_STATE_FORMAT), form, ValueError if isinstance(form, str) else TypeError)
-        step = V.integer(fn, "state['last_step']", state.get("last_step"))
-        saved = state.get("fields")
         names = [f.name for f in self._fields]
-        if not isinstance(saved, dict) or set(saved) != set(names):  # a set: keys of mixed types do not sort
-            V.fail(fn, "state['fields']", f"a dict with the fields {names}", saved, TypeError if not
-                   isinstance(saved, dict) else ValueError)  # fmt: skip
+
+        def fields(fn, name, saved):
+            if not isinstance(saved, dict) or set(saved) != set(names):  # a set: keys of mixed types do not sort
+                V.fail(fn, name, f"a dict with the fields {names}", saved, TypeError if not isinstance(saved, dict)
+                       else ValueError)  # fmt: skip
+            return saved
+
+        rules = {"format": _format, "last_step": V.integer, "fields": fields, "plateau": (lambda fn, name, v: v, None)}
+        got = V.state_fields(fn, state, rules, name="state", strict=True)
+        step, saved = got["last_step"], got["fields"]
+        entry_rules = {"schedules": lambda fn, name, v: v, "relative": V.boolean, "initial": lambda fn, name, v: v}
         updates = []
         for f in self._fields:
-            entry = saved[f.name]
             where = f"state['fields'][{f.name!r}]"
-            if not isinstance(entry, dict):
-                V.fail(fn, where, "a dict", entry, TypeError)
+            entry = V.state_fields(fn, saved[f.name], entry_rules, name=where, strict=True)
             specs = entry.get("schedules")
             if not isinstance(specs, list) or len(specs) != len(f.schedules):
                 raise ValueError(
@@ -336,7 +337,7 @@ class Scheduler:
                     f"{fn}: the saved schedules for field {f.name!r} differ from this scheduler's "
                     f"(saved {schedules!r}, here {f.schedules!r}); pass adopt=True to use the saved ones."
                 )
-            relative = V.boolean(fn, f"{where}['relative']", entry.get("relative"))
+            relative = entry["relative"]
             if relative != f.relative:
                 V.fail(fn, f"{where}['relative']", f"{f.relative} (as this scheduler)", relative)
             initial = None
@@ -756,6 +757,12 @@ def _unchanged(group, key, index, last, version):
 
 def _close(a, b):
     return a == b or abs(a - b) <= 1e-12 * abs(b)
+
+
+def _format(fn, name, form):
+    if not isinstance(form, str) or form != _STATE_FORMAT:  # a str first: `!=` of an array is an array
+        V.fail(fn, name, repr(_STATE_FORMAT), form, ValueError if isinstance(form, str) else TypeError)
+    return form
 
 
 def _param_groups(fn, optimizer):

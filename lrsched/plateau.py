@@ -182,22 +182,29 @@ class PlateauState:
     @classmethod
     def load(cls, fn, d, settings, n_groups):
         """Checked state from a dict (an untrusted file); raises before anything changes."""
+        want = settings.to_dict()
+
+        def same_settings(fn, name, got):
+            # item by item, each a plain value first: `==` of a dict holding an array raises numpy's ambiguous truth
+            if not (isinstance(got, dict) and got.keys() == want.keys()
+                    and all(isinstance(got[k], (str, int, float)) and got[k] == want[k] for k in want)):  # fmt: skip
+                V.fail(fn, name, f"this scheduler's settings {want}", got)
+            return got
+
+        def multipliers(fn, name, v):
+            values = V.value_list(fn, name, v)
+            if len(values) != n_groups:
+                raise ValueError(f"{fn}: `{name}` must have {n_groups} values, got {len(values)}.")
+            return list(values)
+
         if not isinstance(d, dict):
             V.fail(fn, "state['plateau']", "a dict", d, TypeError)
-        want, got = settings.to_dict(), d.get("settings")
-        # item by item, each a plain value first: `==` of a dict holding an array raises numpy's ambiguous truth
-        if not (isinstance(got, dict) and got.keys() == want.keys()
-                and all(isinstance(got[k], (str, int, float)) and got[k] == want[k] for k in want)):  # fmt: skip
-            V.fail(fn, "state['plateau']['settings']", f"this scheduler's settings {want}", got)
+        got = V.state_fields(fn, d, {"settings": same_settings, "best": V.best_metric, "bad": V.integer,
+                                     "cooldown": V.integer, "observed": V.integer, "multipliers": multipliers},
+                             name="state['plateau']", strict=True)  # fmt: skip
         out = cls(settings, n_groups)
-        out.best = V.best_metric(fn, "state['plateau']['best']", d.get("best"))
-        out.bad = V.integer(fn, "state['plateau']['bad']", d.get("bad"))
-        out.cooldown = V.integer(fn, "state['plateau']['cooldown']", d.get("cooldown"))
-        out.observed = V.integer(fn, "state['plateau']['observed']", d.get("observed"))
-        mults = V.value_list(fn, "state['plateau']['multipliers']", d.get("multipliers"))
-        if len(mults) != n_groups:
-            raise ValueError(f"{fn}: `state['plateau']['multipliers']` must have {n_groups} values, got {len(mults)}.")
-        out.multipliers = list(mults)
+        out.best, out.bad, out.cooldown, out.observed = got["best"], got["bad"], got["cooldown"], got["observed"]
+        out.multipliers = got["multipliers"]
         return out
 
 
