@@ -172,36 +172,34 @@ def _resume(make, opt, sched, kind, into=LT):
     return opt2, resumed
 
 
-@pytest.mark.parametrize("make, n, rtol, options", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_a_checkpoint_resumes_exactly(make, n, rtol, options):
+def _cut_run(make, n, options, saver, loader):
+    """``n`` steps of ``make(saver, ...)`` cut in half by a checkpoint resumed in ``loader``'s class, and the same
+    ``n`` steps of ``make(loader, ...)`` uncut, as traces."""
     fields, kind = options.get("fields", ("lr",)), options.get("kind", "sgd")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         opt = optimizer(torch, kind=kind)
-        whole = trace(opt, make(LT, opt), n, fields)
+        whole = trace(opt, make(loader, opt), n, fields)
         opt = optimizer(torch, kind=kind)
-        sched = make(LT, opt)
+        sched = make(saver, opt)
         first = trace(opt, sched, n // 2 + 1, fields)
-        opt2, resumed = _resume(make, opt, sched, kind)
+        opt2, resumed = _resume(make, opt, sched, kind, into=loader)
         rest = trace(opt2, resumed, n - n // 2, fields)
-    np.testing.assert_array_equal(np.vstack([first[:-1], rest]), whole)
+    return np.vstack([first[:-1], rest]), whole
+
+
+@pytest.mark.parametrize("make, n, rtol, options", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_a_checkpoint_resumes_exactly(make, n, rtol, options):
+    cut, whole = _cut_run(make, n, options, LT, LT)
+    np.testing.assert_array_equal(cut, whole)
 
 
 @pytest.mark.parametrize("make, n, rtol, options", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_states_cross_between_lrsched_and_torch(make, n, rtol, options):
     """A drop-in's checkpoint resumes in torch's class, and torch's in the drop-in, with torch's values."""
-    fields, kind = options.get("fields", ("lr",)), options.get("kind", "sgd")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        opt = optimizer(torch, kind=kind)
-        want = trace(opt, make(TL, opt), n, fields)
-        for saver, loader in ((LT, TL), (TL, LT)):
-            opt = optimizer(torch, kind=kind)
-            sched = make(saver, opt)
-            first = trace(opt, sched, n // 2 + 1, fields)
-            opt2, resumed = _resume(make, opt, sched, kind, into=loader)
-            rest = trace(opt2, resumed, n - n // 2, fields)
-            assert_close(np.vstack([first[:-1], rest]), want, rtol)
+    want = _cut_run(make, n, options, TL, TL)[1]
+    for saver, loader in ((LT, TL), (TL, LT)):
+        assert_close(_cut_run(make, n, options, saver, loader)[0], want, rtol)
 
 
 @pytest.mark.parametrize("make, n, rtol, options", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
