@@ -1069,6 +1069,18 @@ def _fractional_cycle(epoch, t0, mult):
     return epoch - t0 * (mult**n - 1) / (mult - 1), t0 * mult**n
 
 
+def _momentum_slot(use_beta1):
+    """Where the cycled momentum lives: item 0 of Adam's ``betas``, or ``momentum``."""
+    return ("betas", 0) if use_beta1 else ("momentum", None)
+
+
+def _set_momenta(groups, use_beta1, lows, highs):
+    """torch's construction-time writes of CyclicLR and OneCycleLR: the momentum at its high end, both ends kept."""
+    for g, lo, hi in zip(groups, lows, highs):
+        write_value(g, *_momentum_slot(use_beta1), hi)
+        g["max_momentum"], g["base_momentum"] = hi, lo
+
+
 def _check_momentum_key(fn, optimizer, got):
     """A saved ``use_beta1`` must name the momentum the groups have (Adam's ``betas``, or ``momentum``)."""
     if got["cycle_momentum"]:
@@ -1163,9 +1175,7 @@ class CyclicLR(_DropIn):
             for g, b in zip(groups, base):
                 write_value(g, "lr", None, b)
             if self.cycle_momentum:
-                for g, lo, hi in zip(groups, self.base_momentums, self.max_momentums):
-                    write_value(g, *self._momentum_slot(), hi)
-                    g["max_momentum"], g["base_momentum"] = hi, lo
+                _set_momenta(groups, self.use_beta1, self.base_momentums, self.max_momentums)
         initial = _base_lrs(fn, groups, last_epoch)  # torch's first step reads these: another's initial_lr too
         _set_initial_lrs(groups, last_epoch)
         self._start(optimizer, last_epoch, base)
@@ -1185,9 +1195,6 @@ class CyclicLR(_DropIn):
         if self._first_values is not None and self._first_values[0] == self.last_epoch:
             return list(self._first_values[1])
         return self._driver.get_last_lr()
-
-    def _momentum_slot(self):
-        return ("betas", 0) if self.use_beta1 else ("momentum", None)
 
     def _sizes(self):
         """Whole step sizes up and down when the cycle has them (else None: torch's formula per step)."""
@@ -1237,7 +1244,7 @@ class CyclicLR(_DropIn):
             for k in ("use_beta1", "base_momentums", "max_momentums"):
                 state.pop(k)
         f = self._scale_fn_custom
-        state["_scale_fn_custom"] = None if f is None or isinstance(f, types.FunctionType) else dict(vars(f))
+        state["_scale_fn_custom"] = None if f is None else _callable_states([f])[0]
         return state
 
     def _state_rules(self):
@@ -1377,16 +1384,11 @@ class OneCycleLR(_DropIn):
                 g["max_lr"] = top
                 g["min_lr"] = g["initial_lr"] / final_div_factor
             if self.cycle_momentum:
-                for g, lo, hi in zip(groups, base_ms, max_ms):
-                    write_value(g, *self._momentum_slot(), hi)
-                    g["max_momentum"], g["base_momentum"] = hi, lo
+                _set_momenta(groups, self.use_beta1, base_ms, max_ms)
         self._at_end = False
         self._start(optimizer, last_epoch, [read_value(g, "initial_lr") for g in groups])
         if last_epoch + 1 == self.total_steps:
             self._write_last_step()
-
-    def _momentum_slot(self):
-        return ("betas", 0) if self.use_beta1 else ("momentum", None)
 
     @staticmethod
     def _annealing_cos(start, end, pct):
@@ -1465,7 +1467,7 @@ class OneCycleLR(_DropIn):
             e = self._ends(k)
             write_value(g, "lr", None, self._continued(e[lr[-2]], e[lr[-1]]))
             if self.cycle_momentum:
-                write_value(g, *self._momentum_slot(), self._continued(e[mom[-2]], e[mom[-1]]))
+                write_value(g, *_momentum_slot(self.use_beta1), self._continued(e[mom[-2]], e[mom[-1]]))
         self._at_end = True
 
     def step(self, epoch=None):

@@ -768,8 +768,8 @@ class GreedyLR(PeerAttributes):
         at_min = True
         for k, g in enumerate(self.optimizer.param_groups):
             old = read_value(g, "lr")
-            new = max(old * self.factor, self.min_lrs[k])
-            if old - new > self.eps:
+            new = self._state.reduced(old, self.min_lrs[k])  # the controller's rule: torch's reduction
+            if new != old:
                 write_value(g, "lr", None, new)
                 self._say(f"reducing learning rate of group {k} to {new:.4e}.")
             at_min = at_min and not read_value(g, "lr") > self.min_lrs[k]
