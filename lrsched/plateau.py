@@ -73,19 +73,31 @@ def plateau(
     >>> opt.param_groups[0]["lr"]
     0.5
     """
-    fn = "plateau"
-    mode = V.choice(fn, "mode", mode, ("min", "max"))
-    factor = V.real(fn, "factor", factor, minimum=0.0, maximum=1.0, low_open=True, high_open=True)
-    patience = V.integer(fn, "patience", patience)
-    threshold = V.real(fn, "threshold", threshold, minimum=0.0)
-    threshold_mode = V.choice(fn, "threshold_mode", threshold_mode, ("rel", "abs"))
-    cooldown = V.integer(fn, "cooldown", cooldown)
-    min_value = V.value(fn, "min_value", min_value)
-    eps = V.real(fn, "eps", eps, minimum=0.0)
-    return Plateau(
-        mode=mode, factor=factor, patience=patience, threshold=threshold, threshold_mode=threshold_mode,
-        cooldown=cooldown, min_value=min_value, eps=eps,
-    )  # fmt: skip
+    return settings("plateau", mode=mode, factor=factor, patience=patience, threshold=threshold,
+                    threshold_mode=threshold_mode, cooldown=cooldown, min_value=min_value, eps=eps)
+
+
+def _nonnegative(fn, name, v):
+    return V.real(fn, name, v, minimum=0.0)
+
+
+SETTING_RULES = {  # each setting's check: plateau()'s, the peers' constructors' and their loaders'
+    "mode": lambda fn, name, v: V.choice(fn, name, v, ("min", "max")),
+    "factor": lambda fn, name, v: V.real(fn, name, v, minimum=0.0, maximum=1.0, low_open=True, high_open=True),
+    "patience": V.integer,
+    "threshold": _nonnegative,
+    "threshold_mode": lambda fn, name, v: V.choice(fn, name, v, ("rel", "abs")),
+    "cooldown": V.integer,
+    "min_value": V.value,
+    "eps": _nonnegative,
+}
+
+
+def settings(fn, *, min_value=0.0, **given):
+    """Checked ``Plateau`` settings, errors naming ``fn`` (``min_value`` is 0 for the peers, whose floors are
+    per group)."""
+    given["min_value"] = min_value
+    return Plateau(**{k: SETTING_RULES[k](fn, k, given[k]) for k in Plateau.__slots__})
 
 
 class PlateauState:
@@ -237,6 +249,25 @@ class PeerAttributes:
     @property
     def in_cooldown(self):
         return self._state.cooldown > 0
+
+    _PEER_COUNTS = {"num_bad_epochs": "bad", "num_good_epochs": "good", "cooldown_counter": "cooldown",
+                    "warmup_counter": "warmup"}  # fmt: skip
+
+    def _peer_rules(self, optional=False):
+        """``state_fields`` rules of the controller's keys under the peers' names (``optional``: the current
+        values are the defaults, as transformers' load keeps them)."""
+        rules = {k: SETTING_RULES[k] for k in Plateau.__slots__ if k != "min_value"}
+        rules.update(dict.fromkeys(self._PEER_COUNTS, V.integer), best=V.best_metric)
+        return {k: (r, getattr(self, k)) for k, r in rules.items()} if optional else rules
+
+    def _load_peer(self, fn, got):
+        """A new controller from checked values under the peers' names (a missing count is 0)."""
+        state = PlateauState(Plateau(min_value=0.0, **{k: got[k] for k in Plateau.__slots__ if k != "min_value"}),
+                             len(self._state.multipliers))  # fmt: skip
+        state.best = got["best"]
+        for k, slot in self._PEER_COUNTS.items():
+            setattr(state, slot, got.get(k, 0))
+        self._state = state
 
 
 def _json_float(x):

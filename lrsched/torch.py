@@ -66,7 +66,6 @@ import sys
 import types
 import warnings
 import weakref
-from bisect import bisect_right
 from collections import Counter
 from fractions import Fraction
 
@@ -86,7 +85,7 @@ from .adapter import _param_groups, _PresetScheduler, read_value, write_value
 from .cycles import cyclic, repeat, sgdr
 from .phases import piecewise_anneal
 from .plateau import PeerAttributes, PlateauState
-from .plateau import plateau as _plateau_settings
+from .plateau import settings as _plateau_settings
 from .schedules import (
     constant, cosine, exponential, join, linear, multistep, piecewise_constant, polynomial, product, scale,
 )  # fmt: skip
@@ -255,37 +254,25 @@ def _warn_step_order(optimizer):
 
 
 @contextlib.contextmanager
-def _unchanged_on_error(optimizer):
-    """Leave the optimizer's param groups as they were if the block raises (a refused constructor
-    changes nothing, even when a check fails after torch's construction-time writes)."""
-    groups = getattr(optimizer, "param_groups", None)
-    saved = []
-    if isinstance(groups, (list, tuple)):
-        for g in groups:
-            if isinstance(g, dict):
-                tensors = {k: v.detach().clone() for k, v in g.items() if isinstance(v, _torch.Tensor)}
-                saved.append((g, dict(g), tensors))
-    had_step = optimizer is not None and "step" in getattr(optimizer, "__dict__", {})
-    old_step = getattr(optimizer, "step", None)
+def _restored_on_error(dicts):
+    """Put back what ``dicts`` hold (param groups, an optimizer's or a scheduler's ``__dict__``) if the block
+    raises, tensors filled in place too: a refused constructor or state changes nothing."""
+    saved = [(d, dict(d), {k: v.detach().clone() for k, v in d.items() if isinstance(v, _torch.Tensor)})
+             for d in dicts]  # fmt: skip
     try:
         yield
     except BaseException:
         with _torch.no_grad():
-            for g, items, tensors in saved:
-                g.clear()
-                g.update(items)
-                for k, t in tensors.items():  # a value filled in place (fill_)
+            for d, items, tensors in saved:
+                d.clear()
+                d.update(items)
+                for k, t in tensors.items():
                     items[k].copy_(t)
-        if optimizer is not None and not had_step and isinstance(getattr(optimizer, "step", None), _StepCalls):
-            with contextlib.suppress(AttributeError):
-                del optimizer.step
-        elif had_step and getattr(optimizer, "step", None) is not old_step:
-            optimizer.step = old_step
         raise
 
 
 def _guarded(init):
-    """``init`` run under ``_unchanged_on_error`` of its ``optimizer`` argument."""
+    """``init`` leaves its ``optimizer`` argument (its groups, its ``step``) as it was if it raises."""
     signature = inspect.signature(init)
 
     @functools.wraps(init)
@@ -294,7 +281,9 @@ def _guarded(init):
             optimizer = signature.bind(self, *args, **kwargs).arguments.get("optimizer")
         except TypeError:
             optimizer = None  # the call itself is wrong: init raises before touching anything
-        with _unchanged_on_error(optimizer):
+        groups = getattr(optimizer, "param_groups", None)
+        dicts = [g for g in groups if isinstance(g, dict)] if isinstance(groups, (list, tuple)) else []
+        with _restored_on_error([*dicts, *([vars(optimizer)] if hasattr(optimizer, "__dict__") else [])]):
             init(self, *args, **kwargs)
 
     return guarded
@@ -471,7 +460,7 @@ class _DropIn(LRScheduler):
         """
         fn = f"{type(self).__name__}.load_state_dict"
         got = V.state_fields(fn, state_dict, self._state_rules())
-        with _restored_on_error([self]):  # a check that needs the whole state (the phases, the groups) may fail late
+        with _restored_on_error([vars(self)]):  # a check that needs the whole state (the phases, the groups) may fail late
             try:
                 self._load(fn, got)
             except (ValueError, TypeError) as e:
@@ -520,19 +509,6 @@ class _DropIn(LRScheduler):
         self._driver._last_values("lr", last)
 
 
-@contextlib.contextmanager
-def _restored_on_error(objects):
-    """Put back the attributes of ``objects`` (schedulers) if the block raises: a refused state changes nothing."""
-    saved = [(o, dict(vars(o))) for o in objects]
-    try:
-        yield
-    except BaseException:
-        for o, attrs in saved:
-            vars(o).clear()
-            vars(o).update(attrs)
-        raise
-
-
 def _weakly(method):
     """``method`` (bound) called through a weak reference: the driver does not keep its drop-in alive (torch's
     schedulers hold no reference cycle, so a deleted one frees its optimizer at once)."""
@@ -545,6 +521,17 @@ def _saved(v):
     if isinstance(v, tuple):
         return list(v)
     return v
+
+
+def _bounds(fn, name, value, n):
+    """One bound for every group, or a list with one per group (torch's and transformers' message on a length
+    mismatch)."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            what = name.split("'")[1] if "'" in name else f"{name}s"
+            raise ValueError(f"expected {n} {what}, got {len(value)}")
+        return [V.value(fn, f"{name}[{k}]", _number(v)) for k, v in enumerate(value)]
+    return [V.value(fn, name, _number(value))] * n
 
 
 def _values_for_groups(fn, name, v, n):
@@ -1496,30 +1483,18 @@ class OneCycleLR(_DropIn):
 
 
 
-def _check_children(cls, optimizer, schedulers):
-    """torch's checks of ``SequentialLR``'s and ``ChainedScheduler``'s schedulers."""
-    name = cls.__name__
-    for i, s in enumerate(schedulers):
-        if not hasattr(s, "optimizer"):
-            raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
-        if isinstance(s, _lrs.ReduceLROnPlateau):
-            raise ValueError(
-                f"{name} does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs to be "
-                f"specified when calling `step`, but got one at index {i} in the given schedulers sequence."
-            )
-        if optimizer != s.optimizer:
-            raise ValueError(
-                f"{name} expects all schedulers to belong to the same optimizer, but got scheduler "
-                f"{type(s).__name__} at index {i} has {s.optimizer}, which is different from "
-                f"{type(optimizer).__name__}."
-            )
+class _Composite:
+    """lrsched's part of ``SequentialLR`` and ``ChainedScheduler`` (torch's own classes step the children):
+    the arguments checked first, a plain state checked in full before it loads, and ``schedules``."""
 
-
-class _Composite(LRScheduler):
-    """What ``SequentialLR`` and ``ChainedScheduler`` share: children that they step, and their states."""
+    def _checked(self, fn, optimizer, schedulers):
+        schedulers = list(V.sequence(fn, "schedulers", schedulers))
+        if optimizer is not None or schedulers:  # none: torch's own message
+            _param_groups(fn, optimizer or getattr(schedulers[0], "optimizer", None))
+        return schedulers
 
     def get_last_lr(self):
-        return list(self._last_lr)
+        return [_number(x) for x in self._last_lr]
 
     def _children_schedules(self):
         try:
@@ -1528,10 +1503,8 @@ class _Composite(LRScheduler):
             raise AttributeError("schedules: every scheduler must be an lrsched.torch drop-in with tables") from None
 
     def state_dict(self):
-        """torch's state: its own keys, and each scheduler's state under ``_schedulers``."""
-        state = {k: _saved(getattr(self, k)) for k in self._own}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
+        """torch's state (its own keys, each scheduler's state under ``_schedulers``), in plain Python values."""
+        return {**super().state_dict(), "_last_lr": self.get_last_lr()}
 
     def load_state_dict(self, state_dict):
         fn = f"{type(self).__name__}.load_state_dict"
@@ -1542,7 +1515,7 @@ class _Composite(LRScheduler):
         if len(got["_schedulers"]) != len(self._schedulers):
             V.fail(fn, "state_dict['_schedulers']", f"a list of {len(self._schedulers)} states",
                    list(got["_schedulers"]))  # fmt: skip
-        with _restored_on_error(self._schedulers):  # a state refused for one scheduler leaves every one alone
+        with _restored_on_error([vars(c) for c in self._schedulers]):  # a state refused for one scheduler leaves every one alone
             for s, st in zip(self._schedulers, got["_schedulers"]):
                 s.load_state_dict(st)
         for k in self._rules():
@@ -1554,50 +1527,19 @@ class _Composite(LRScheduler):
         return {}
 
 
-class SequentialLR(_Composite):
+class SequentialLR(_Composite, _lrs.SequentialLR):
     """torch's ``SequentialLR``: ``schedulers[i]`` runs from ``milestones[i-1]``, restarted at its local step 0.
 
-    As torch's, it steps the scheduler whose turn it is (torch's own
-    schedulers too); ``schedules`` joins the drop-ins' tables.
+    It is torch's own class (which steps the scheduler whose turn it is),
+    with its arguments checked first; ``schedules`` joins the drop-ins' tables.
     """
-
-    _own = ("_milestones", "last_epoch", "_last_lr")
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         fn = "SequentialLR"
-        groups = _param_groups(fn, optimizer)
-        schedulers = list(V.sequence(fn, "schedulers", schedulers))
-        if len(schedulers) < 1:
-            raise ValueError(f"{fn} expects at least one scheduler, but got no scheduler.")
-        _check_children(type(self), optimizer, schedulers)
-        milestones = list(V.sequence(fn, "milestones", milestones))
-        if len(milestones) != len(schedulers) - 1:
-            raise ValueError(
-                "Sequential Schedulers expects number of schedulers provided to be one more than the number of "
-                f"milestone points, but got number of schedulers {len(schedulers)} and the number of milestones to "
-                f"be equal to {len(milestones)}"
-            )
-        self._milestones = [_whole(fn, f"milestones[{i}]", m, minimum=0) for i, m in enumerate(milestones)]
-        self._schedulers = schedulers
-        self.last_epoch = _last_epoch(fn, last_epoch) + 1
-        self.optimizer = optimizer
-        for g in groups:  # torch's: every group back to its initial lr, every scheduler one step back
-            write_value(g, "lr", None, _number(g["initial_lr"]))
-        _undo_one_step(self)
-        first = self._schedulers[bisect_right(self._milestones, 0)]
-        first._initial_step()
-        self._last_lr = first.get_last_lr()
-
-    def step(self):
-        """Step the scheduler whose turn it is (restarted at its local step 0 at its milestone)."""
-        self.last_epoch += 1
-        i = bisect_right(self._milestones, self.last_epoch)
-        s = self._schedulers[i]
-        if i > 0 and self._milestones[i - 1] == self.last_epoch:
-            s._update_lr(0)
-        else:
-            s.step()
-        self._last_lr = s.get_last_lr()
+        schedulers = self._checked(fn, optimizer, schedulers)
+        milestones = [_whole(fn, f"milestones[{i}]", m, minimum=0)
+                      for i, m in enumerate(V.sequence(fn, "milestones", milestones))]  # fmt: skip
+        super().__init__(optimizer, schedulers, milestones, _last_epoch(fn, last_epoch))
 
     @property
     def schedules(self):
@@ -1617,41 +1559,16 @@ class SequentialLR(_Composite):
         return {"_milestones": fn_ms, "last_epoch": lambda fn, name, v: V.integer(fn, name, v, minimum=-1)}
 
 
-def _undo_one_step(s):
-    """torch's ``recursive_undo``: every scheduler inside, one step back."""
-    if hasattr(s, "_schedulers"):
-        for child in s._schedulers:
-            _undo_one_step(child)
-    elif hasattr(s, "last_epoch"):
-        s.last_epoch -= 1
-
-
-class ChainedScheduler(_Composite):
+class ChainedScheduler(_Composite, _lrs.ChainedScheduler):
     """torch's ``ChainedScheduler``: each ``step()`` steps every scheduler in turn, each on the lr the one before left.
 
-    ``schedules`` is the product of the drop-ins' factors ``value / base_lr``:
-    the values when each scheduler only multiplies the lr.
+    It is torch's own class, with its arguments checked first.  ``schedules``
+    is the product of the drop-ins' factors ``value / base_lr``: the values
+    when each scheduler only multiplies the lr.
     """
 
-    _own = ("_last_lr",)
-
     def __init__(self, schedulers, optimizer=None):
-        fn = "ChainedScheduler"
-        schedulers = list(V.sequence(fn, "schedulers", schedulers))
-        if len(schedulers) < 1:
-            raise ValueError(f"{fn} expects at least one scheduler to be chained, but got no scheduler.")
-        optimizer = optimizer or schedulers[0].optimizer
-        _param_groups(fn, optimizer)
-        _check_children(type(self), optimizer, schedulers)
-        self._schedulers = schedulers
-        self.optimizer = optimizer
-        self._last_lr = [read_value(g, "lr") for g in optimizer.param_groups]
-
-    def step(self):
-        """Step every scheduler, in order."""
-        for s in self._schedulers:
-            s.step()
-        self._last_lr = [read_value(g, "lr") for g in self.optimizer.param_groups]
+        super().__init__(self._checked("ChainedScheduler", optimizer, schedulers), optimizer)
 
     @property
     def schedules(self):
@@ -1665,10 +1582,6 @@ class ChainedScheduler(_Composite):
             factors = [scale(p[k], 1.0 / b) for p in pieces]
             out.append(scale(product(factors) if len(factors) > 1 else factors[0], b))
         return {"lr": out}
-
-
-def _metric_best(fn, name, v):
-    return V.best_metric(fn, name, _number(v))
 
 
 class ReduceLROnPlateau(PeerAttributes, _lrs.ReduceLROnPlateau):
@@ -1695,18 +1608,10 @@ class ReduceLROnPlateau(PeerAttributes, _lrs.ReduceLROnPlateau):
             raise ValueError(f"mode {mode} is unknown!")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold mode {threshold_mode} is unknown!")
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != len(groups):
-                raise ValueError(f"expected {len(groups)} min_lrs, got {len(min_lr)}")
-            default, mins = None, list(min_lr)
-        else:
-            default, mins = min_lr, [min_lr] * len(groups)
-        settings = _plateau_settings(
-            mode=mode, factor=factor, patience=patience, threshold=threshold, threshold_mode=threshold_mode,
-            cooldown=cooldown, min_value=0.0, eps=eps,
-        )  # fmt: skip
-        self.min_lrs = [V.value(fn, "min_lr", _number(m)) for m in mins]
-        self.default_min_lr = default
+        settings = _plateau_settings(fn, mode=mode, factor=factor, patience=patience, threshold=threshold,
+                                     threshold_mode=threshold_mode, cooldown=cooldown, eps=eps)  # fmt: skip
+        self.min_lrs = _bounds(fn, "min_lr", min_lr, len(groups))
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else self.min_lrs[0]
         self.optimizer = optimizer
         self.last_epoch = 0
         self._state = PlateauState(settings, len(groups))
@@ -1761,29 +1666,17 @@ class ReduceLROnPlateau(PeerAttributes, _lrs.ReduceLROnPlateau):
         """Continue as the scheduler that saved ``state_dict`` (its settings included, as torch)."""
         fn = "ReduceLROnPlateau.load_state_dict"
         n = len(self.optimizer.param_groups)
-        count = lambda fn, name, v: V.integer(fn, name, v)  # noqa: E731
-        rules = {k: count for k in ("patience", "cooldown", "last_epoch", "cooldown_counter", "num_bad_epochs")}
+        rules = self._peer_rules()
+        del rules["num_good_epochs"], rules["warmup_counter"]  # GreedyLR's
         rules.update(
-            factor=lambda fn, name, v: V.real(fn, name, v, minimum=0.0, maximum=1.0, low_open=True, high_open=True),
-            eps=lambda fn, name, v: V.real(fn, name, v, minimum=0.0),
-            threshold=lambda fn, name, v: V.real(fn, name, v, minimum=0.0),
-            mode=lambda fn, name, v: V.choice(fn, name, v, ("min", "max")),
-            threshold_mode=lambda fn, name, v: V.choice(fn, name, v, ("rel", "abs")),
+            last_epoch=V.integer, mode_worse=(lambda fn, name, v: v, None),
             default_min_lr=(lambda fn, name, v: None if v is None else V.value(fn, name, _number(v)), None),
             min_lrs=lambda fn, name, v: _values_for_groups(fn, name, v, n),
             _last_lr=(lambda fn, name, v: _values_for_groups(fn, name, v, n), None),
-            mode_worse=(lambda fn, name, v: v, None),
-            best=_metric_best,
         )  # fmt: skip
         got = V.state_fields(fn, state_dict, rules)
-        try:
-            settings = _plateau_settings(**{k: got[k] for k in ("mode", "factor", "patience", "threshold",
-                                                                "threshold_mode", "cooldown", "eps")})  # fmt: skip
-        except (TypeError, ValueError) as e:
-            raise type(e)(f"{fn}: {e}") from None
-        state = PlateauState(settings, n)
-        state.best, state.bad, state.cooldown = got["best"], got["num_bad_epochs"], got["cooldown_counter"]
-        self._state, self.min_lrs, self.default_min_lr = state, got["min_lrs"], got["default_min_lr"]
+        self._load_peer(fn, got)
+        self.min_lrs, self.default_min_lr = got["min_lrs"], got["default_min_lr"]
         self.last_epoch = got["last_epoch"]
         if got["_last_lr"] is not None:
             self._last_lr = got["_last_lr"]

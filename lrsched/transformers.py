@@ -137,7 +137,7 @@ from .adapter import _param_groups, read_value, write_value
 from .cycles import cosine_restarts, repeat
 from .phases import piecewise_anneal, wsd
 from .plateau import PeerAttributes, PlateauState
-from .plateau import plateau as _plateau_rule
+from .plateau import settings as _plateau_settings
 from .plateau import _json_float
 from .schedules import (
     constant,
@@ -149,7 +149,7 @@ from .schedules import (
     warmup_constant,
     warmup_linear,
 )
-from .torch import LambdaLR, ReduceLROnPlateau, _str
+from .torch import LambdaLR, ReduceLROnPlateau, _bounds, _str
 
 __all__ = [
     "SCHEDULER_TYPES",
@@ -705,22 +705,15 @@ class GreedyLR(PeerAttributes):
         if V._is_real(factor) and factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         groups = _param_groups(fn, optimizer)
-        self.min_lrs = _per_group(fn, "min_lr", min_lr, len(groups))
-        self.max_lrs = _per_group(fn, "max_lr", max_lr, len(groups))
+        self.min_lrs = _bounds(fn, "min_lr", min_lr, len(groups))
+        self.max_lrs = _bounds(fn, "max_lr", max_lr, len(groups))
         if mode not in ("min", "max"):
             raise ValueError(f"mode {mode} is unknown!")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold mode {threshold_mode} is unknown!")
-        factor = V.real(fn, "factor", factor, minimum=0.0, maximum=1.0, low_open=True, high_open=True)
-        patience = V.integer(fn, "patience", patience)
-        threshold = V.real(fn, "threshold", threshold, minimum=0.0)
-        cooldown = V.integer(fn, "cooldown", cooldown)
-        eps = V.real(fn, "eps", eps, minimum=0.0)
-        settings = _plateau_rule(  # torch's improvement test, which transformers' GreedyLR shares
-            mode=mode, factor=factor, patience=patience, threshold=threshold, threshold_mode=threshold_mode,
-            cooldown=cooldown, eps=eps,
-        )  # fmt: skip
-        self._state = PlateauState(settings, len(groups))
+        settings = _plateau_settings(fn, mode=mode, factor=factor, patience=patience, threshold=threshold,
+                                     threshold_mode=threshold_mode, cooldown=cooldown, eps=eps)  # fmt: skip
+        self._state = PlateauState(settings, len(groups))  # torch's improvement test, which GreedyLR shares
         self.warmup = V.integer(fn, "warmup", warmup)
         self.verbose = V.boolean(fn, "verbose", verbose)
         self.smooth = V.boolean(fn, "smooth", smooth)
@@ -821,20 +814,13 @@ class GreedyLR(PeerAttributes):
         state is checked in full before anything changes."""
         fn = "GreedyLR.load_state_dict"
         n = len(self.optimizer.param_groups)
-        count = lambda fn, name, v: V.integer(fn, name, v)  # noqa: E731
-        lrs = lambda fn, name, v: _per_group(fn, name, V.sequence(fn, name, v), n)  # noqa: E731
-        number = lambda fn, name, v: V.real(fn, name, v, minimum=0.0)  # noqa: E731
-        rules = {k: (count, getattr(self, k)) for k in (*self._COUNTERS, "patience", "cooldown", "warmup",
-                                                         "reset_start_original")}  # fmt: skip
+        lrs = lambda fn, name, v: _bounds(fn, name, V.sequence(fn, name, v), n)  # noqa: E731
+        rules = self._peer_rules(optional=True)
+        rules.update({k: (V.integer, getattr(self, k)) for k in ("last_epoch", "warmup", "reset_start",
+                                                                   "reset_start_original")})  # fmt: skip
         rules.update(
-            factor=(lambda fn, name, v: V.real(fn, name, v, minimum=0.0, maximum=1.0, low_open=True, high_open=True),
-                    self.factor),
-            threshold=(number, self.threshold), eps=(number, self.eps),
-            mode=(lambda fn, name, v: V.choice(fn, name, v, ("min", "max")), self.mode),
-            threshold_mode=(lambda fn, name, v: V.choice(fn, name, v, ("rel", "abs")), self.threshold_mode),
             verbose=(V.boolean, self.verbose), smooth=(V.boolean, self.smooth),
             window_size=(lambda fn, name, v: V.integer(fn, name, v, minimum=1), self.window_size),
-            best=(V.best_metric, self.best),
             min_lrs=(lrs, self.min_lrs), max_lrs=(lrs, self.max_lrs), _last_lr=(lrs, None), _init_lrs=(lrs, self._init_lrs),
             _streaming_avg=(lambda fn, name, v: v, None),
         )  # fmt: skip
@@ -846,15 +832,9 @@ class GreedyLR(PeerAttributes):
         window = None
         if got["_streaming_avg"] is not None:
             window = self._saved_window(fn, got["_streaming_avg"], got["window_size"])
-        settings = {k: got.pop(k) for k in ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown",
-                                             "eps")}  # fmt: skip
-        state = PlateauState(_plateau_rule(**settings), n)
-        state.best, state.bad, state.good = got.pop("best"), got.pop("num_bad_epochs"), got.pop("num_good_epochs")
-        state.cooldown, state.warmup = got.pop("cooldown_counter"), got.pop("warmup_counter")
-        self._state = state
-        for k, v in got.items():
-            if k not in ("_streaming_avg", "_last_lr"):
-                setattr(self, k, v)
+        self._load_peer(fn, got)
+        for k in rules.keys() - self._peer_rules().keys() - {"_streaming_avg", "_last_lr"}:
+            setattr(self, k, got[k])
         if window is not None:
             self._window, self._window_sum = window
         if got["_last_lr"] is not None:
@@ -879,16 +859,6 @@ class GreedyLR(PeerAttributes):
         if abs(total - math.fsum(window)) > 1e-6 * max(1.0, math.fsum(map(abs, window))):
             V.fail(fn, f"{name}['sum']", f"the sum of {name}['values'] ({math.fsum(window)!r})", total)
         return window, total
-
-
-def _per_group(fn, name, value, n):
-    """One bound for every group, or a list with one per group (transformers' message on a length mismatch)."""
-    if isinstance(value, (list, tuple)):
-        if len(value) != n:
-            what = name.split("'")[1] if "'" in name else f"{name}s"
-            raise ValueError(f"expected {n} {what}, got {len(value)}")
-        return [V.value(fn, f"{name}[{k}]", v) for k, v in enumerate(value)]
-    return [V.value(fn, name, value)] * n
 
 
 def get_greedy_schedule(optimizer, **kwargs):
