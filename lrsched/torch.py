@@ -53,7 +53,8 @@ Where lrsched differs (none of it visible to torch's own tests):
   keys lrsched does not know are ignored with a warning.
 - Any object with ``param_groups`` is accepted as the optimizer;
   ``isinstance`` against torch's concrete classes (``OneCycleLR``, ...) does
-  not hold (against ``LRScheduler`` and ``ReduceLROnPlateau`` it does).
+  not hold (against ``LRScheduler``, ``ReduceLROnPlateau``, ``SequentialLR``
+  and ``ChainedScheduler``, which are torch's own with checks added, it does).
 """
 
 from __future__ import annotations
@@ -171,14 +172,14 @@ def _per_group(name, value, n):
     return [_number(value)] * n
 
 
-def _momentum_field(optimizer, groups):
-    """``"betas[0]"`` for Adam-like optimizers, else ``"momentum"`` (torch's rule, on ``defaults``)."""
+def _uses_beta1(optimizer, groups):
+    """Whether the cycled momentum is Adam's ``betas[0]`` rather than ``momentum`` (torch's rule, on ``defaults``)."""
     defaults = getattr(optimizer, "defaults", None)
     if not isinstance(defaults, dict):
         defaults = groups[0]
     if "momentum" not in defaults and "betas" not in defaults:
         raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
-    return "betas[0]" if "betas" in defaults else "momentum"
+    return "betas" in defaults
 
 
 def _str(x):
@@ -923,19 +924,14 @@ class CosineAnnealingWarmRestarts(_DropIn):
     _step_count = 0  # a plain attribute here: torch's step() of this class never counts
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
-        fn = "CosineAnnealingWarmRestarts"
-        _param_groups(fn, optimizer)  # checked first; _launch reads the groups
         if not isinstance(T_0, int) or isinstance(T_0, bool) or T_0 <= 0:
             raise ValueError(f"Expected positive integer T_0, but got {_str(T_0)}")
         if not isinstance(T_mult, int) or isinstance(T_mult, bool) or T_mult < 1:
             raise ValueError(f"Expected integer T_mult >= 1, but got {_str(T_mult)}")
         if not isinstance(eta_min, (float, int)) or isinstance(eta_min, bool):
             raise ValueError(f"Expected float or int eta_min, but got {_str(eta_min)} of type {type(eta_min)}")
-        self.T_0 = V.integer(fn, "T_0", T_0, minimum=1)
-        self.T_mult = V.integer(fn, "T_mult", T_mult, minimum=1, maximum=2**31)
-        self.eta_min = V.value(fn, "eta_min", eta_min)
         self._fraction, self._shift = None, 0
-        self._launch(optimizer, _last_epoch(fn, last_epoch))
+        self._take(optimizer, last_epoch, T_0=T_0, T_mult=T_mult, eta_min=eta_min)
         self._step_count = 0
 
     def _fields(self, base_lrs):
@@ -1037,7 +1033,7 @@ class CosineAnnealingWarmRestarts(_DropIn):
         t_cur, t_i = got["T_cur"], got["T_i"]
         if t_cur is not None and t_i is not None and t_cur == math.floor(t_cur) and t_i >= self.T_0:
             # torch's own position (after its float logarithm, or a T_cur set by hand) wins over last_epoch
-            i, length, start = 0, self.T_0, 0
+            length, start = self.T_0, 0
             while length < t_i and self.T_mult > 1:
                 start, length = start + length, length * self.T_mult
             if length == t_i:
@@ -1057,14 +1053,14 @@ def _fractional_cycle(epoch, t0, mult):
 
 
 def _momentum_slot(use_beta1):
-    """Where the cycled momentum lives: item 0 of Adam's ``betas``, or ``momentum``."""
-    return ("betas", 0) if use_beta1 else ("momentum", None)
+    """Where the cycled momentum lives: item 0 of Adam's ``betas``, or ``momentum`` (the field, and its key and index)."""
+    return ("betas[0]", "betas", 0) if use_beta1 else ("momentum", "momentum", None)
 
 
 def _set_momenta(groups, use_beta1, lows, highs):
     """torch's construction-time writes of CyclicLR and OneCycleLR: the momentum at its high end, both ends kept."""
     for g, lo, hi in zip(groups, lows, highs):
-        write_value(g, *_momentum_slot(use_beta1), hi)
+        write_value(g, *_momentum_slot(use_beta1)[1:], hi)
         g["max_momentum"], g["base_momentum"] = hi, lo
 
 
@@ -1077,16 +1073,11 @@ def _check_momentum_key(fn, optimizer, got):
                    got["use_beta1"])  # fmt: skip
 
 
-def _triangular_scale(x):
-    return 1.0
-
-
-def _triangular2_scale(x):
-    return 1 / (2.0 ** (x - 1))
-
-
-def _exp_range_scale(gamma, x):
-    return gamma**x
+def _own_scale(mode, gamma, x):
+    """torch's scale function of its own ``mode``, at cycle ``x`` (at step ``x`` for ``exp_range``)."""
+    if mode == "triangular":
+        return 1.0
+    return 1 / (2.0 ** (x - 1)) if mode == "triangular2" else gamma**x
 
 
 def _cyclic_value(cycle, lo, hi, downward, t):
@@ -1154,7 +1145,7 @@ class CyclicLR(_DropIn):
         self.cycle_momentum = V.boolean(fn, "cycle_momentum", cycle_momentum)
         self.use_beta1, self.base_momentums, self.max_momentums = False, None, None  # torch's only with momentum
         if self.cycle_momentum:
-            self.use_beta1 = _momentum_field(optimizer, groups) == "betas[0]"
+            self.use_beta1 = _uses_beta1(optimizer, groups)
             self.base_momentums = [V.value(fn, "base_momentum", x) for x in _per_group("base_momentum", base_momentum, n)]
             self.max_momentums = [V.value(fn, "max_momentum", x) for x in _per_group("max_momentum", max_momentum, n)]
         # every check has passed: torch's construction-time writes
@@ -1194,9 +1185,9 @@ class CyclicLR(_DropIn):
 
     def _fields(self, base_lrs):
         sizes = self._sizes()
-        momentum = "betas[0]" if self.cycle_momentum and self.use_beta1 else "momentum"
+        momentum = _momentum_slot(self.use_beta1)[0]
         if self._scale_fn_custom is not None or sizes is None:
-            scale_fn = self._scale_fn_custom or self._scale_fn_ref
+            scale_fn = self._scale_fn_custom or functools.partial(_own_scale, self.mode, self.gamma)  # no cycle to self
             cycle = (self.total_size, self.step_ratio, scale_fn, self.scale_mode == "cycle")
             fields = {"lr": [functools.partial(_cyclic_value, cycle, b, m, False) for b, m in zip(base_lrs, self.max_lrs)]}
             if self.cycle_momentum:
@@ -1212,18 +1203,10 @@ class CyclicLR(_DropIn):
             ]
         return fields
 
-    @property
-    def _scale_fn_ref(self):
-        """torch's scale function of its own ``mode`` (a plain function, not saved)."""
-        if self.mode == "triangular2":
-            return _triangular2_scale
-        if self.mode == "exp_range":
-            return functools.partial(_exp_range_scale, self.gamma)
-        return _triangular_scale
-
     def scale_fn(self, x):
         """torch's scale function of the cycle (or of the step, for ``exp_range``)."""
-        return (self._scale_fn_custom or self._scale_fn_ref)(x)
+        f = self._scale_fn_custom
+        return f(x) if f is not None else _own_scale(self.mode, self.gamma, x)
 
     def state_dict(self):
         state = super().state_dict()
@@ -1259,19 +1242,10 @@ _GROUP_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"
 
 def _phases(fn, name, v):
     """torch's ``_schedule_phases``: a list of dicts, each with a real ``end_step`` and the group keys it joins."""
-    items = V.sequence(fn, name, v, min_len=1)
-    out = []
-    for i, p in enumerate(items):
-        where = f"{name}[{i}]"
-        if not isinstance(p, dict) or set(p) != set(_PHASE_KEYS):
-            V.fail(fn, where, f"a dict with the keys {list(_PHASE_KEYS)}", p, TypeError if not isinstance(p, dict)
-                   else ValueError)  # fmt: skip
-        V.real(fn, f"{where}['end_step']", p["end_step"])
-        phase = {"end_step": p["end_step"]}  # an int or a float, as torch's
-        for k in _PHASE_KEYS[1:]:
-            phase[k] = V.choice(fn, f"{where}[{k!r}]", p[k], _GROUP_KEYS)
-        out.append(phase)
-    return out
+    key = lambda fn, name, v: V.choice(fn, name, v, _GROUP_KEYS)  # noqa: E731
+    rules = {"end_step": lambda fn, name, v: (V.real(fn, name, v), v)[1], **dict.fromkeys(_PHASE_KEYS[1:], key)}
+    return [V.state_fields(fn, p, rules, name=f"{name}[{i}]", strict=True)  # end_step: an int or a float, as torch's
+            for i, p in enumerate(V.sequence(fn, name, v, min_len=1))]  # fmt: skip
 
 
 def _one_cycle_phases(pct_start, total_steps, three_phase):
@@ -1317,20 +1291,16 @@ class OneCycleLR(_DropIn):
         fn = "OneCycleLR"
         groups = _param_groups(fn, optimizer)
         n = len(groups)
-        if total_steps is not None:
-            if not V._is_int(total_steps) or total_steps <= 0:
-                raise ValueError(f"Expected positive integer total_steps, but got {_str(total_steps)}")
-            self.total_steps = int(total_steps)
-        elif epochs is not None and steps_per_epoch is not None:
-            if not V._is_int(epochs) or epochs <= 0:
-                raise ValueError(f"Expected positive integer epochs, but got {_str(epochs)}")
-            if not V._is_int(steps_per_epoch) or steps_per_epoch <= 0:
-                raise ValueError(f"Expected positive integer steps_per_epoch, but got {_str(steps_per_epoch)}")
-            self.total_steps = int(epochs) * int(steps_per_epoch)
-        else:
+        given = {"total_steps": total_steps} if total_steps is not None else {"epochs": epochs,
+                                                                              "steps_per_epoch": steps_per_epoch}
+        if None in given.values():
             raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        for name, v in given.items():
+            if not V._is_int(v) or v <= 0:
+                raise ValueError(f"Expected positive integer {name}, but got {_str(v)}")
+        self.total_steps = math.prod(int(v) for v in given.values())
         if self.total_steps > MAX_STEP:
-            what = "total_steps" if total_steps is not None else "epochs * steps_per_epoch"
+            what = " * ".join(given)
             raise ValueError(f"{fn}: `{what}` must be <= 2**62 (lrsched's largest step), got {what}={V.shown(self.total_steps)}.")
         if not isinstance(pct_start, float) or pct_start < 0 or pct_start > 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {_str(pct_start)}")
@@ -1349,7 +1319,7 @@ class OneCycleLR(_DropIn):
         self.cycle_momentum = V.boolean(fn, "cycle_momentum", cycle_momentum)
         self.use_beta1 = False
         if self.cycle_momentum:
-            self.use_beta1 = _momentum_field(optimizer, groups) == "betas[0]"
+            self.use_beta1 = _uses_beta1(optimizer, groups)
             max_ms = [V.value(fn, "max_momentum", x) for x in _per_group("max_momentum", max_momentum, n)]
             base_ms = [V.value(fn, "base_momentum", x) for x in _per_group("base_momentum", base_momentum, n)]
         last_epoch = _last_epoch(fn, last_epoch)
@@ -1435,7 +1405,7 @@ class OneCycleLR(_DropIn):
         ends = [self._ends(k) for k in range(len(base_lrs))]
         fields = {"lr": [piecewise_anneal(values=[e[x] for x in lr], **kw) for e in ends]}
         if self.cycle_momentum:
-            fields["betas[0]" if self.use_beta1 else "momentum"] = [
+            fields[_momentum_slot(self.use_beta1)[0]] = [
                 piecewise_anneal(values=[e[x] for x in mom], **kw) for e in ends
             ]
         return fields
@@ -1454,7 +1424,7 @@ class OneCycleLR(_DropIn):
             e = self._ends(k)
             write_value(g, "lr", None, self._continued(e[lr[-2]], e[lr[-1]]))
             if self.cycle_momentum:
-                write_value(g, *_momentum_slot(self.use_beta1), self._continued(e[mom[-2]], e[mom[-1]]))
+                write_value(g, *_momentum_slot(self.use_beta1)[1:], self._continued(e[mom[-2]], e[mom[-1]]))
         self._at_end = True
 
     def step(self, epoch=None):
@@ -1584,6 +1554,24 @@ class ChainedScheduler(_Composite, _lrs.ChainedScheduler):
         return {"lr": out}
 
 
+def _plateau_controller(owner, fn, optimizer, **settings):
+    """torch's checks and messages of ``ReduceLROnPlateau`` (and transformers' ``GreedyLR``), then the
+    controller of ``owner`` (``owner._state``) on the checked settings; returns the param groups."""
+    factor, mode, threshold_mode = settings["factor"], settings["mode"], settings["threshold_mode"]
+    if V._is_real(factor) and factor >= 1.0:
+        raise ValueError("Factor should be < 1.0.")
+    groups = _param_groups(fn, optimizer)
+    for name, v, options in (("mode", mode, ("min", "max")), ("threshold_mode", threshold_mode, ("rel", "abs"))):
+        if not isinstance(v, str):
+            V.fail(fn, name, " or ".join(map(repr, options)), v, TypeError)
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode {mode} is unknown!")
+    if threshold_mode not in ("rel", "abs"):
+        raise ValueError(f"threshold mode {threshold_mode} is unknown!")
+    owner._state = PlateauState(_plateau_settings(fn, **settings), len(groups))
+    return groups
+
+
 class ReduceLROnPlateau(PeerAttributes, _lrs.ReduceLROnPlateau):
     """torch's ``ReduceLROnPlateau``, on lrsched's plateau controller (``lrsched.plateau``'s rules are torch's).
 
@@ -1598,23 +1586,12 @@ class ReduceLROnPlateau(PeerAttributes, _lrs.ReduceLROnPlateau):
         min_lr=0, eps=1e-8,
     ):  # fmt: skip
         fn = "ReduceLROnPlateau"
-        if V._is_real(factor) and factor >= 1.0:
-            raise ValueError("Factor should be < 1.0.")
-        groups = _param_groups(fn, optimizer)
-        for name, v, options in (("mode", mode, ("min", "max")), ("threshold_mode", threshold_mode, ("rel", "abs"))):
-            if not isinstance(v, str):
-                V.fail(fn, name, " or ".join(map(repr, options)), v, TypeError)
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode} is unknown!")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode} is unknown!")
-        settings = _plateau_settings(fn, mode=mode, factor=factor, patience=patience, threshold=threshold,
-                                     threshold_mode=threshold_mode, cooldown=cooldown, eps=eps)  # fmt: skip
+        groups = _plateau_controller(self, fn, optimizer, mode=mode, factor=factor, patience=patience,
+                                     threshold=threshold, threshold_mode=threshold_mode, cooldown=cooldown, eps=eps)
         self.min_lrs = _bounds(fn, "min_lr", min_lr, len(groups))
         self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else self.min_lrs[0]
         self.optimizer = optimizer
         self.last_epoch = 0
-        self._state = PlateauState(settings, len(groups))
         self._last_lr = [read_value(g, "lr") for g in groups]
 
     mode_worse = property(lambda self: math.inf if self.mode == "min" else -math.inf)

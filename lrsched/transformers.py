@@ -5,9 +5,9 @@ Switch in one line::
     from transformers import get_scheduler          # before
     from lrsched.transformers import get_scheduler  # after
 
-Each function returns what transformers' returns -- an ``lrsched.torch.LambdaLR``
-whose lambda is an lrsched ``Schedule`` giving the *multiplier* of each
-group's initial lr -- so ``sched.schedules["lr"][k].table(n)`` precomputes a
+Each function is transformers' function of the same name and returns what
+that returns -- an ``lrsched.torch.LambdaLR`` whose lambda is an lrsched
+``Schedule`` giving the *multiplier* of each group's initial lr -- so ``sched.schedules["lr"][k].table(n)`` precomputes a
 group's lrs without stepping, and its state is torch's (a checkpoint crosses
 between lrsched and transformers in both directions, through
 ``torch.load(weights_only=True)`` too).  ``reduce_lr_on_plateau`` is
@@ -65,25 +65,18 @@ transformers' conventions, reproduced (each is tested against transformers):
   (``piecewise_anneal``) and repeated every whole number of steps that holds
   whole periods.  ``num_cycles`` is read as the simplest fraction that rounds
   to it (0.3 is 3/10), which moves no value by more than float rounding.
-- ``cosine_with_restarts`` restarts at the peak every ``L / num_cycles``
-  steps and **holds 0** from ``num_training_steps`` on.
 - ``polynomial``'s ``lr_end`` and ``cosine_with_min_lr``'s (and
   ``cosine_warmup_with_min_lr``'s) ``min_lr`` become a ratio of
   ``optimizer.defaults["lr"]``, and that ratio multiplies every group's own
   lr: a group whose lr differs from the default ends at a different floor
   (lr 0.1 with defaults lr 1.0 and ``lr_end=0.05``: 0.005).  ``polynomial``
   raises transformers' ``ValueError`` unless ``lr_end < defaults["lr"]``.
-- ``cosine_warmup_with_min_lr`` runs one step ahead: its warmup is
-  ``(t + 1) / W`` (the first update is not 0 and the peak comes at ``W - 1``),
-  or ``warmup_lr_rate + (1 - warmup_lr_rate) t / max(1, W - 1)``, and its
-  cosine's progress is ``(t - W + 1) / L``.
+- ``cosine_warmup_with_min_lr`` runs one step ahead (the formula above): its
+  first update is not 0 and the peak comes at ``W - 1``.
 - ``inverse_sqrt``'s ``timescale`` defaults to ``num_warmup_steps``, or 10 000
   when that is 0.
-- ``warmup_stable_decay``: the warmup rises from ``min_lr_ratio`` (linear,
-  ``cosine`` or ``1-sqrt``), the stable phase lasts ``num_stable_steps`` or
-  else ``T - W - D`` (both given: transformers' warning, and
-  ``num_stable_steps`` wins), the decay (linear, ``cosine`` with
-  ``num_cycles``, ``1-sqrt``) ends at ``min_lr_ratio``, which then holds.
+- ``warmup_stable_decay``: ``S`` is ``num_stable_steps``, else ``T - W - D``
+  (both given: transformers' warning, and ``num_stable_steps`` wins).
 - When ``T <= W`` the decays use ``L = 1``: ``linear`` is 0 after the
   warmup, ``cosine`` alternates between 1 and 0 (with ``num_cycles=0.5``).
 - ``get_scheduler`` raises transformers' ``ValueError`` for an unknown name and
@@ -99,8 +92,10 @@ Where lrsched differs:
   that angle moves its values by more near the cosine's zeros; lrsched
   reduces the phase exactly and stays within those bounds of the exact
   cosine there too.
+- Step counts must be whole numbers (``10`` or ``10.0``): transformers computes
+  with ``10.5`` too, lrsched refuses it (a ``TypeError`` naming the argument).
 - Arguments transformers leaves unchecked are refused with a ``ValueError``
-  (``TypeError`` for a wrong type) naming them: step counts that are not integers >= 0; negative
+  (``TypeError`` for a wrong type) naming them: step counts below 0; negative
   ``num_cycles``, ``lr_end``, ``min_lr``, ``min_lr_rate`` or
   ``warmup_lr_rate``; ``power < 0``; ``polynomial`` with ``T == W``
   (transformers divides by zero at step ``W``); ``timescale < 1``; a
@@ -133,23 +128,12 @@ from fractions import Fraction
 
 from . import _validate as V
 from ._program import MAX_STEP
-from .adapter import _param_groups, read_value, write_value
+from .adapter import read_value, write_value
 from .cycles import cosine_restarts, repeat
 from .phases import piecewise_anneal, wsd
-from .plateau import PeerAttributes, PlateauState
-from .plateau import settings as _plateau_settings
-from .plateau import _json_float
-from .schedules import (
-    constant,
-    cosine,
-    inverse_sqrt,
-    join,
-    linear,
-    polynomial,
-    warmup_constant,
-    warmup_linear,
-)
-from .torch import LambdaLR, ReduceLROnPlateau, _bounds, _str
+from .plateau import PeerAttributes, _json_float
+from .schedules import constant, cosine, inverse_sqrt, join, linear, polynomial, warmup_constant, warmup_linear
+from .torch import LambdaLR, ReduceLROnPlateau, _bounds, _plateau_controller, _str
 
 __all__ = [
     "SCHEDULER_TYPES",
@@ -340,26 +324,34 @@ def _lambda_lr(optimizer, schedule, last_epoch, fallback):
     return LambdaLR(optimizer, schedule if schedule is not None else _Multiplier(**fallback), last_epoch)
 
 
+def _cosine_with_floor(fn, optimizer, w, t, c, last_epoch, floor, ahead=False, warmup_lr_rate=None):
+    """The three cosine schedules: ``floor + (1 - floor) wave`` after transformers' warmup (``ahead``: one step
+    ahead, ``cosine_warmup_with_min_lr``'s)."""
+    w, t = _steps(fn, "num_warmup_steps", w), _steps(fn, "num_training_steps", t)
+    c, wr, length = _cycles(fn, c), warmup_lr_rate, max(1, t - w)
+    wave = _cosine_wave(length, c, floor, shift=Fraction(int(ahead)))
+    if not ahead:
+        ramp = _ramp(w)
+    elif wr is None:  # (t + 1) / W: a line through (-1, 0) and (W - 1, 1)
+        ramp = piecewise_anneal(knots=[-1.0, float(w - 1)], values=[0.0, 1.0]) if w else None
+    else:  # wr + (1 - wr) t / max(1, W - 1)
+        ramp = linear(init_value=wr, end_value=1.0, steps=w - 1) if w > 1 else constant(wr)
+    lam = None if wave is None else _then(ramp, w, wave)
+    fallback = dict(kind="cosine_rate" if ahead else "cosine", warmup=w, length=length, num_cycles=c, floor=floor,
+                    warmup_lr_rate=wr)  # fmt: skip
+    return _lambda_lr(optimizer, lam, last_epoch, fallback)
+
+
 # -- the schedules ------------------------------------------------------------------------------
 
 
 def get_constant_schedule(optimizer, last_epoch=-1):
-    """A constant lr: the optimizer's (multiplier 1).
-
-    See also
-    --------
-    transformers.get_constant_schedule
-    """
+    """A constant lr: the optimizer's (multiplier 1)."""
     return LambdaLR(optimizer, constant(1.0), last_epoch)
 
 
 def get_reduce_on_plateau_schedule(optimizer, **kwargs):
-    """``lrsched.torch.ReduceLROnPlateau(optimizer, **kwargs)``: reduce the lr when a metric stops improving.
-
-    See also
-    --------
-    transformers.get_reduce_on_plateau_schedule
-    """
+    """``lrsched.torch.ReduceLROnPlateau(optimizer, **kwargs)``: reduce the lr when a metric stops improving."""
     return ReduceLROnPlateau(optimizer, **kwargs)
 
 
@@ -373,10 +365,6 @@ def get_constant_schedule_with_warmup(optimizer, num_warmup_steps, last_epoch=-1
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     >>> get_constant_schedule_with_warmup(opt, 3).schedules["lr"][0].table(5).round(4).tolist()
     [0.0, 0.3333, 0.6667, 1.0, 1.0]
-
-    See also
-    --------
-    transformers.get_constant_schedule_with_warmup
     """
     w = _steps("get_constant_schedule_with_warmup", "num_warmup_steps", num_warmup_steps)
     return LambdaLR(optimizer, warmup_constant(peak_value=1.0, warmup_steps=w), last_epoch)
@@ -392,10 +380,6 @@ def get_linear_schedule_with_warmup(optimizer, num_warmup_steps, num_training_st
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     >>> get_linear_schedule_with_warmup(opt, 2, 6).schedules["lr"][0].table(9).tolist()
     [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0, 0.0]
-
-    See also
-    --------
-    transformers.get_linear_schedule_with_warmup
     """
     fn = "get_linear_schedule_with_warmup"
     w = _steps(fn, "num_warmup_steps", num_warmup_steps)
@@ -412,20 +396,9 @@ def get_cosine_schedule_with_warmup(optimizer, num_warmup_steps, num_training_st
 
     The default half wave ends at 0 at ``num_training_steps`` and rises again
     after it, as transformers'.
-
-    See also
-    --------
-    transformers.get_cosine_schedule_with_warmup
     """
-    fn = "get_cosine_schedule_with_warmup"
-    w = _steps(fn, "num_warmup_steps", num_warmup_steps)
-    t = _steps(fn, "num_training_steps", num_training_steps)
-    c = _cycles(fn, num_cycles)
-    length = max(1, t - w)
-    wave = _cosine_wave(length, c, 0.0)
-    lam = None if wave is None else _then(_ramp(w), w, wave)
-    fallback = dict(kind="cosine", warmup=w, length=length, num_cycles=c, floor=0.0)
-    return _lambda_lr(optimizer, lam, last_epoch, fallback)
+    return _cosine_with_floor("get_cosine_schedule_with_warmup", optimizer, num_warmup_steps, num_training_steps,
+                              num_cycles, last_epoch, 0.0)
 
 
 def get_cosine_with_hard_restarts_schedule_with_warmup(
@@ -440,10 +413,6 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     >>> restarts(opt, 2, 10, num_cycles=2).schedules["lr"][0].table(12).round(4).tolist()
     [0.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
-
-    See also
-    --------
-    transformers.get_cosine_with_hard_restarts_schedule_with_warmup
     """
     fn = "get_cosine_with_hard_restarts_schedule_with_warmup"
     w = _steps(fn, "num_warmup_steps", num_warmup_steps)
@@ -474,10 +443,6 @@ def get_polynomial_decay_schedule_with_warmup(
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     >>> poly(opt, 2, 6, lr_end=0.1, power=2.0).schedules["lr"][0].table(9).round(4).tolist()
     [0.0, 0.5, 1.0, 0.6062, 0.325, 0.1562, 0.1, 0.1, 0.1]
-
-    See also
-    --------
-    transformers.get_polynomial_decay_schedule_with_warmup
     """
     fn = "get_polynomial_decay_schedule_with_warmup"
     w = _steps(fn, "num_warmup_steps", num_warmup_steps)
@@ -511,10 +476,6 @@ def get_inverse_sqrt_schedule(optimizer, num_warmup_steps, timescale=None, last_
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     >>> get_inverse_sqrt_schedule(opt, 2).schedules["lr"][0].table(9).round(4).tolist()
     [0.0, 0.5, 1.0, 0.8165, 0.7071, 0.6325, 0.5774, 0.5345, 0.5]
-
-    See also
-    --------
-    transformers.get_inverse_sqrt_schedule
     """
     fn = "get_inverse_sqrt_schedule"
     w = _steps(fn, "num_warmup_steps", num_warmup_steps)
@@ -537,21 +498,10 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     >>> cos_min(opt, 2, 6, min_lr=0.1).schedules["lr"][0].table(9).round(4).tolist()
     [0.0, 0.5, 1.0, 0.8682, 0.55, 0.2318, 0.1, 0.2318, 0.55]
-
-    See also
-    --------
-    transformers.get_cosine_with_min_lr_schedule_with_warmup
     """
     fn = "get_cosine_with_min_lr_schedule_with_warmup"
-    w = _steps(fn, "num_warmup_steps", num_warmup_steps)
-    t = _steps(fn, "num_training_steps", num_training_steps)
-    c = _cycles(fn, num_cycles)
     rate = _min_lr_rate(fn, optimizer, min_lr, min_lr_rate)
-    length = max(1, t - w)
-    wave = _cosine_wave(length, c, rate)
-    lam = None if wave is None else _then(_ramp(w), w, wave)
-    fallback = dict(kind="cosine", warmup=w, length=length, num_cycles=c, floor=rate)
-    return _lambda_lr(optimizer, lam, last_epoch, fallback)
+    return _cosine_with_floor(fn, optimizer, num_warmup_steps, num_training_steps, num_cycles, last_epoch, rate)
 
 
 def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
@@ -568,28 +518,12 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     >>> cos_rate(opt, 2, 6, min_lr_rate=0.1).schedules["lr"][0].table(8).round(4).tolist()
     [0.5, 1.0, 0.8682, 0.55, 0.2318, 0.1, 0.2318, 0.55]
-
-    See also
-    --------
-    transformers.get_cosine_with_min_lr_schedule_with_warmup_lr_rate
     """
     fn = "get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
-    w = _steps(fn, "num_warmup_steps", num_warmup_steps)
-    t = _steps(fn, "num_training_steps", num_training_steps)
-    c = _cycles(fn, num_cycles)
     rate = _min_lr_rate(fn, optimizer, min_lr, min_lr_rate)
     wr = None if warmup_lr_rate is None else V.value(fn, "warmup_lr_rate", warmup_lr_rate)
-    length = max(1, t - w)
-    wave = _cosine_wave(length, c, rate, shift=Fraction(1))
-    lam = None
-    if wave is not None:
-        if wr is None:  # (t + 1) / W: a line through (-1, 0) and (W - 1, 1)
-            ramp = piecewise_anneal(knots=[-1.0, float(w - 1)], values=[0.0, 1.0]) if w else None
-        else:  # wr + (1 - wr) t / max(1, W - 1)
-            ramp = linear(init_value=wr, end_value=1.0, steps=w - 1) if w > 1 else constant(wr)
-        lam = _then(ramp, w, wave)
-    fallback = dict(kind="cosine_rate", warmup=w, length=length, num_cycles=c, floor=rate, warmup_lr_rate=wr)
-    return _lambda_lr(optimizer, lam, last_epoch, fallback)
+    return _cosine_with_floor(fn, optimizer, num_warmup_steps, num_training_steps, num_cycles, last_epoch, rate,
+                              ahead=True, warmup_lr_rate=wr)  # fmt: skip
 
 
 _WSD_TYPES = ("linear", "cosine", "1-sqrt")
@@ -616,10 +550,6 @@ def get_wsd_schedule(
     >>> sched = get_wsd_schedule(opt, 2, 3, num_stable_steps=4, decay_type="linear", min_lr_ratio=0.1)
     >>> sched.schedules["lr"][0].table(11).round(6).tolist()   # the decay starts at 1.0, at step W + S
     [0.1, 0.55, 1.0, 1.0, 1.0, 1.0, 1.0, 0.7, 0.4, 0.1, 0.1]
-
-    See also
-    --------
-    transformers.get_wsd_schedule
     """
     fn = "get_wsd_schedule"
     if num_training_steps is None and num_stable_steps is None:
@@ -648,7 +578,7 @@ def get_wsd_schedule(
         lam = wsd(peak_value=1.0, total_steps=w + s + d, warmup_steps=w, decay_steps=d, init_value=m,
                   warmup_shape=warmup_type, decay_shape=decay_type, min_ratio=m)  # fmt: skip
     else:  # no decay, or a cosine decay with other num_cycles: the phases joined
-        pieces, bounds = [], []
+        pieces = []
         if w:
             pieces.append(_WSD_RAMPS[warmup_type](m, w))
         if s:
@@ -691,10 +621,6 @@ class GreedyLR(PeerAttributes):
     ...     lrs.append(sched.get_last_lr()[0])
     >>> lrs
     [0.1, 0.2, 0.2, 0.2, 0.1]
-
-    See also
-    --------
-    transformers.optimization.GreedyLR
     """
 
     def __init__(
@@ -702,18 +628,10 @@ class GreedyLR(PeerAttributes):
         warmup=0, min_lr=1e-3, max_lr=1.0, eps=1e-8, verbose=False, smooth=False, window_size=50, reset_start=500,
     ):  # fmt: skip
         fn = "GreedyLR"
-        if V._is_real(factor) and factor >= 1.0:
-            raise ValueError("Factor should be < 1.0.")
-        groups = _param_groups(fn, optimizer)
+        groups = _plateau_controller(self, fn, optimizer, mode=mode, factor=factor, patience=patience,
+                                     threshold=threshold, threshold_mode=threshold_mode, cooldown=cooldown, eps=eps)
         self.min_lrs = _bounds(fn, "min_lr", min_lr, len(groups))
         self.max_lrs = _bounds(fn, "max_lr", max_lr, len(groups))
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode} is unknown!")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode} is unknown!")
-        settings = _plateau_settings(fn, mode=mode, factor=factor, patience=patience, threshold=threshold,
-                                     threshold_mode=threshold_mode, cooldown=cooldown, eps=eps)  # fmt: skip
-        self._state = PlateauState(settings, len(groups))  # torch's improvement test, which GreedyLR shares
         self.warmup = V.integer(fn, "warmup", warmup)
         self.verbose = V.boolean(fn, "verbose", verbose)
         self.smooth = V.boolean(fn, "smooth", smooth)
@@ -862,12 +780,7 @@ class GreedyLR(PeerAttributes):
 
 
 def get_greedy_schedule(optimizer, **kwargs):
-    """``GreedyLR(optimizer, **kwargs)``: an lr that follows a metric up and down.
-
-    See also
-    --------
-    transformers.optimization.get_greedy_schedule
-    """
+    """``GreedyLR(optimizer, **kwargs)``: an lr that follows a metric up and down."""
     return GreedyLR(optimizer, **kwargs)
 
 
@@ -909,10 +822,6 @@ def get_scheduler(name, optimizer, num_warmup_steps=None, num_training_steps=Non
     >>> sched = get_scheduler("linear", opt, num_warmup_steps=2, num_training_steps=6)
     >>> [sched.get_last_lr()[0] for _ in range(3) if sched.step() is None]
     [0.5, 1.0, 0.75]
-
-    See also
-    --------
-    transformers.get_scheduler
     """
     key = getattr(name, "value", name)  # transformers' SchedulerType is a str Enum
     if not isinstance(key, str) or key not in TYPE_TO_SCHEDULER_FUNCTION:
@@ -932,11 +841,7 @@ def get_scheduler(name, optimizer, num_warmup_steps=None, num_training_steps=Non
         raise ValueError(f"{member} requires `num_warmup_steps`, please provide that argument.")
     if key == "constant_with_warmup":
         return schedule_func(optimizer, num_warmup_steps=num_warmup_steps)
-    if key == "inverse_sqrt":
-        return schedule_func(optimizer, num_warmup_steps=num_warmup_steps, **kwargs)
-    if key == "warmup_stable_decay":
-        return schedule_func(optimizer, num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps,
-                             **kwargs)  # fmt: skip
-    if num_training_steps is None:
+    if key not in _WARMUP_ONLY and num_training_steps is None:
         raise ValueError(f"{member} requires `num_training_steps`, please provide that argument.")
-    return schedule_func(optimizer, num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps, **kwargs)
+    counts = {"num_training_steps": num_training_steps} if key != "inverse_sqrt" else {}
+    return schedule_func(optimizer, num_warmup_steps=num_warmup_steps, **counts, **kwargs)

@@ -327,6 +327,22 @@ def test_chained_scheduler_steps_its_schedulers_as_torch():
     assert_close(runs[1], runs[0], RECURSIVE)
 
 
+
+def test_composite_schedules_give_torchs_stepped_values():
+    """SequentialLR's tables join its schedulers' at the milestones; ChainedScheduler's multiply their factors
+    (a group whose lr is 0 stays 0): both as torch's own classes step them."""
+    builds = {
+        "sequential": lambda M, o: M.SequentialLR(o, [M.LinearLR(o, 0.1, 1.0, 5), M.ExponentialLR(o, 0.9)], [5]),
+        "chained": lambda M, o: M.ChainedScheduler([M.StepLR(o, 4, 0.5), M.ExponentialLR(o, 0.95)]),
+    }
+    for name, build in builds.items():
+        opt = optimizer(torch, lrs=(1.0, 0.0, 0.3))
+        want = trace(opt, build(TL, opt), 40)
+        sched = build(LT, optimizer(torch, lrs=(1.0, 0.0, 0.3)))
+        got = np.stack([s.table(40) for s in sched.schedules["lr"]], axis=1)
+        assert_close(got, want, RECURSIVE)
+        assert isinstance(sched, getattr(TL, type(sched).__name__)), name
+
 CHAINABLE = {
     "StepLR": lambda M, o: M.StepLR(o, 7, 0.5),
     "MultiStepLR": lambda M, o: M.MultiStepLR(o, [3, 3, 20], 0.5),
