@@ -91,6 +91,8 @@ def integer(fn, name, value, *, minimum=0, maximum=MAX_STEP):
         rule = f"an integer in [{minimum}, {maximum}]"
     if not _is_int(value):
         fail(fn, name, rule, value, TypeError)
+    if value > maximum and maximum == MAX_STEP:  # name the bound the value breaks
+        fail(fn, name, f"{rule} and <= 2**62 = {MAX_STEP} (lrsched's largest step)", value)
     if not minimum <= value <= maximum:
         fail(fn, name, rule, value)
     return int(value)
@@ -243,7 +245,10 @@ def steps_array(fn, steps):
         if lo < 0 or hi > MAX_STEP:
             bad = lo if lo < 0 else hi
             raise ValueError(f"{fn}: `steps` must be {rule}, got a step of {int(bad)}.")
-    return arr.astype(np.int64, copy=False)
+    arr = arr.astype(np.int64, copy=False)  # native byte order too
+    # a read-only array (np.load(mmap_mode="r"), np.frombuffer) is copied: the kernels take writeable arrays
+    # (Numba types a read-only one apart, and would compile every kernel again for it)
+    return arr if arr.flags.writeable else arr.copy()
 
 
 def _short(x):

@@ -37,6 +37,7 @@ such as Adam's ``betas``.
 from __future__ import annotations
 
 import math
+import operator
 import re
 import weakref
 
@@ -185,6 +186,10 @@ class Scheduler:
                         )
                     else:
                         initial.append(V.value(fn, f"param_groups[{k}][{name!r}]", current[k]))
+                for k, (x, sched) in enumerate(zip(initial, schedules)):
+                    if not math.isfinite(x * sched.program.bound()):  # relative values are x times the schedule's
+                        V.fail(fn, "schedule", f"a multiplier whose values times param_groups[{k}]'s initial "
+                               f"{name} {x!r} stay finite (relative=True)", sched)  # fmt: skip
             fields.append(_Field(name, key, index, schedules, relative, initial))
         target = next((f for f in fields if f.name == "lr"), None)
         if plateau is not None and target is None and len(fields) > 1:
@@ -413,9 +418,11 @@ class Scheduler:
         ]
 
     def _groups_changed(self):
-        """Whether the optimizer's param_groups list was replaced or grew since the writers were made."""
+        """Whether the optimizer's param groups changed since the writers were made: a group added, removed or
+        replaced (``param_groups[k] = dict(...)``, ``optimizer.load_state_dict``).  A list made anew at each
+        read (a ``param_groups`` property) holding the same dicts is no change."""
         groups = self.optimizer.param_groups
-        return groups is not self._groups or len(groups) != self._n_groups
+        return len(groups) != self._n_groups or not all(map(operator.is_, groups, self._seen))
 
     def _rebind(self, fn="Scheduler.step"):
         """Write into the optimizer's new param groups from now on (checked first; nothing changes if bad).
@@ -443,7 +450,7 @@ class Scheduler:
     def _compile_writers(self):
         """One slot per (field, group): a plain dict store, or a special writer (tensor, tuple item)."""
         groups = self._groups = self.optimizer.param_groups
-        self._n_groups = len(groups)
+        self._n_groups, self._seen = len(groups), list(groups)
         self._slots = []  # (field, group number, group, key, writer or None)
         for f in self._fields:
             for k, g in enumerate(groups):
@@ -499,7 +506,7 @@ class Scheduler:
         if shape not in self._writers:
             composing = [f is self._target for f, *_ in self._slots] if self._compose is not None else None
             self._writers[shape] = _unrolled_writer(
-                self._groups, [(g, key, w) for f, k, g, key, w in self._slots], shape, len(tables), composing
+                self._groups, [(k, g, key, w) for f, k, g, key, w in self._slots], shape, len(tables), composing
             )
         scales = [scale for j, scale in sources if scale is not None]
         # the generated functions hold the scheduler weakly: no reference cycle keeps it (or the optimizer) alive
@@ -630,8 +637,9 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
     """``make(optimizer, ref, cell, last, live, end, c0 .., s0 ..)``: ``(write, step, sync, pull)`` for one chunk.
 
     ``write(pos)`` stores each slot's value at chunk position ``pos``.
-    ``slots`` lists ``(group, key, None)`` for a plain ``group[key] = value``
-    and ``(group, None, writer)`` for ``writer(value)``; ``shape`` gives, per
+    ``slots`` lists ``(k, group, key, None)`` for a plain ``group[key] = value``
+    and ``(k, group, None, writer)`` for ``writer(value)`` (``k``: the group's
+    place in the list); ``shape`` gives, per
     slot, the table it reads and whether it is scaled.  The stores are
     straight-line code, one statement per slot, and each table is read once
     (indexing a ``memoryview`` makes the float): the same step written as
@@ -652,25 +660,29 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
     """
     names = {"groups": groups, "n_groups": len(groups), "general": Scheduler.step}
     reads = [f"    v{j} = c{j}[pos]" for j in range(n_tables)]
-    stores, steps, scales, checks, kept = list(reads), list(reads), [], [], []
-    for i, ((group, key, writer), (j, scaled)) in enumerate(zip(slots, shape)):
+    stores, steps, scales, checks, kept, bound = list(reads), list(reads), [], [], [], set()
+    for i, ((k, group, key, writer), (j, scaled)) in enumerate(zip(slots, shape)):
         value = f"v{j}"
         if scaled:
             value = f"v{j} * s{i}"
             scales.append(f"s{i}")
         if writer is None:  # the key is an identifier (checked by _parse_field): a literal is safe and fast
+            # step() stores into the dict the list holds now (one replaced in it, param_groups[k] = dict(...),
+            # is written too); write() into the one bound, after the general path has checked the groups
             names[f"g{i}"] = group
             stores.append(f"    g{i}[{key!r}] = {value}")
             if composing and composing[i]:  # still the float object this scheduler stored: nobody wrote since
-                checks.append(f"g{i}[{key!r}] is not l{i}")
-                steps.append(f"    l{i} = g{i}[{key!r}] = {value}")
+                checks.append(f"now[{k}][{key!r}] is not l{i}")
+                steps.append(f"    l{i} = now[{k}][{key!r}] = {value}")
                 kept.append(i)
             else:
-                steps.append(stores[-1])
-        else:
-            names[f"w{i}"] = writer
+                steps.append(f"    now[{k}][{key!r}] = {value}")
+        else:  # a writer is bound to its tensor or tuple's group: step() checks that the list still holds it
+            names[f"w{i}"], names[f"G{k}"] = writer, group
+            bound.add(k)
             stores.append(f"    w{i}({value})")
             steps.append(stores[-1])
+    same_groups = "".join(f" or now[{k}] is not G{k}" for k in sorted(bound))
     params = ", ".join(["optimizer", "ref", "cell", "last", "live", "end"] + [f"c{j}" for j in range(n_tables)] + scales)
     body = "\n".join("    " + line for line in stores)
     step_body = "\n".join("    " + line for line in steps)
@@ -690,7 +702,7 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
     def step(advance=True):
 {f"        nonlocal {cells}" if kept else ""}
         now = optimizer.param_groups
-        if now is not groups or len(now) != n_groups or cell[2] is not live:
+        if now is not groups or len(now) != n_groups{same_groups} or cell[2] is not live:
             return {back}general(ref(), advance){guard}
         pos = cell[0]
         if advance:

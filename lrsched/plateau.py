@@ -26,6 +26,9 @@ class Plateau:
     def to_dict(self):
         return {k: getattr(self, k) for k in self.__slots__}
 
+    def __reduce__(self):  # copies and pickles rebuild through __init__ (setattr is refused)
+        return (_from_dict, (self.to_dict(),))
+
     def __eq__(self, other):
         return isinstance(other, Plateau) and self.to_dict() == other.to_dict()
 
@@ -42,6 +45,10 @@ class Plateau:
             return a < ref
         ref = best * (1.0 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold
         return a > ref
+
+
+def _from_dict(d):
+    return Plateau(**d)
 
 
 def plateau(

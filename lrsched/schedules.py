@@ -8,6 +8,7 @@ past it; in ``join`` each piece sees local time.
 from __future__ import annotations
 
 import math
+import sys
 
 from . import _validate as V
 from ._program import Op, Program, Segment
@@ -847,4 +848,7 @@ def noise(schedule, *, std=1.0, pct=0.67, kind="gaussian", seed=0, start=0, stop
     if stop is not None:
         segments.append(Segment(stop, Op.CONST, 1.0))
     program = Program.product([schedule.program, _program(*segments)])
+    if not math.isfinite(schedule.program.bound() * (1.0 + pct)):
+        V.fail(fn, "schedule", f"a schedule whose values times 1 + pct = {1.0 + pct} stay finite (below "
+               f"{sys.float_info.max / (1.0 + pct):.3g})", schedule)  # fmt: skip
     return make(program, fn, schedule=schedule, std=std, pct=pct, kind=kind, seed=seed, start=start, stop=stop)

@@ -1031,7 +1031,12 @@ class CosineAnnealingWarmRestarts(_DropIn):
         self._fraction, self._shift = None, 0
         super()._load(fn, got)
         t_cur, t_i = got["T_cur"], got["T_i"]
-        if t_cur is not None and t_i is not None and t_cur == math.floor(t_cur) and t_i >= self.T_0:
+        if t_cur is not None and t_i is not None and t_cur != math.floor(t_cur) and t_i >= 1:
+            # saved after a fractional step(epoch): that position and its lrs, as torch's state holds them
+            g = (1 + math.cos(math.pi * t_cur / t_i)) / 2
+            values = got["_last_lr"] or [self.eta_min + (b - self.eta_min) * g for b in self.base_lrs]
+            self._fraction = (list(values), (t_cur, t_i))
+        elif t_cur is not None and t_i is not None and t_cur == math.floor(t_cur) and t_i >= self.T_0:
             # torch's own position (after its float logarithm, or a T_cur set by hand) wins over last_epoch
             length, start = self.T_0, 0
             while length < t_i and self.T_mult > 1:

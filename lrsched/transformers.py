@@ -133,7 +133,7 @@ from .cycles import cosine_restarts, repeat
 from .phases import piecewise_anneal, wsd
 from .plateau import PeerAttributes, _json_float
 from .schedules import constant, cosine, inverse_sqrt, join, linear, polynomial, warmup_constant, warmup_linear
-from .torch import LambdaLR, ReduceLROnPlateau, _bounds, _plateau_controller, _str
+from .torch import LambdaLR, ReduceLROnPlateau, _bounds, _lrs, _plateau_controller, _str
 
 __all__ = [
     "SCHEDULER_TYPES",
@@ -595,7 +595,7 @@ def get_wsd_schedule(
 # -- GreedyLR ---------------------------------------------------------------------------------
 
 
-class GreedyLR(PeerAttributes):
+class GreedyLR(PeerAttributes, _lrs.ReduceLROnPlateau):
     """transformers' ``GreedyLR``: lower the lr on a plateau, raise it while a metric keeps improving.
 
     ``step(metric)``: an improvement by more than ``threshold`` (``"abs"`` or
@@ -608,6 +608,12 @@ class GreedyLR(PeerAttributes):
     ``min_lr`` (no increase in between), the initial lrs and counters come
     back.  ``smooth=True`` feeds the average of the last ``window_size``
     metrics instead of the metric.  The state is plain JSON data.
+
+    It subclasses torch's ``ReduceLROnPlateau`` (never calling its
+    ``__init__``): that is how the Hugging Face Trainer, Lightning and
+    ``SequentialLR`` recognise a scheduler stepped with a metric at each
+    evaluation rather than at each update (the Trainer also knows
+    transformers' own ``GreedyLR``, which lrsched does not import).
 
     Examples
     --------

@@ -24,6 +24,8 @@ CALL_RULE = "Schedule.__call__: `steps` must be integers in [0, 2**62] (an int, 
 
 
 def message(fn, arg, rule, value):
+    if rule in (COUNT, LENGTH) and type(value) is int and value > 2**62:  # the bound the value breaks is named
+        rule += f" and <= 2**62 = {2**62} (lrsched's largest step)"
     return f"{fn}: `{arg}` must be {rule}, got {arg}={value!r}."
 
 

@@ -99,3 +99,38 @@ def test_lightning_steps_an_lrsched_torch_scheduler_per_step():
     want = lrsched.from_dict(module.sched.schedules["lr"][0].to_dict()).table(STEPS)
     np.testing.assert_array_equal(module.lrs, want)
     assert np.mean(module.losses[-4:]) < np.mean(module.losses[:4])
+
+
+def test_hugging_face_trainer_steps_greedy_with_the_eval_metric_as_transformers_greedy():
+    """The Trainer steps a metric-driven scheduler at each evaluation (not each update): lrsched's GreedyLR is
+    recognised as one, and gives the lrs transformers' own GreedyLR gives in the same run."""
+    transformers = require("transformers")
+    require("accelerate")
+    import lrsched.transformers as LTR
+
+    def train(module, out):
+        model = Regression()
+        opt = torch.optim.SGD(model.parameters(), lr=0.05)
+        sched = module.get_scheduler("greedy", opt, scheduler_specific_kwargs={"patience": 1, "factor": 0.5,
+                                                                              "min_lr": 1e-4, "max_lr": 0.2})
+        lrs = []
+
+        class Record(transformers.TrainerCallback):
+            def on_step_begin(self, args, state, control, optimizer=None, **kw):
+                lrs.append(optimizer.param_groups[0]["lr"])
+
+        args = transformers.TrainingArguments(
+            output_dir=str(out), max_steps=STEPS, per_device_train_batch_size=8, eval_strategy="steps",
+            eval_steps=2, save_strategy="no", metric_for_best_model="loss", report_to=[], use_cpu=True,
+            disable_tqdm=True, seed=0,
+        )  # fmt: skip
+        trainer = transformers.Trainer(model=model, args=args, train_dataset=dataset(), eval_dataset=dataset(16),
+                                       optimizers=(opt, sched), callbacks=[Record()])  # fmt: skip
+        trainer.train()
+        return lrs, sched
+
+    theirs, _ = train(transformers.optimization, tmp := __import__("tempfile").mkdtemp())
+    ours, sched = train(LTR, tmp)
+    assert isinstance(sched, LTR.GreedyLR) and sched.last_epoch == STEPS // 2  # one step per evaluation
+    assert len(set(ours)) > 1  # the metric moved the lr
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)
