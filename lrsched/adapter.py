@@ -36,6 +36,7 @@ such as Adam's ``betas``.
 
 from __future__ import annotations
 
+import copy
 import math
 import operator
 import re
@@ -385,7 +386,11 @@ class Scheduler:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        last = self.__dict__.get("_last")
+        # a copy.copy shares these with the original: its own position, last values and plateau counts
+        last = list(self.__dict__.get("_last") or ()) or None
+        self._cell = list(self._cell)
+        if self._plateau is not None:
+            self._plateau = copy.deepcopy(self._plateau)
         self._compile_writers()
         if last is not None:
             self._last = last

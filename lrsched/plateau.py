@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 from . import _validate as V
@@ -256,6 +257,12 @@ class PeerAttributes:
     @property
     def in_cooldown(self):
         return self._state.cooldown > 0
+
+    def __copy__(self):  # the peers keep these counts as plain attributes: a shallow copy has its own
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._state = copy.deepcopy(self._state)
+        return new
 
     _PEER_COUNTS = {"num_bad_epochs": "bad", "num_good_epochs": "good", "cooldown_counter": "cooldown",
                     "warmup_counter": "warmup"}  # fmt: skip
