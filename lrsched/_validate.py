@@ -257,6 +257,18 @@ def _short(x):
     return x
 
 
+def plain(value, depth=0):
+    """``value`` with every NumPy scalar in it (in lists, tuples and dicts too) made its Python value: a state
+    that went through NumPy loads, and what is saved from it again is plain data."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if depth < 100 and isinstance(value, (list, tuple)):
+        return type(value)(plain(v, depth + 1) for v in value) if type(value) in (list, tuple) else value
+    if depth < 100 and type(value) is dict:
+        return {plain(k, depth + 1): plain(v, depth + 1) for k, v in value.items()}
+    return value
+
+
 def state_fields(fn, state, rules, *, name="state_dict", strict=False):
     """A saved state checked against declared rules: the one checker of every ``load_state_dict``.
 
@@ -274,7 +286,7 @@ def state_fields(fn, state, rules, *, name="state_dict", strict=False):
     for key, rule in rules.items():
         check, default, required = (*rule, False) if isinstance(rule, tuple) else (rule, None, True)
         if key in state:
-            out[key] = check(fn, f"{name}[{key!r}]", state[key])
+            out[key] = check(fn, f"{name}[{key!r}]", plain(state[key]))
         elif required:
             missing.append(key)
         else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
+
 from . import _validate as V
 
 
@@ -207,7 +209,8 @@ class PlateauState:
         def same_settings(fn, name, got):
             # item by item, each a plain value first: `==` of a dict holding an array raises numpy's ambiguous truth
             if not (isinstance(got, dict) and got.keys() == want.keys()
-                    and all(isinstance(got[k], (str, int, float)) and got[k] == want[k] for k in want)):  # fmt: skip
+                    and all(isinstance(_plain(got[k]), (str, int, float)) and _plain(got[k]) == want[k]
+                            for k in want)):  # fmt: skip
                 V.fail(fn, name, f"this scheduler's settings {want}", got)
             return got
 
@@ -282,6 +285,11 @@ class PeerAttributes:
         for k, slot in self._PEER_COUNTS.items():
             setattr(state, slot, got.get(k, 0))
         self._state = state
+
+
+def _plain(x):
+    """A NumPy scalar (a state that went through NumPy) as its Python value; anything else as it is."""
+    return x.item() if isinstance(x, np.generic) else x
 
 
 def _json_float(x):

@@ -1248,8 +1248,9 @@ _GROUP_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"
 def _phases(fn, name, v):
     """torch's ``_schedule_phases``: a list of dicts, each with a real ``end_step`` and the group keys it joins."""
     key = lambda fn, name, v: V.choice(fn, name, v, _GROUP_KEYS)  # noqa: E731
-    rules = {"end_step": lambda fn, name, v: (V.real(fn, name, v), v)[1], **dict.fromkeys(_PHASE_KEYS[1:], key)}
-    return [V.state_fields(fn, p, rules, name=f"{name}[{i}]", strict=True)  # end_step: an int or a float, as torch's
+    end = lambda fn, name, v: int(v) if V._is_int(v) else V.real(fn, name, v)  # noqa: E731 - an int or a float
+    rules = {"end_step": end, **dict.fromkeys(_PHASE_KEYS[1:], key)}
+    return [V.state_fields(fn, p, rules, name=f"{name}[{i}]", strict=True)  # end_step as torch's
             for i, p in enumerate(V.sequence(fn, name, v, min_len=1))]  # fmt: skip
 
 

@@ -296,3 +296,33 @@ def test_every_public_object_copies_and_pickles(name, tmp_path):
 def _attributes(o):
     slots = [k for c in type(o).__mro__ for k in getattr(c, "__slots__", ())]
     return {**getattr(o, "__dict__", {}), **{k: getattr(o, k) for k in slots if hasattr(o, k)}}
+
+
+def _through_numpy(value):
+    """A state as it comes back from NumPy (np.savez, a pandas frame): every number a NumPy scalar."""
+    if isinstance(value, dict):
+        return {k: _through_numpy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_through_numpy(v) for v in value)
+    if isinstance(value, bool):
+        return np.bool_(value)
+    if isinstance(value, int):
+        return np.int64(value)
+    if isinstance(value, float):
+        return np.float64(value)
+    return value
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name, build", CASES, ids=[c[0] for c in CASES])
+def test_a_state_of_numpy_scalars_loads_and_saves_back_plain(name, build):
+    sched = build(opt())
+    for k in range(6):
+        sched.optimizer.step()
+        _step(sched, k)
+    state = sched.state_dict()
+    fresh = build(opt())
+    fresh.load_state_dict(_through_numpy(state))
+    again = fresh.state_dict()
+    assert_plain(again)
+    assert same(again, state)
