@@ -123,13 +123,17 @@ class Schedule:
         ValueError
             If the table is float32 and a value exceeds float32's range (it
             would be inf); ``out`` is then left as it was.
+        MemoryError
+            If the table does not fit in memory; the message says how many
+            bytes it needs.  ``lrsched.save(schedule, path, n)`` writes any
+            length to a file in chunks of fixed size.
         """
         fn = "Schedule.table"
         n, start = V.step_range(fn, n, start)
         if dtype is not None:
             dtype = V.float_dtype(fn, dtype)
         if out is None:
-            out = np.empty(n, dtype or np.float64)
+            out = _allocate(fn, n, dtype or np.float64)
         else:
             _check_out(fn, out, n, dtype)
         return self._fill(fn, start, out)
@@ -142,7 +146,7 @@ class Schedule:
         if out.dtype == np.float32 and program.bound() > _F32_MAX:
             # Values may exceed float32: compute in float64 first, so that a refused table
             # leaves ``out`` as it was (the cast would write inf).
-            wide = np.empty(out.size)
+            wide = _allocate(fn, out.size, np.float64, check32=True)
             _fill_range(self._walk(), start, wide)
             top = int(np.argmax(np.abs(wide)))
             if abs(wide[top]) > _F32_MAX:
@@ -457,6 +461,30 @@ def _cycle_scratch(bodies, cap):
     if small:
         _SCRATCH.__dict__.setdefault("arrays", {})[bodies] = arrays
     return arrays
+
+
+def _allocate(fn, n, dtype, check32=False):
+    """``np.empty(n, dtype)`` for a table of ``n`` steps, or a MemoryError that names ``n``, the bytes
+    and a way to do without (NumPy's own names neither).  ``check32``: the float64 values a float32
+    table is checked in first."""
+    try:
+        return np.empty(n, dtype)
+    except (MemoryError, ValueError):  # ValueError: more bytes than any address space ("array is too big")
+        pass
+    dtype = np.dtype(dtype)
+    need = n * dtype.itemsize
+    if check32:
+        what = f"a float32 table of n={n} steps, whose values may exceed float32's range, is checked in float64 first"
+        how = "lrsched.save(schedule, path, n, dtype=numpy.float32)"
+    else:
+        what = f"a table of n={n} steps of {dtype.name}"
+        how = "lrsched.save(schedule, path, n)"
+        if dtype == np.float64:
+            how += ", or ask for dtype=numpy.float32 (half the bytes)"
+    raise MemoryError(
+        f"{fn}: {what}, which needs {need:,} bytes ({need / 2**30:,.1f} GiB), more memory than this process can "
+        f"allocate; write the table to a file in chunks of fixed size with {how}."
+    )
 
 
 def _check_out(fn, out, n, dtype):

@@ -1,7 +1,8 @@
 """Pictures of schedules: ``lrsched.plot`` and the ``lrsched plot`` command.
 
 matplotlib is optional (``pip install "lrsched[plot]"``) and imported only
-here, only when a picture is drawn.
+here, only when a picture is drawn.  A picture is written as every lrsched
+file is, by ``tables.write_atomically``: whole, or not at all.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 from . import _validate as V
 from ._schedule import Schedule
 from .report import describe_table
+from .tables import write_atomically
 
 # at most this many points per curve: a million-step table is drawn from a
 # decimation that keeps every step's extremes (min and max per pixel column)
@@ -140,8 +142,11 @@ def plot(schedules, steps, path=None, *, labels=None, log=False, title=None, mar
     if legend:
         ax.legend(fontsize="small", framealpha=0.85, edgecolor="none")
     if path is not None:
-        fig.savefig(path)
-        plt.close(fig)
+        try:
+            with write_atomically(path) as f:  # the picture appears whole or not at all, as a table does
+                fig.savefig(f, format=suffix[1:])  # the temporary's name does not say the format
+        finally:
+            plt.close(fig)
     return fig
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _validate as V
 from ._schedule import Schedule
+from .tables import scaled, sum_in_units
 
 # a change smaller than this fraction of the largest |value| is "no change"
 _FLAT = 1e-12
@@ -39,7 +40,7 @@ class Description:
     end_value: float
     warmup_end: int | None  # first step at the peak, when the schedule starts below it
     mean: float
-    area: float  # sum of the values over the steps (lr x steps)
+    area: float  # sum of the values over the steps (lr x steps); inf past float64's range
     restarts: list[int]  # steps where the value jumps back up after falling
     phases: list[Phase]
     warnings: list[str] = field(default_factory=list)
@@ -109,6 +110,7 @@ def describe_table(t) -> Description:
     peak_at = int(np.argmax(t))
     peak = float(t[peak_at])
     first = float(t[0])
+    total, e = sum_in_units(t, scale)  # the sum is total * 2**e: the mean of values near 1e308 is finite
     d = np.diff(t)
     warmup_end = peak_at if first < peak - tol and np.all(d[:peak_at] >= -tol) else None
     # a restart: one step up by more than 1% of the largest value, right after the schedule fell
@@ -154,7 +156,7 @@ def describe_table(t) -> Description:
             break
     return Description(
         steps=steps, start_value=first, peak=peak, peak_at=peak_at, end_value=float(t[-1]),
-        warmup_end=warmup_end, mean=float(t.mean()), area=float(t.sum()), restarts=restarts,
+        warmup_end=warmup_end, mean=scaled(total / steps, e), area=scaled(total, e), restarts=restarts,
         phases=phases, warnings=warnings,
     )  # fmt: skip
 
