@@ -551,7 +551,21 @@ def from_dict(d) -> Schedule:
     return _from_dict(d, "d", 1)
 
 
-def _from_dict(d, where, depth):
+def _from_dict(d, where, depth, built=None, limits=None):
+    """The Schedule of spec ``d`` (at ``where``, nested ``depth`` deep).
+
+    ``built`` maps ``id(dict)`` to its Schedule: a dict used in several
+    places (a YAML alias, a shared sub-dict of a state) is built once, into
+    one Schedule, so the cost follows the distinct dicts.  ``limits`` (from
+    ``lrsched.load``) is told of each schedule's parts before its factory
+    runs (``limits.parts(parts, where, kind)``) and of each schedule made
+    (``limits.made(s, where, kind, composite)``), to refuse a file past its
+    limits early.
+    """
+    built = {} if built is None else built
+    s = built.get(id(d))
+    if s is not None:
+        return s
     fn = "from_dict"
     if not isinstance(d, dict):
         V.fail(fn, where, "a dict", d, TypeError)
@@ -569,27 +583,36 @@ def _from_dict(d, where, depth):
         V.fail(fn, f"{where}['type']", rule, kind)
     factory, schedule_args = _REGISTRY[kind]
     params = inspect.signature(factory).parameters
-    kwargs = {}
+    kwargs, parts = {}, []
     for key, v in d.items():
         if key == "type":
             continue
         if key not in params:
             V.fail(fn, where, f"a {kind!r} spec with keys among {', '.join(params)}", f"unknown key {key!r}")
+        at = f"{where}[{key!r}]"
         if schedule_args.get(key) == "one":
-            v = _from_dict(v, f"{where}[{key!r}]", depth + 1)
+            v = _from_dict(v, at, depth + 1, built, limits)
+            parts.append(v)
         elif schedule_args.get(key) == "list":
             if not isinstance(v, list):
-                V.fail(fn, f"{where}[{key!r}]", "a list of schedule dicts", v, TypeError)
-            v = [_from_dict(x, f"{where}[{key!r}][{k}]", depth + 1) for k, x in enumerate(v)]
+                V.fail(fn, at, "a list of schedule dicts", v, TypeError)
+            v = [_from_dict(x, f"{at}[{k}]", depth + 1, built, limits) for k, x in enumerate(v)]
+            parts += v
         else:
-            _check_json(fn, f"{where}[{key!r}]", v)
+            _check_json(fn, at, v)
         kwargs[key] = v
-    if depth == 1:
-        return factory(**kwargs)
+    if limits is not None and schedule_args:
+        limits.parts(parts, where, kind)
     try:
-        return factory(**kwargs)
+        s = factory(**kwargs)
     except (ValueError, TypeError) as e:  # a nested schedule's error says where it is
+        if depth == 1:
+            raise
         raise type(e)(f"{e} (in {where})") from None
+    if limits is not None:
+        limits.made(s, where, kind, bool(schedule_args))
+    built[id(d)] = s
+    return s
 
 
 def _check_json(fn, key, v, depth=0, seen=None):

@@ -54,9 +54,13 @@ class UserError(Exception):
 
 
 def _value(text):
-    for convert in (int, float, json.loads):
+    from .registry import _DuplicateKey, _unique_keys
+
+    for convert in (int, float, lambda text: json.loads(text, object_pairs_hook=_unique_keys)):
         try:
             return convert(text)
+        except _DuplicateKey:  # JSON keeps the last one silently
+            raise
         except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to read, kept as text
             pass
     return text
@@ -81,7 +85,10 @@ def _kwargs(words):
         key, _, text = word.partition("=")
         if not key:
             raise UserError(f"expected key=value, got {word!r}")
-        out[key.replace("-", "_")] = _value(text)
+        try:
+            out[key.replace("-", "_")] = _value(text)
+        except ValueError as e:  # a JSON object with a key twice
+            raise UserError(f"{word}: {e}") from None
     return out
 
 

@@ -62,7 +62,24 @@ metric (``get`` points to ``lrsched.transformers.get_greedy_schedule``), and tim
 ``load(path)`` reads a spec file: JSON, or YAML (``.yaml``/``.yml``, with
 PyYAML).  A spec is ``Schedule.to_dict()`` output (``{"type": ..., ...}``,
 as ``lrsched.from_dict`` takes) or ``{"name": <a name>, <argument>: <value>,
-...}`` for ``get``.
+...}`` for ``get``.  A key twice in one JSON object or YAML mapping is
+refused, naming the key (JSON readers keep the last one, silently), and so is
+a file past the limits ``load``'s docstring states (1 MiB; 100,000 values,
+a YAML alias counted at every use; 100,000 segments built; 100 layers).
+
+YAML is read by YAML 1.2's core schema, not by the YAML 1.1 that PyYAML
+implements, for booleans and numbers.  Unquoted, ``true`` and ``false`` (or
+``True``, ``TRUE``, ...) are booleans; ``null``, ``~`` and nothing are None;
+``10``, ``+5``, ``0o10`` (8) and ``0x10`` (16) are integers; ``1.5``,
+``3e-4``, ``1E6``, ``.5``, ``.inf`` and ``.nan`` are floats; ``_`` may stand
+between digits (``1_000``), as in YAML 1.1 and Python; everything else is a
+string.  So YAML 1.1's booleans ``yes``, ``no``, ``on``, ``off``, ``y`` and
+``n`` are strings, and so are ``1:30`` (base 60 in YAML 1.1: 90), ``0b101``
+and ``-0x10``: the factory that receives one says what it wants.  An
+integer written with a leading zero (``010``) is refused, naming its key:
+YAML 1.1 reads it as octal (8), YAML 1.2 as 10.  Dates (``2020-01-01``)
+are read as dates, which no factory takes, and YAML 1.1's merge key ``<<``
+is refused.
 
 Examples
 --------
@@ -84,7 +101,7 @@ import os
 from pathlib import Path
 
 from . import _validate as V
-from ._schedule import _REGISTRY, Schedule, from_dict
+from ._schedule import _MAX_JSON_DEPTH, _REGISTRY, MAX_DEPTH, Schedule, _from_dict
 
 # A peer's name -> (the factory it stands for, arguments the name fixes).  Every public factory is
 # a name too, its own (see _names); where a factory and a peer share a name, the factory wins.
@@ -234,20 +251,54 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 _KINDS = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 _SPEC = "a dict with a 'type' key (Schedule.to_dict() output) or a 'name' key (lrsched.names())"
 
+# What a spec file may hold (``load``'s docstring states them).  A real spec is well under a
+# kilobyte, with a few dozen values and segments; each limit is a hundred times the largest real
+# one or more.  The worst file within them costs about a second and 100 MB as JSON, two or three
+# seconds as YAML (PyYAML reads some 50,000 values a second; it stops at the 100,001st).
+MAX_SPEC_BYTES = 2**20
+MAX_SPEC_VALUES = 100_000
+MAX_SPEC_SEGMENTS = 100_000
+MAX_SPEC_LAYERS = 100
+# Lists and dicts nested deeper than a spec can be (schedules MAX_DEPTH deep, each a dict and a
+# list, then lists of numbers) are not counted: from_dict's own depth checks refuse them.
+_WALK_DEPTH = 2 * MAX_DEPTH + _MAX_JSON_DEPTH + 2
+
 
 def load(path) -> Schedule:
     """The schedule a spec file describes.
 
     The file is JSON, or YAML when its name ends in ``.yaml`` or ``.yml``
-    (read with PyYAML's safe loader, imported on first use; ``3e-4`` is a
-    number, as in JSON).  Its content is either
+    (read with PyYAML's safe loader, imported on first use).  Its content
+    is either
 
     - ``Schedule.to_dict()`` output, ``{"type": "warmup_cosine", "peak_value": 3e-4, ...}``,
-      built by ``lrsched.from_dict`` (nested schedules included); or
+      built by ``lrsched.from_dict``'s rules (nested schedules included); or
     - ``{"name": "cosine_with_min_lr", "peak_value": 3e-4, ...}``: ``lrsched.get(name, **rest)``.
 
     Nothing is evaluated or unpickled: every value goes through the
-    factory's checks.
+    factory's checks.  A key twice in one JSON object or YAML mapping is
+    refused, naming the key (JSON readers keep the last one, silently).
+    YAML booleans and numbers are read by YAML 1.2's rules, not PyYAML's
+    YAML 1.1 (the rule is in ``help(lrsched.registry)``): ``on`` and ``yes``
+    are strings, ``1_000`` is 1000, and ``010`` is refused.
+
+    A spec file is refused past these limits, which no real schedule comes
+    near (a real spec has a few dozen values and segments):
+
+    - ``MAX_SPEC_BYTES``: at most 1 MiB.
+    - ``MAX_SPEC_VALUES``: at most 100,000 values (numbers, strings,
+      booleans, nulls, lists and dicts), counting what a YAML alias stands
+      for at every use, as ``to_dict()`` and JSON write it out; the message
+      names the key where the count passes the limit and its largest value.
+    - ``MAX_SPEC_SEGMENTS``: building the spec makes at most 100,000
+      segments (``Schedule.program``) in all.  A schedule counts its own
+      segments; one made of others (``join``, ``warmup``, ``product``, ...)
+      counts its parts' segments at every use, and one more per part and
+      layer, which bounds what its factory reads and writes.  A dict a YAML
+      alias uses in several places is built once, into one Schedule.
+    - ``MAX_SPEC_LAYERS``: every schedule is a product of at most 100
+      layers (one per factor of a ``product`` and per ``noise``); a table
+      costs as many passes as there are layers.
 
     Parameters
     ----------
@@ -260,10 +311,11 @@ def load(path) -> Schedule:
     Raises
     ------
     ValueError
-        The file cannot be read, is not valid JSON / YAML, or does not hold
-        a spec; the message names the file.  Bad content (an unknown name or
-        type, a bad argument) gives ``get``'s, ``from_dict``'s or the
-        factory's error -- which names the key -- after the file's name.
+        The file cannot be read, is not valid JSON / YAML, does not hold a
+        spec, or is past a limit above; the message names the file.  Bad
+        content (an unknown name or type, a bad argument) gives ``get``'s,
+        ``from_dict``'s or the factory's error -- which names the key --
+        after the file's name.
     TypeError
         ``path`` is not a path, or a value in the file has the wrong type
         (the message names the file and the key).
@@ -287,16 +339,8 @@ def load(path) -> Schedule:
     shown = os.fspath(path)
     if not isinstance(shown, str):
         V.fail(fn, "path", "a str or os.PathLike", path, TypeError)
-    p = Path(shown)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ValueError(f"{fn}: `path` must be a readable file, got path={shown!r} ({e.strerror or e}).") from None
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{fn}: `path` must be a UTF-8 text file, got path={shown!r} ({e.reason}).") from None
-    except ValueError as e:  # a NUL in the path
-        raise ValueError(f"{fn}: `path` must be a file name, got path={shown!r} ({e}).") from None
-    if p.suffix.lower() in _YAML_SUFFIXES:
+    text = _read(fn, shown)
+    if Path(shown).suffix.lower() in _YAML_SUFFIXES:
         data = _parse_yaml(fn, shown, text)
     else:
         data = _parse_json(fn, shown, text)
@@ -306,26 +350,183 @@ def load(path) -> Schedule:
     if ("type" in data) == ("name" in data):
         has = "both keys" if "type" in data else "neither key"
         raise ValueError(f"{fn}: `path` must hold {_SPEC}, got path={shown!r} (it has {has}).")
+    _count_values(fn, shown, data)
     kwargs = {k: v for k, v in data.items() if k != "name"}
     for k in kwargs:
         if not isinstance(k, str):  # YAML allows any key; from_dict and get take argument names
             raise ValueError(f"{fn}: {shown!r}: every key must be an argument name (a string), got the key {k!r}.")
+    limits = _Limits()
     try:
-        return from_dict(data) if "type" in data else get(data["name"], **kwargs)
+        if "type" in data:
+            return _from_dict(data, "d", 1, limits=limits)
+        return limits.made(get(data["name"], **kwargs), "d", data["name"])
+    except _PastLimit as e:
+        raise ValueError(
+            f"{fn}: `path` must hold a spec whose schedules {e.rule}, got path={shown!r} ({e.detail})."
+        ) from None
     except (ValueError, TypeError) as e:
         raise (TypeError if isinstance(e, TypeError) else ValueError)(f"{fn}: {shown!r}: {e}") from None
+
+
+def _read(fn, shown):
+    """The file's text (UTF-8, newlines as ``\\n``), at most MAX_SPEC_BYTES of it (never more is read)."""
+    try:
+        with open(shown, "rb") as f:
+            raw = f.read(MAX_SPEC_BYTES + 1)
+    except OSError as e:
+        raise ValueError(f"{fn}: `path` must be a readable file, got path={shown!r} ({e.strerror or e}).") from None
+    except ValueError as e:  # a NUL in the path
+        raise ValueError(f"{fn}: `path` must be a file name, got path={shown!r} ({e}).") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise ValueError(
+            f"{fn}: `path` must be a spec file of at most {MAX_SPEC_BYTES:,} bytes (1 MiB), got path={shown!r} "
+            "(a larger file)."
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{fn}: `path` must be a UTF-8 text file, got path={shown!r} ({e.reason}).") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as a text file reads
+
+
+def _count_values(fn, shown, data):
+    """Refuse a spec of more than MAX_SPEC_VALUES values (a YAML alias counted at every use), one
+    that contains itself, and an integer written with a leading zero; one visit per distinct list
+    or dict, so an alias costs nothing more."""
+    sizes = {}  # id(list or dict) -> values in it, or -1 while it is being counted
+    path = ["d"]
+
+    def where():
+        return _abridged("".join(path))
+
+    def count(v, depth):
+        if isinstance(v, _LeadingZero):
+            raise ValueError(f"{fn}: {shown!r}: {v.message(where())}")
+        if not isinstance(v, (list, dict)) or depth > _WALK_DEPTH:
+            return 1
+        known = sizes.get(id(v))
+        if known == -1:
+            raise ValueError(
+                f"{fn}: {shown!r}: `{where()}` must not contain itself, got a YAML alias to a list or dict "
+                "around it (a spec that contains itself has no end)."
+            )
+        if known is not None:
+            return known
+        sizes[id(v)] = -1
+        total, largest = 1, (0, None)
+        for k, x in v.items() if isinstance(v, dict) else enumerate(v):
+            step = f"[{k!r}]"
+            path.append(step)
+            n = count(x, depth + 1)
+            path.pop()
+            total += n
+            if n > largest[0]:
+                largest = (n, step)
+            if total > MAX_SPEC_VALUES:
+                path.append(largest[1])
+                most = f"; {where()} alone holds {largest[0]:,}" if largest[0] > 1 else ""
+                path.pop()
+                raise ValueError(_too_many_values(fn, shown, where() + " holds more" + most))
+        sizes[id(v)] = total
+        return total
+
+    count(data, 0)
+
+
+def _too_many_values(fn, shown, where):
+    return (
+        f"{fn}: `path` must hold a spec of at most {MAX_SPEC_VALUES:,} values (numbers, strings, booleans, nulls, "
+        f"lists and dicts, a YAML alias counted at every use), got path={shown!r} ({where})."
+    )
+
+
+def _abridged(where):
+    """A key's path for a message: a long one (deeply nested) shows its two ends."""
+    return where if len(where) < 80 else f"{where[:35]}...{where[-35:]}"
+
+
+class _PastLimit(Exception):
+    """A spec past MAX_SPEC_SEGMENTS or MAX_SPEC_LAYERS: the rule it breaks and where, for load's message."""
+
+    def __init__(self, rule, where, detail):
+        super().__init__(rule, where, detail)
+        self.rule, self.detail = rule, f"{_abridged(where)}, {detail}"
+
+
+class _Limits:
+    """What ``load`` adds to ``from_dict``'s rules: the segments the factories make and read are
+    counted (see ``load``), so that a file past MAX_SPEC_SEGMENTS is refused before a factory copies
+    them, and every schedule's layers are bounded."""
+
+    def __init__(self):
+        self.segments = {}  # id(Schedule) -> segments of its program
+        self.charged = 0  # segments made and read so far
+
+    def parts(self, parts, where, kind):
+        """Before a schedule made of ``parts`` is built: what its factory reads, and at most writes (every part
+        at each use, and one segment per part and layer: join makes a part with fewer layers 1 in the others)."""
+        layers = max((p.program.n_layers for p in parts), default=0)
+        self._charge(sum(self.segments[id(p)] for p in parts) + len(parts) * layers, where, kind, len(parts))
+
+    def made(self, s, where, kind, composite=False):
+        """``s``, once its segments (charged unless ``composite``: its parts were) and layers are within the
+        limits."""
+        n = sum(1 for _ in s.program.segments())
+        self.segments[id(s)] = n
+        if not composite:
+            self._charge(n, where, kind)
+        if s.program.n_layers > MAX_SPEC_LAYERS:
+            raise _PastLimit(
+                f"are products of at most {MAX_SPEC_LAYERS} layers (one per factor of a product and per noise)",
+                where,
+                f"a {kind}, has {s.program.n_layers:,}",
+            )
+        return s
+
+    def _charge(self, n, where, kind, parts=None):
+        self.charged += n
+        if self.charged > MAX_SPEC_SEGMENTS:
+            of = "" if parts is None else f" of {parts} schedule" + "s" * (parts != 1)
+            raise _PastLimit(
+                f"make at most {MAX_SPEC_SEGMENTS:,} segments in all (a schedule made of others counting "
+                "their segments at every use)",
+                where,
+                f"a {kind}{of}, takes the count to {self.charged:,}",
+            )
 
 
 def _parse_json(fn, shown, text):
     import json
 
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as e:
+        raise ValueError(
+            f"{fn}: `path` must hold JSON whose objects have unique keys, got path={shown!r} (the key {e.key!r} "
+            "appears twice in one object)."
+        ) from None
     except json.JSONDecodeError as e:
         where = f"line {e.lineno}, column {e.colno}"
         raise ValueError(f"{fn}: `path` must hold valid JSON, got path={shown!r} ({e.msg}: {where}).") from None
     except RecursionError:  # json's parser recurses once per level of nesting
         raise ValueError(f"{fn}: `path` must hold a spec, got path={shown!r} (nested too deep to read).") from None
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object with a key twice (``json`` keeps the last one, silently)."""
+
+    def __init__(self, key):
+        super().__init__(f"the key {key!r} appears twice in one JSON object")
+        self.key = key
+
+
+def _unique_keys(pairs):
+    """``json.loads``'s ``object_pairs_hook``: the object as a dict, or _DuplicateKey."""
+    d = dict(pairs)
+    if len(d) < len(pairs):
+        seen = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return d
 
 
 _YAML_LOADER = None
@@ -348,15 +549,143 @@ def _parse_yaml(fn, shown, text):
         raise ValueError(f"{fn}: `path` must hold valid YAML, got path={shown!r} ({problem}{where}).") from None
     except RecursionError:  # PyYAML's composer recurses once per level of nesting
         raise ValueError(f"{fn}: `path` must hold a spec, got path={shown!r} (nested too deep to read).") from None
+    except _TooManyValues as e:
+        raise ValueError(_too_many_values(fn, shown, f"{_abridged(e.where)} holds more")) from None
+
+
+class _TooManyValues(Exception):
+    """The YAML reader's stop at the value past MAX_SPEC_VALUES, in the list or dict ``where``."""
+
+    def __init__(self, where):
+        super().__init__(where)
+        self.where = where
+
+
+class _LeadingZero:
+    """A YAML integer written with a leading zero (``010``): octal to YAML 1.1, decimal to 1.2.
+    The loader gives one in its place; ``load`` refuses it, naming its key."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+    def message(self, where):
+        digits = self.text.replace("_", "")
+        decimal = int(digits, 10)
+        if set(digits.lstrip("+-")) <= set("01234567"):
+            octal = int(digits, 8)
+            signed = digits[0] in "+-"
+            reading, fix = f"octal {octal}", f"write {decimal}" + ("" if signed else f", or 0o{octal:o} for {octal}")
+        else:
+            reading, fix = "a string", f"write {decimal}"
+        return (
+            f"`{where}` must be an integer written without a leading zero, got {where}={self.text} "
+            f"(YAML 1.1 reads it as {reading}, YAML 1.2 as {decimal}): {fix}."
+        )
+
+
+_DIGITS = r"[0-9](?:_?[0-9])*"  # "_" between digits, as YAML 1.1 and Python allow
+_YAML_INT = rf"^(?:[-+]?{_DIGITS}|0o[0-7]+|0x[0-9a-fA-F]+)\Z"
+_YAML_FLOAT = (
+    rf"^(?:[-+]?(?:\.{_DIGITS}|{_DIGITS}(?:\.(?:{_DIGITS})?)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
+)
+_YAML_BOOL = r"^(?:true|True|TRUE|false|False|FALSE)\Z"
+_LEADING_ZERO = r"^[-+]?0(?:_?[0-9])+\Z"
 
 
 def _number_loader(yaml):
-    """PyYAML's safe loader, reading ``3e-4`` and ``1e6`` as numbers (YAML 1.1 wants ``3.0e-4``)."""
+    """PyYAML's safe loader, reading booleans, integers and floats by YAML 1.2's core schema (the
+    module docstring states the rule), refusing a key twice in one mapping and YAML 1.1's merge
+    key, and stopping at the value past MAX_SPEC_VALUES."""
     import re
 
-    class Loader(yaml.SafeLoader):
-        pass
+    from yaml.constructor import ConstructorError
 
-    exponent = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
-    Loader.add_implicit_resolver("tag:yaml.org,2002:float", exponent, list("-+.0123456789"))
+    ints, floats, bools, zero = (re.compile(p) for p in (_YAML_INT, _YAML_FLOAT, _YAML_BOOL, _LEADING_ZERO))
+    core = "tag:yaml.org,2002:"
+
+    class Loader(yaml.SafeLoader):
+        def __init__(self, stream):
+            super().__init__(stream)
+            self.values, self.path = 0, ["d"]
+
+        def compose_node(self, parent, index):
+            """Stop reading at the value past MAX_SPEC_VALUES (written out; load counts aliases at each use)."""
+            if parent is not None and index is None:  # a mapping's key: not a value
+                return super().compose_node(parent, index)
+            self.values += 1
+            if self.values > MAX_SPEC_VALUES:
+                raise _TooManyValues("".join(self.path))
+            if parent is not None:
+                key = index.value if isinstance(index, yaml.ScalarNode) else index
+                self.path.append(f"[{key!r}]" if isinstance(key, (str, int)) else "[...]")
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                if parent is not None:
+                    self.path.pop()
+
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                seen = set()
+                for key_node, _ in node.value:
+                    if key_node.tag == core + "merge" or (key_node.tag == core + "str" and key_node.value == "<<"
+                                                          and key_node.style is None):  # fmt: skip
+                        raise ConstructorError(None, None, "found the merge key '<<', which YAML 1.2 does not "
+                                               "have: write the keys out", key_node.start_mark)  # fmt: skip
+                    if not isinstance(key_node, yaml.ScalarNode):
+                        continue  # a list or dict as a key: SafeLoader refuses it
+                    key = self.construct_object(key_node)
+                    if key in seen:
+                        raise ConstructorError(None, None, f"found the key {key!r} twice in one mapping",
+                                               key_node.start_mark)  # fmt: skip
+                    seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    def scalar(kind, pattern, convert):
+        def construct(loader, node):
+            text = loader.construct_scalar(node)
+            try:
+                if pattern is None or pattern.match(text):
+                    return convert(loader, node, text)
+            except (ValueError, TypeError, AttributeError):
+                pass
+            shown = text if len(text) <= 60 else f"{text[:30]}...{text[-20:]}"
+            raise ConstructorError(None, None, f"found {shown!r}, which is not {kind}", node.start_mark)
+
+        return construct
+
+    def to_int(loader, node, text):
+        return _LeadingZero(text) if zero.match(text) else int(text.replace("_", ""), 0)
+
+    def to_float(loader, node, text):
+        body = text.lstrip("+-").lower()
+        if body in (".inf", ".nan"):
+            return (-1.0 if text[0] == "-" else 1.0) * float(body[1:])
+        return float(text.replace("_", ""))
+
+    def to_bool(loader, node, text):
+        return text in ("true", "True", "TRUE")
+
+    def to_date(loader, node, text):
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+
+    Loader.add_constructor(core + "int", scalar("an integer", ints, to_int))
+    Loader.add_constructor(core + "float", scalar("a float", floats, to_float))
+    Loader.add_constructor(core + "bool", scalar("true or false", bools, to_bool))
+    Loader.add_constructor(core + "timestamp", scalar("a date", None, to_date))
+    # YAML 1.1's implicit booleans, integers, floats, merge and value keys give way to YAML 1.2's
+    gone = {core + t for t in ("bool", "int", "float", "merge", "value")}
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in gone]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(core + "bool", bools, list("tTfF"))
+    Loader.add_implicit_resolver(core + "int", ints, list("-+0123456789"))
+    Loader.add_implicit_resolver(core + "float", floats, list("-+.0123456789"))
     return Loader
