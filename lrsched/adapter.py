@@ -211,33 +211,55 @@ class Scheduler:
     # -- the hot path -----------------------------------------------------------------
 
     def step(self, advance=True):
-        """Move to the next step and write its values (``advance=False``: rewrite the current ones).
+        """Move to the next step and write its values.
 
+        ``advance`` is how many steps to move: ``True`` (the default) is one,
+        ``False`` or 0 rewrites the current values, an integer ``n`` moves
+        ``n`` steps at once (several optimizer updates, or the samples or
+        tokens of one update for a schedule counted in those), in O(1).
         After an optimizer step that was skipped (an AMP overflow), call
         ``step(advance=False)`` or nothing at all: the counter stays, so the
         skipped update's values are used again by the next real one.
         """
         # The general path.  Each chunk fill installs, as the instance's own
         # ``step``, a generated function that does the same for the common case
-        # (same groups, inside the chunk) and calls this one otherwise.
+        # (same groups, one step, inside the chunk) and calls this one otherwise.
+        n = advance if type(advance) is bool else V.integer("Scheduler.step", "advance", advance)
         if self._groups_changed():  # replaced (load_state_dict) or added to
             self._rebind()
-        step = self._base + self._pos + bool(advance)
-        if step - self._base >= self._end:
-            if step > MAX_STEP:
-                raise ValueError(f"Scheduler.step: cannot step past step 2**62 = {MAX_STEP} (lrsched's largest step).")
-            self._fill(step)
-        self._pos = step - self._base
+        step = self._base + self._pos + n
+        if step > MAX_STEP:
+            raise ValueError(f"Scheduler.step: cannot step past step 2**62 = {MAX_STEP} (lrsched's largest step).")
+        self._go(step)
         self._write(self._pos)
 
+    def advance_to(self, step):
+        """Move forward to ``step`` and write its values: ``step(step - last_step)``.
+
+        For a count the training loop keeps anyway (updates done, samples or
+        tokens seen, for a schedule counted in those units): O(1), and inside
+        the current table chunk nothing is recomputed.  Going back is
+        refused; ``seek`` goes anywhere.
+        """
+        step = V.integer("Scheduler.advance_to", "step", step)
+        if step < self.last_step:
+            V.fail("Scheduler.advance_to", "step", f">= last_step={self.last_step} (seek(step) goes back)", step)
+        self.step(step - self.last_step)
+
     def seek(self, step):
-        """Jump to ``step`` (O(1): no replay) and write its values."""
+        """Jump to ``step`` (O(1): no replay) and write its values (inside the current chunk: no refill)."""
         step = V.integer("Scheduler.seek", "step", step)
         if self._groups_changed():
             self._rebind("Scheduler.seek")
-        self._fill(step)
-        self._pos = 0
-        self._write(0, True)
+        self._go(step)
+        self._write(self._pos, True)
+
+    def _go(self, step, refill=False):
+        """Make ``step`` the chunk position, filling a new chunk from it only when it is outside the current
+        one (or ``refill``: the schedules changed)."""
+        if refill or "_base" not in self.__dict__ or not 0 <= step - self._base < self._end:
+            self._fill(step)
+        self._pos = step - self._base
 
     def observe(self, metric):
         """Feed a metric to the plateau controller; a reduction applies at once (torch's timing)."""
@@ -370,7 +392,10 @@ class Scheduler:
                 f.initial = initial
                 for g, x in zip(self.optimizer.param_groups, initial):
                     g[f"initial_{f.name}"] = x
-        self.seek(step)
+        if self._groups_changed():
+            self._rebind(fn)
+        self._go(step, refill=True)  # the loaded schedules' tables
+        self._write(self._pos, True)
 
     # -- copies ---------------------------------------------------------------------
 
@@ -710,11 +735,13 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
         if now is not groups or len(now) != n_groups{same_groups} or cell[2] is not live:
             return {back}general(ref(), advance){guard}
         pos = cell[0]
-        if advance:
+        if advance is True:
             pos += 1
             if pos == end:
                 return {back}general(ref(), advance)
             cell[0] = pos
+        elif advance is not False:  # several steps, or a value to check
+            return {back}general(ref(), advance)
 {step_body}
 
     def sync():

@@ -390,3 +390,64 @@ def test_a_step_method_kept_across_chunks_writes_the_right_values():
         if k % 997 == 0 or k > 9_990:
             assert [g["lr"] for g in opt.param_groups] == [long.at(k) * 1.0, long.at(k) * 0.5]
     assert sched.last_step == 10_000
+
+
+# -- stepping by amounts ------------------------------------------------------------------------
+
+
+class _Groups:
+    def __init__(self, lrs=(0.1, 0.2)):
+        self.param_groups = [{"lr": lr} for lr in lrs]
+
+
+def _counting_fills(monkeypatch):
+    fills = []
+    original = lrsched.Scheduler._fill
+
+    def counted(self, base):
+        fills.append(base)
+        return original(self, base)
+
+    monkeypatch.setattr(lrsched.Scheduler, "_fill", counted)
+    return fills
+
+
+def test_step_by_amounts_and_advance_to_give_the_table_values(monkeypatch):
+    """step(n) moves n steps, advance_to(count) to a count (a token-indexed schedule driven by tokens seen):
+    the values are the table's, and a move inside the current chunk recomputes nothing."""
+    s = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=1_000, total_steps=100_000, end_value=0.01)
+    table = s.table(100_001)
+    fills = _counting_fills(monkeypatch)
+    opt = _Groups()
+    sched = lrsched.Scheduler(opt, s, relative=True)
+    t = 0
+    for n in [1, 3, 0, 7, 250, 1, 4_000, 2_000, 61_000, 5]:
+        sched.step(n)
+        t += n
+        assert sched.last_step == t
+        assert [g["lr"] for g in opt.param_groups] == [0.1 * table[t], 0.2 * table[t]]
+    chunks = len(fills)
+    for count in range(t, t + 3_000, 300):  # e.g. tokens seen: forward, inside one chunk
+        sched.advance_to(count)
+        assert opt.param_groups[0]["lr"] == 0.1 * table[count]
+    assert len(fills) - chunks <= 1  # at most the one chunk that holds them
+    sched.seek(t + 10)  # inside the chunk: no refill
+    assert len(fills) - chunks <= 1 and opt.param_groups[1]["lr"] == 0.2 * table[t + 10]
+    state = sched.state_dict()
+    again = lrsched.Scheduler(_Groups(), s, relative=True)
+    again.load_state_dict(state)
+    again.step(17)
+    assert again.last_step == t + 27 and again.optimizer.param_groups[0]["lr"] == 0.1 * table[t + 27]
+
+
+@pytest.mark.parametrize("bad, exc", [(-1, ValueError), (1.5, TypeError), ("2", TypeError)])
+def test_step_by_a_bad_amount_is_refused_and_changes_nothing(bad, exc):
+    opt = _Groups()
+    sched = lrsched.Scheduler(opt, lrsched.linear(init_value=1.0, steps=10))
+    sched.step()
+    with pytest.raises(exc, match="Scheduler.step: `advance`"):
+        sched.step(bad)
+    assert sched.last_step == 1 and opt.param_groups[0]["lr"] == 0.9
+    with pytest.raises(ValueError, match=r"advance_to: `step` must be >= last_step=1 \(seek\(step\) goes back\)"):
+        sched.advance_to(0)
+    assert sched.last_step == 1
