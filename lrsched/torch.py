@@ -535,13 +535,15 @@ def _bounds(fn, name, value, n):
     return [V.value(fn, name, _number(value))] * n
 
 
+def _of_length(fn, name, items, n, what):
+    if len(items) != n:
+        V.fail(fn, name, f"a list of {n} {what}", items)
+    return items
+
+
 def _values_for_groups(fn, name, v, n):
-    if isinstance(v, (list, tuple)):
-        v = [_number(x) for x in v]
-    values = V.value_list(fn, name, v)
-    if len(values) != n:
-        V.fail(fn, name, f"a list of {n} values (one per param group)", list(values))
-    return list(values)
+    values = V.value_list(fn, name, [_number(x) for x in v] if isinstance(v, (list, tuple)) else v)
+    return _of_length(fn, name, list(values), n, "values (one per param group)")
 
 
 
@@ -1019,9 +1021,8 @@ class CosineAnnealingWarmRestarts(_DropIn):
 
     def state_dict(self):
         state = super().state_dict()
-        t_cur, t_i = self._cycle()
-        order = ("T_0", "T_i", "T_mult", "eta_min", "T_cur")  # torch's
-        return {**{k: {"T_i": t_i, "T_cur": t_cur}.get(k, state.get(k)) for k in order}, **state}
+        state["T_cur"], state["T_i"] = self._cycle()
+        return state
 
     def _state_rules(self):
         number = lambda fn, name, v: V.real(fn, name, _number(v))  # noqa: E731 - derived: checked, then unused
@@ -1078,11 +1079,16 @@ def _check_momentum_key(fn, optimizer, got):
                    got["use_beta1"])  # fmt: skip
 
 
-def _own_scale(mode, gamma, x):
-    """torch's scale function of its own ``mode``, at cycle ``x`` (at step ``x`` for ``exp_range``)."""
-    if mode == "triangular":
-        return 1.0
-    return 1 / (2.0 ** (x - 1)) if mode == "triangular2" else gamma**x
+def _triangular_scale(x):
+    return 1.0
+
+
+def _triangular2_scale(x):
+    return 1 / (2.0 ** (x - 1))
+
+
+def _exp_range_scale(gamma, x):
+    return gamma**x
 
 
 def _cyclic_value(cycle, lo, hi, downward, t):
@@ -1192,7 +1198,7 @@ class CyclicLR(_DropIn):
         sizes = self._sizes()
         momentum = _momentum_slot(self.use_beta1)[0]
         if self._scale_fn_custom is not None or sizes is None:
-            scale_fn = self._scale_fn_custom or functools.partial(_own_scale, self.mode, self.gamma)  # no cycle to self
+            scale_fn = self._scale_fn_custom or self._scale_fn_ref
             cycle = (self.total_size, self.step_ratio, scale_fn, self.scale_mode == "cycle")
             fields = {"lr": [functools.partial(_cyclic_value, cycle, b, m, False) for b, m in zip(base_lrs, self.max_lrs)]}
             if self.cycle_momentum:
@@ -1208,10 +1214,17 @@ class CyclicLR(_DropIn):
             ]
         return fields
 
+    @property
+    def _scale_fn_ref(self):
+        """torch's scale function of its own ``mode``: a plain function (not saved, no reference to the
+        scheduler), as torch's tests check."""
+        if self.mode == "exp_range":
+            return functools.partial(_exp_range_scale, self.gamma)
+        return _triangular2_scale if self.mode == "triangular2" else _triangular_scale
+
     def scale_fn(self, x):
         """torch's scale function of the cycle (or of the step, for ``exp_range``)."""
-        f = self._scale_fn_custom
-        return f(x) if f is not None else _own_scale(self.mode, self.gamma, x)
+        return (self._scale_fn_custom or self._scale_fn_ref)(x)
 
     def state_dict(self):
         state = super().state_dict()
@@ -1488,9 +1501,7 @@ class _Composite:
         rules = {"_last_lr": (lambda fn, name, v: _values_for_groups(fn, name, v, n), None),
                  "_schedulers": lambda fn, name, v: V.sequence(fn, name, v), **self._rules()}  # fmt: skip
         got = V.state_fields(fn, state_dict, rules)
-        if len(got["_schedulers"]) != len(self._schedulers):
-            V.fail(fn, "state_dict['_schedulers']", f"a list of {len(self._schedulers)} states",
-                   list(got["_schedulers"]))  # fmt: skip
+        _of_length(fn, "state_dict['_schedulers']", list(got["_schedulers"]), len(self._schedulers), "states")
         with _restored_on_error([vars(c) for c in self._schedulers]):  # a state refused for one scheduler leaves every one alone
             for s, st in zip(self._schedulers, got["_schedulers"]):
                 s.load_state_dict(st)
@@ -1525,14 +1536,9 @@ class SequentialLR(_Composite, _lrs.SequentialLR):
 
     def _rules(self):
         n = len(self._schedulers) - 1
-
-        def fn_ms(fn, name, v):
-            ms = list(V.step_list(fn, name, v))
-            if len(ms) != n:
-                V.fail(fn, name, f"a list of {n} milestones (one fewer than the schedulers)", ms)
-            return ms
-
-        return {"_milestones": fn_ms, "last_epoch": lambda fn, name, v: V.integer(fn, name, v, minimum=-1)}
+        ms = lambda fn, name, v: _of_length(fn, name, list(V.step_list(fn, name, v)), n, "milestones (one fewer "  # noqa: E731
+                                            "than the schedulers)")  # fmt: skip
+        return {"_milestones": ms, "last_epoch": lambda fn, name, v: V.integer(fn, name, v, minimum=-1)}
 
 
 class ChainedScheduler(_Composite, _lrs.ChainedScheduler):
@@ -1550,14 +1556,9 @@ class ChainedScheduler(_Composite, _lrs.ChainedScheduler):
     def schedules(self):
         """``{"lr": [Schedule per group]}``: ``base_lr * prod(s_i / base_lr)``."""
         pieces = self._children_schedules()
-        out = []
-        for k, b in enumerate(_number(g["initial_lr"]) for g in self.optimizer.param_groups):
-            if b == 0.0:
-                out.append(constant(0.0))
-                continue
-            factors = [scale(p[k], 1.0 / b) for p in pieces]
-            out.append(scale(product(factors) if len(factors) > 1 else factors[0], b))
-        return {"lr": out}
+        bases = [_number(g["initial_lr"]) for g in self.optimizer.param_groups]
+        return {"lr": [constant(0.0) if b == 0.0 else scale(product([scale(p[k], 1.0 / b) for p in pieces]), b)
+                       for k, b in enumerate(bases)]}  # fmt: skip
 
 
 def _plateau_controller(owner, fn, optimizer, **settings):
@@ -1619,14 +1620,14 @@ class ReduceLROnPlateau(PeerAttributes, _lrs.ReduceLROnPlateau):
         self.last_epoch = epoch
         if self._state.count(current):
             groups = self.optimizer.param_groups
-            if len(groups) != len(self.min_lrs):  # a group was added (torch's rule)
-                if self.default_min_lr is None:
-                    raise RuntimeError(
-                        f"The number of param groups in the `optimizer` ({len(groups)}) differs from when "
-                        f"`ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), usually due to a new param "
-                        "group being added to the optimizer. Please modify the `min_lrs` field to match the "
-                        "length of the `optimizer` param groups."
-                    )
+            if len(groups) != len(self.min_lrs) and self.default_min_lr is None:  # a group was added (torch's rule)
+                raise RuntimeError(
+                    f"The number of param groups in the `optimizer` ({len(groups)}) differs from when "
+                    f"`ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), usually due to a new param group "
+                    "being added to the optimizer. Please modify the `min_lrs` field to match the length of the "
+                    "`optimizer` param groups."
+                )  # fmt: skip
+            if len(groups) != len(self.min_lrs):
                 self.min_lrs = [self.default_min_lr] * len(groups)
             for g, lo in zip(groups, self.min_lrs):
                 old = read_value(g, "lr")

@@ -3,6 +3,7 @@
 import io
 import json
 import math
+import pickle
 import re
 import subprocess
 import sys
@@ -773,3 +774,22 @@ def test_torchs_warnings():
         warnings.simplefilter("error")
         opt.step()
         quiet.step()
+
+
+def test_the_private_attributes_torchs_own_tests_read():
+    """torch's test_lrscheduler.py reads CyclicLR's _scale_fn_ref (a plain function, never saved) and
+    _scale_fn_custom, and every scheduler's _last_lr: the drop-ins keep them under torch's names."""
+    import types
+
+    for M in (TL, LT):
+        opt = optimizer(torch)
+        tri = M.CyclicLR(opt, 0.01, 0.1, 4, cycle_momentum=False)
+        assert isinstance(tri._scale_fn_ref, types.FunctionType) and tri._scale_fn_custom is None
+        assert tri._scale_fn_ref(3) == 1.0
+        exp = M.CyclicLR(opt, 0.01, 0.1, 4, mode="exp_range", gamma=0.9, cycle_momentum=False)
+        assert exp._scale_fn_ref(2) == pytest.approx(0.81)
+        for s in (tri, exp):
+            state = s.state_dict()
+            assert "_scale_fn_ref" not in state and state["_scale_fn_custom"] is None
+            pickle.loads(pickle.dumps(state))
+            assert s._last_lr == s.get_last_lr()
