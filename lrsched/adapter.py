@@ -677,9 +677,9 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
     group and 1.26x at 8 (StepSuite's setup, side by side in one process).
 
     ``step(advance=True)`` is ``Scheduler.step`` with the stores inlined, for
-    the common case: the optimizer still has the same ``groups`` list, this
-    is still the live chunk (``cell[2] is live``) and the next position is
-    inside it (``end`` positions).  Otherwise it calls ``Scheduler.step``
+    the common case: one step (``advance is True``), the optimizer still has
+    the same ``groups`` list, this is still the live chunk (``cell[2] is
+    live``) and the next position is inside it (``end`` positions).  Otherwise it calls ``Scheduler.step``
     (through the weak ``ref``), which rebinds or refills and installs a new
     one.  With ``composing`` (one flag per slot), ``step`` also needs every
     composing slot to hold the float it stored (kept in cells of these
@@ -734,14 +734,12 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
         now = optimizer.param_groups
         if now is not groups or len(now) != n_groups{same_groups} or cell[2] is not live:
             return {back}general(ref(), advance){guard}
-        pos = cell[0]
-        if advance is True:
-            pos += 1
-            if pos == end:
-                return {back}general(ref(), advance)
-            cell[0] = pos
-        elif advance is not False:  # several steps, or a value to check
+        if advance is not True:  # no move, several steps, or a value to check
             return {back}general(ref(), advance)
+        pos = cell[0] + 1
+        if pos == end:
+            return {back}general(ref(), advance)
+        cell[0] = pos
 {step_body}
 
     def sync():
