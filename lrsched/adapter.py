@@ -496,8 +496,8 @@ class Scheduler:
         # the field a composing scheduler composes: the plateau's, else ``lr`` or the first
         self._target = self._plateau_field or next((f for f in self._fields if f.name == "lr"), self._fields[0])
         if "_cell" not in self.__dict__:
-            # the chunk position; whether every composing slot holds its closed form; the live chunk's token
-            self._cell = [0, False, None]
+            # the chunk position; whether every composing slot holds its closed form
+            self._cell = [0, False]
         n = len(self._slots)
         self._versions, self._pure, self._last = [None] * n, [False] * n, [0.0] * n
         self._sync = self._pull = None
@@ -525,9 +525,9 @@ class Scheduler:
                 calls.append(not isinstance(s, Schedule))
                 tables.append(s if calls[-1] else memoryview(s.table(n, start=base)))
             sources.append((index[key], scale))
+        self._retire_cell()
         if self._plain:
             self.__dict__.pop("step", None)  # the class's step, which calls _write
-            self._cell[2] = None  # a generated step kept from before takes the general path
             self._writer, self._calls, self._sync, self._pull = None, calls, None, None
             self._tables, self._sources = tables, sources
             self._base, self._end = base, n
@@ -540,13 +540,20 @@ class Scheduler:
             )
         scales = [scale for j, scale in sources if scale is not None]
         # the generated functions hold the scheduler weakly: no reference cycle keeps it (or the optimizer) alive
-        # a step() kept from an earlier chunk (``step = sched.step``) sees the token change and takes the general path
-        self._cell[2] = token = object()
         self._writer, self.step, self._sync, self._pull = self._writers[shape](
-            self.optimizer, weakref.ref(self), self._cell, self._last, token, n, *tables, *scales
+            self.optimizer, weakref.ref(self), self._cell, self._last, n, *tables, *scales
         )
         self._tables, self._sources, self._calls = tables, sources, calls
         self._base, self._end = base, n
+
+    def _retire_cell(self):
+        """A cell of its own for the chunk being made.  The old chunk's cell is left at its last position: a
+        ``step()`` kept from that chunk (``step = sched.step``) then finds the chunk ended and takes the general
+        path, which serves the current chunk (no check of which chunk is live in the hot path)."""
+        old = self._cell
+        self._cell = [old[0], old[1]]
+        if "_end" in self.__dict__:
+            old[0] = self._end - 1
 
     @property
     def _pos(self):
@@ -664,7 +671,7 @@ class _PresetScheduler(Scheduler):
 
 
 def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
-    """``make(optimizer, ref, cell, last, live, end, c0 .., s0 ..)``: ``(write, step, sync, pull)`` for one chunk.
+    """``make(optimizer, ref, cell, last, end, c0 .., s0 ..)``: ``(write, step, sync, pull)`` for one chunk.
 
     ``write(pos)`` stores each slot's value at chunk position ``pos``.
     ``slots`` lists ``(k, group, key, None)`` for a plain ``group[key] = value``
@@ -678,8 +685,9 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
 
     ``step(advance=True)`` is ``Scheduler.step`` with the stores inlined, for
     the common case: one step (``advance is True``), the optimizer still has
-    the same ``groups`` list, this is still the live chunk (``cell[2] is
-    live``) and the next position is inside it (``end`` positions).  Otherwise it calls ``Scheduler.step``
+    the same ``groups`` list and the next position is inside the chunk
+    (``end`` positions; the cell of a chunk replaced since is left at its
+    end, see ``Scheduler._retire_cell``).  Otherwise it calls ``Scheduler.step``
     (through the weak ``ref``), which rebinds or refills and installs a new
     one.  With ``composing`` (one flag per slot), ``step`` also needs every
     composing slot to hold the float it stored (kept in cells of these
@@ -713,7 +721,7 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
             stores.append(f"    w{i}({value})")
             steps.append(stores[-1])
     same_groups = "".join(f" or now[{k}] is not G{k}" for k in sorted(bound))
-    params = ", ".join(["optimizer", "ref", "cell", "last", "live", "end"] + [f"c{j}" for j in range(n_tables)] + scales)
+    params = ", ".join(["optimizer", "ref", "cell", "last", "end"] + [f"c{j}" for j in range(n_tables)] + scales)
     body = "\n".join("    " + line for line in stores)
     step_body = "\n".join("    " + line for line in steps)
     # a composing scheduler keeps what it last stored in cells of these functions (l0, l1, ..): sync() copies
@@ -732,7 +740,7 @@ def _unrolled_writer(groups, slots, shape, n_tables, composing=None):
     def step(advance=True):
 {f"        nonlocal {cells}" if kept else ""}
         now = optimizer.param_groups
-        if now is not groups or len(now) != n_groups{same_groups} or cell[2] is not live:
+        if now is not groups or len(now) != n_groups{same_groups}:
             return {back}general(ref(), advance){guard}
         if advance is not True:  # no move, several steps, or a value to check
             return {back}general(ref(), advance)
