@@ -18,6 +18,7 @@ from .plotting import plot
 from .registry import get, load, names
 from .report import compare, describe
 from .sweep import sweep
+from .units import Run
 from .schedules import (
     constant,
     cosine,
@@ -47,6 +48,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MAX_STEP",
+    "Run",
     "Schedule",
     "Scheduler",
     "compare",

@@ -264,8 +264,12 @@ MAX_SPEC_LAYERS = 100
 _WALK_DEPTH = 2 * MAX_DEPTH + _MAX_JSON_DEPTH + 2
 
 
-def load(path) -> Schedule:
+def load(path, *, run=None) -> Schedule:
     """The schedule a spec file describes.
+
+    With ``run`` (an ``lrsched.Run``), every length in the file may be a
+    unit string (``"2ep"``, ``"0.05dur"``, ``"2e9tok"``): each is resolved to
+    optimizer updates by ``run`` before the schedule is built.
 
     The file is JSON, or YAML when its name ends in ``.yaml`` or ``.yml``
     (read with PyYAML's safe loader, imported on first use).  Its content
@@ -351,6 +355,15 @@ def load(path) -> Schedule:
         has = "both keys" if "type" in data else "neither key"
         raise ValueError(f"{fn}: `path` must hold {_SPEC}, got path={shown!r} (it has {has}).")
     _count_values(fn, shown, data)
+    if run is not None:
+        from .units import Run
+
+        if not isinstance(run, Run):
+            V.fail(fn, "run", "an lrsched.Run or None", run, TypeError)
+        try:
+            data = run.resolve_spec(data)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{fn}: {shown!r}: {e}") from None
     kwargs = {k: v for k, v in data.items() if k != "name"}
     for k in kwargs:
         if not isinstance(k, str):  # YAML allows any key; from_dict and get take argument names

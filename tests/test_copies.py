@@ -272,6 +272,7 @@ OBJECTS = {
     "lrsched.report.Comparison": lambda tmp: lrsched.compare(_schedule(), _schedule() * 0.5, 100),
     "lrsched.tables.Summary": _saved_summary,
     "lrsched.cli.UserError": lambda tmp: importlib.import_module("lrsched.cli").UserError("bad input"),
+    "lrsched.units.Run": lambda tmp: lrsched.Run(dataset_size=1_000, micro_batch_size=8, seq_len=16, total="2ep"),
 }
 NOT_INSTANCES = {  # classes users never hold an instance of
     "lrsched._kernels.Kernel": "a compiled kernel's wrapper, module-level and shared",

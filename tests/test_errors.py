@@ -38,7 +38,7 @@ def fragments(*parts):
 # -- factories -----------------------------------------------------------------
 
 # Public names that do not build a schedule from arguments.
-NOT_FACTORIES = {"MAX_STEP", "Schedule", "Scheduler", "from_dict", "plateau", "load", "names", "precompile", "save", "sweep",
+NOT_FACTORIES = {"MAX_STEP", "Run", "Schedule", "Scheduler", "from_dict", "plateau", "load", "names", "precompile", "save", "sweep",
                  "describe", "compare", "plot"}  # fmt: skip
 
 # Valid arguments for every public factory; each case below changes one or two.

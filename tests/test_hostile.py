@@ -228,6 +228,9 @@ def finite_values(result):
         return problem
     if isinstance(result, lrsched.plateau(mode="min").__class__):
         return None
+    if isinstance(result, lrsched.Run):  # a run's facts: every length it resolves is a count of updates
+        n = result.updates("1ba")
+        return None if n == 1 else f"Run.updates('1ba') = {n}"
     return f"an unexpected result {type(result).__name__}"
 
 
