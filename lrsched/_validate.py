@@ -262,8 +262,8 @@ def plain(value, depth=0):
     that went through NumPy loads, and what is saved from it again is plain data."""
     if isinstance(value, np.generic):
         return value.item()
-    if depth < 100 and isinstance(value, (list, tuple)):
-        return type(value)(plain(v, depth + 1) for v in value) if type(value) in (list, tuple) else value
+    if depth < 100 and type(value) in (list, tuple):
+        return type(value)(plain(v, depth + 1) for v in value)
     if depth < 100 and type(value) is dict:
         return {plain(k, depth + 1): plain(v, depth + 1) for k, v in value.items()}
     return value

@@ -225,12 +225,13 @@ class Scheduler:
         # ``step``, a generated function that does the same for the common case
         # (same groups, one step, inside the chunk) and calls this one otherwise.
         n = advance if type(advance) is bool else V.integer("Scheduler.step", "advance", advance)
-        if self._groups_changed():  # replaced (load_state_dict) or added to
+        changed = self._groups_changed()  # replaced (load_state_dict) or added to
+        if changed:
             self._rebind()
         step = self._base + self._pos + n
         if step > MAX_STEP:
             raise ValueError(f"Scheduler.step: cannot step past step 2**62 = {MAX_STEP} (lrsched's largest step).")
-        self._go(step)
+        self._go(step, refill=changed)
         self._write(self._pos)
 
     def advance_to(self, step):
@@ -249,9 +250,10 @@ class Scheduler:
     def seek(self, step):
         """Jump to ``step`` (O(1): no replay) and write its values (inside the current chunk: no refill)."""
         step = V.integer("Scheduler.seek", "step", step)
-        if self._groups_changed():
+        changed = self._groups_changed()
+        if changed:
             self._rebind("Scheduler.seek")
-        self._go(step)
+        self._go(step, refill=changed)
         self._write(self._pos, True)
 
     def _go(self, step, refill=False):
@@ -394,7 +396,7 @@ class Scheduler:
                     g[f"initial_{f.name}"] = x
         if self._groups_changed():
             self._rebind(fn)
-        self._go(step, refill=True)  # the loaded schedules' tables
+        self._go(step, refill=True)  # the loaded schedules' tables (and the new groups' writers)
         self._write(self._pos, True)
 
     # -- copies ---------------------------------------------------------------------
@@ -404,15 +406,16 @@ class Scheduler:
         if self.__dict__.get("_sync") is not None:
             self._sync()  # the generated step's cells into _last, which is kept
         state = dict(self.__dict__)
-        for derived in ("_slots", "_writers", "_writer", "step", "_tables", "_sources", "_groups", "_versions", "_pure",
-                        "_calls", "_sync", "_pull"):
+        for derived in ("_slots", "_writers", "_writer", "step", "_tables", "_sources", "_groups", "_seen", "_versions",
+                        "_pure", "_calls", "_sync", "_pull"):
             state.pop(derived, None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        # a copy.copy shares these with the original: its own position, last values and plateau counts
-        last = list(self.__dict__.get("_last") or ()) or None
+        # a copy.copy shares these with the original (and _fill retires the cell it finds): its own position,
+        # last values and plateau counts
+        last = list(state["_last"]) if state.get("_last") is not None else None
         self._cell = list(self._cell)
         if self._plateau is not None:
             self._plateau = copy.deepcopy(self._plateau)
@@ -462,8 +465,7 @@ class Scheduler:
         follows, as torch's schedulers do by reading ``param_groups`` each step.
         """
         self._check_groups(fn)
-        self._compile_writers()
-        self._fill(self._base)
+        self._compile_writers()  # the caller fills the chunk it moves to (_go(step, refill=True))
 
     def _check_groups(self, fn):
         """Raise unless every (new) param group has each scheduled field, one group per schedule."""

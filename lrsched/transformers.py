@@ -7,8 +7,8 @@ Switch in one line::
 
 Each function is transformers' function of the same name and returns what
 that returns -- an ``lrsched.torch.LambdaLR`` whose lambda is an lrsched
-``Schedule`` giving the *multiplier* of each group's initial lr -- so ``sched.schedules["lr"][k].table(n)`` precomputes a
-group's lrs without stepping, and its state is torch's (a checkpoint crosses
+``Schedule`` giving the *multiplier* of each group's initial lr -- so
+``sched.schedules["lr"][k].table(n)`` precomputes a group's lrs without stepping, and its state is torch's (a checkpoint crosses
 between lrsched and transformers in both directions, through
 ``torch.load(weights_only=True)`` too).  ``reduce_lr_on_plateau`` is
 ``lrsched.torch.ReduceLROnPlateau`` and ``greedy`` is this module's ``GreedyLR``.

@@ -64,7 +64,7 @@ _NEEDS = {  # the facts each unit needs
 }
 
 
-def parse_length(fn, name, value):
+def parse_length(value):
     """``(number, unit)`` of a unit string (``"2ep"`` -> ``(Fraction(2), "ep")``); None if ``value`` is none."""
     if not isinstance(value, str):
         return None
@@ -81,7 +81,7 @@ def parse_length(fn, name, value):
 
 def is_length(value):
     """Whether ``value`` is a unit string such as ``"2ep"`` or ``"0.05dur"``."""
-    return parse_length("", "", value) is not None
+    return parse_length(value) is not None
 
 
 class Run:
@@ -141,7 +141,7 @@ class Run:
         self.total = None
         self._total_given = total
         if total is not None:
-            if isinstance(total, str) and (parse_length(fn, "total", total) or (None, None))[1] == "dur":
+            if is_length(total) and parse_length(total)[1] == "dur":
                 V.fail(fn, "total", "a length in a unit other than dur (the run's own length)", total)
             self.total = self.updates(total, name="total")
             if self.total == 0:
@@ -165,7 +165,7 @@ class Run:
         if isinstance(value, float):
             v = V.real(fn, name, value, minimum=0.0, maximum=1.0, note=" (a float is a fraction of the run)")
             return self._of_total(fn, name, Fraction(v)), "dur"
-        parsed = parse_length(fn, name, value)
+        parsed = parse_length(value)
         if parsed is None:
             V.fail(fn, name, f"a count of updates, a fraction of the run, or a number and a unit among {UNITS} "
                    "(such as '2ep', '0.05dur', '2e9tok')", value, TypeError if not isinstance(value, str) else
@@ -253,8 +253,7 @@ class Run:
         """One line: ``name``'s length in its own unit, in optimizer updates, and in micro-batches per process
         (and tokens, when the run has ``seq_len`` and ``micro_batch_size``)."""
         n = self.updates(value, name=name)
-        shown = value if isinstance(value, str) else (f"{value} of the run" if isinstance(value, float) else
-                                                      f"{value}")  # fmt: skip
+        shown = f"{value} of the run" if isinstance(value, float) else value
         parts = [f"{name} {shown}", f"{n:,} optimizer updates", f"{n * self.grad_accum:,} micro-batches per process"]
         if self.micro_batch_size is not None and self.seq_len is not None:
             tokens = n * self.micro_batch_size * self.grad_accum * self.processes * self.seq_len
