@@ -581,6 +581,8 @@ def _from_dict(d, where, depth, built=None, limits=None):
         V.fail(fn, f"{where}['type']", rule, kind, TypeError)
     if kind not in _REGISTRY:
         V.fail(fn, f"{where}['type']", rule, kind)
+    if "run" in d:
+        return _from_dict_in_units(d, where, depth, built, limits)
     factory, schedule_args = _REGISTRY[kind]
     params = inspect.signature(factory).parameters
     kwargs, parts = {}, []
@@ -588,7 +590,8 @@ def _from_dict(d, where, depth, built=None, limits=None):
         if key == "type":
             continue
         if key not in params:
-            V.fail(fn, where, f"a {kind!r} spec with keys among {', '.join(params)}", f"unknown key {key!r}")
+            V.fail(fn, where, f"a {kind!r} spec with keys among {', '.join(params)} (and 'run')",
+                   f"unknown key {key!r}")  # fmt: skip
         at = f"{where}[{key!r}]"
         if schedule_args.get(key) == "one":
             v = _from_dict(v, at, depth + 1, built, limits)
@@ -613,6 +616,60 @@ def _from_dict(d, where, depth, built=None, limits=None):
         limits.made(s, where, kind, bool(schedule_args))
     built[id(d)] = s
     return s
+
+
+def _run_of(facts, where):
+    """The ``lrsched.Run`` a spec's ``"run"`` key holds."""
+    from .units import Run
+
+    fn = "from_dict"
+    at = f"{where}['run']"
+    if not isinstance(facts, dict):
+        V.fail(fn, at, "a dict of lrsched.Run's facts (Run.facts())", facts, TypeError)
+    for k, v in facts.items():
+        if not isinstance(k, str):
+            V.fail(fn, at, "a dict whose keys are Run's argument names", k, TypeError)
+        _check_json(fn, f"{at}[{k!r}]", v)
+    try:
+        return Run(**facts)
+    except TypeError as e:
+        raise TypeError(f"{fn}: {at}: {e}") from None
+
+
+def _from_dict_in_units(d, where, depth, built, limits):
+    """A spec whose lengths may be unit strings, resolved by the Run in its ``"run"`` key; the schedule
+    keeps the spec as written (its ``to_dict()`` is ``d``)."""
+    run = _run_of(d["run"], where)
+    asked = {k: v for k, v in d.items() if k != "run"}
+    s = _from_dict(run.resolve_spec(asked, where), where, depth, built, limits)
+    out = in_units(s, run, {k: v for k, v in asked.items() if k != "type"})
+    built[id(d)] = out
+    return out
+
+
+def _has_length(v):
+    from .units import is_length
+
+    if isinstance(v, dict):
+        return any(_has_length(x) for x in v.values())
+    if isinstance(v, (list, tuple)):
+        return any(_has_length(x) for x in v)
+    return is_length(v)
+
+
+def in_units(s: Schedule, run, asked: dict) -> Schedule:
+    """``s`` (built from ``asked`` with its unit strings resolved by ``run``), with a spec that keeps the
+    unit strings of ``asked`` and ``run.facts()`` under ``"run"``: to_dict says what the user meant."""
+    if not _has_length(asked):
+        return s  # nothing to keep: the spec as the factory wrote it
+    spec = dict(s._spec)
+    for k, v in asked.items():
+        if k in spec and _has_length(v):
+            spec[k] = _to_plain(v)
+    spec["run"] = run.facts()
+    out = Schedule(s._program, spec)
+    out._depth = s._depth
+    return out
 
 
 def _check_json(fn, key, v, depth=0, seen=None):

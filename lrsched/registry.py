@@ -267,9 +267,12 @@ _WALK_DEPTH = 2 * MAX_DEPTH + _MAX_JSON_DEPTH + 2
 def load(path, *, run=None) -> Schedule:
     """The schedule a spec file describes.
 
-    With ``run`` (an ``lrsched.Run``), every length in the file may be a
-    unit string (``"2ep"``, ``"0.05dur"``, ``"2e9tok"``): each is resolved to
-    optimizer updates by ``run`` before the schedule is built.
+    With ``run`` (an ``lrsched.Run``), or a ``"run"`` key holding a Run's
+    facts in the file, every length in the file may be a unit string
+    (``"2ep"``, ``"0.05dur"``, ``"2e9tok"``): each is resolved to optimizer
+    updates before the schedule is built, and the schedule's ``to_dict()``
+    keeps the unit strings and the facts.  A file's own ``"run"`` and
+    ``run`` must agree.
 
     The file is JSON, or YAML when its name ends in ``.yaml`` or ``.yml``
     (read with PyYAML's safe loader, imported on first use).  Its content
@@ -360,10 +363,15 @@ def load(path, *, run=None) -> Schedule:
 
         if not isinstance(run, Run):
             V.fail(fn, "run", "an lrsched.Run or None", run, TypeError)
-        try:
-            data = run.resolve_spec(data)
-        except (ValueError, TypeError) as e:
-            raise type(e)(f"{fn}: {shown!r}: {e}") from None
+        if "run" in data:
+            try:
+                saved = Run(**data["run"]) if isinstance(data["run"], dict) else None
+            except (ValueError, TypeError) as e:
+                raise type(e)(f"{fn}: {shown!r}: 'run': {e}") from None
+            if saved != run:
+                raise ValueError(f"{fn}: `run` must agree with the file's own 'run', got run={run!r} and the file "
+                                 f"{shown!r} says {data['run']!r}.")  # fmt: skip
+        data = {**data, "run": run.facts()}
     kwargs = {k: v for k, v in data.items() if k != "name"}
     for k in kwargs:
         if not isinstance(k, str):  # YAML allows any key; from_dict and get take argument names
@@ -372,6 +380,10 @@ def load(path, *, run=None) -> Schedule:
     try:
         if "type" in data:
             return _from_dict(data, "d", 1, limits=limits)
+        if "run" in kwargs:  # lengths in units: the schedule keeps them, and the run's facts
+            from ._schedule import _run_of
+
+            return limits.made(_run_of(kwargs.pop("run"), "d").get(data["name"], **kwargs), "d", data["name"])
         return limits.made(get(data["name"], **kwargs), "d", data["name"])
     except _PastLimit as e:
         raise ValueError(

@@ -113,6 +113,9 @@ class Run:
     def __init__(self, *, steps_per_epoch=None, dataset_size=None, micro_batch_size=None, grad_accum=1,
                  processes=1, seq_len=None, total=None, drop_last=False):  # fmt: skip
         fn = "Run"
+        given_facts = dict(steps_per_epoch=steps_per_epoch, dataset_size=dataset_size,
+                           micro_batch_size=micro_batch_size, grad_accum=grad_accum, processes=processes,
+                           seq_len=seq_len, total=total, drop_last=drop_last)  # fmt: skip
         opt = lambda name, v: None if v is None else V.integer(fn, name, v, minimum=1)  # noqa: E731
         self.micro_batch_size, self.seq_len = opt("micro_batch_size", micro_batch_size), opt("seq_len", seq_len)
         self.grad_accum = V.integer(fn, "grad_accum", grad_accum, minimum=1)
@@ -146,12 +149,25 @@ class Run:
             self.total = self.updates(total, name="total")
             if self.total == 0:
                 V.fail(fn, "total", "a length of at least one update", total)
+        defaults = {"grad_accum": 1, "processes": 1, "drop_last": False}
+        self._facts = {k: V.plain(v) for k, v in given_facts.items() if v is not None and
+                       not (k in defaults and v == defaults[k] and type(v) is type(defaults[k]))}  # fmt: skip
+
+    def facts(self):
+        """The facts this Run was given, as plain data: ``Run(**run.facts())`` is an equal Run.
+        A spec's ``"run"`` key holds them (``Schedule.to_dict`` of ``run.get(...)``)."""
+        return dict(self._facts)
+
+    def __eq__(self, other):
+        if not isinstance(other, Run):
+            return NotImplemented
+        return self._facts == other._facts
+
+    def __hash__(self):
+        return hash(tuple(sorted(self._facts.items())))
 
     def __repr__(self):
-        facts = {k: getattr(self, k) for k in ("steps_per_epoch", "dataset_size", "micro_batch_size", "grad_accum",
-                                                "processes", "seq_len")}  # fmt: skip
-        facts["total"] = self._total_given
-        return "Run(" + ", ".join(f"{k}={v!r}" for k, v in facts.items() if v is not None) + ")"
+        return "Run(" + ", ".join(f"{k}={v!r}" for k, v in self._facts.items()) + ")"
 
     # -- resolving ------------------------------------------------------------------------
 
@@ -231,9 +247,11 @@ class Run:
             return done[id(v)]
         if depth > 200:  # a spec that contains itself; from_dict names it
             return v
+        if isinstance(v, dict) and depth and "run" in v:
+            return v  # a nested spec with its own facts is resolved by them, where it is built
         if isinstance(v, dict):
-            out = {k: k_v if k in ("type", "name") else self._resolve_spec(k_v, f"{where}[{k!r}]", depth + 1, done)
-                   for k, k_v in v.items()}  # fmt: skip
+            out = {k: k_v if k in ("type", "name", "run") else
+                   self._resolve_spec(k_v, f"{where}[{k!r}]", depth + 1, done) for k, k_v in v.items()}  # fmt: skip
         elif isinstance(v, list):
             out = [self._resolve_spec(x, f"{where}[{i}]", depth + 1, done) for i, x in enumerate(v)]
         else:
@@ -242,10 +260,31 @@ class Run:
         return out
 
     def get(self, name, **kwargs):
-        """``lrsched.get(name, **kwargs)`` with every unit-string argument resolved to updates."""
+        """``lrsched.get(name, **kwargs)`` with every unit-string argument resolved to updates.
+
+        The schedule keeps what was asked for: its ``to_dict()`` holds the
+        unit strings and this Run's facts (under ``"run"``), so a saved spec
+        says ``warmup_steps="2ep"``, and ``from_dict`` resolves it again to
+        an equal schedule.
+        """
+        from ._schedule import in_units
         from .registry import get
 
-        return get(name, **self.resolve(**kwargs))
+        return in_units(get(name, **self.resolve(**kwargs)), self, kwargs)
+
+    def call(self, fn, /, *args, **kwargs):
+        """``fn(*args, **kwargs)`` with every unit-string argument (and list item) resolved to updates.
+
+        For any callable that takes counts of optimizer updates: a preset
+        (``run.call(lrsched.torch.CosineAnnealingLR, optimizer, T_max="8ep")``,
+        ``run.call(get_cosine_schedule_with_warmup, optimizer, "0.05dur", "1.0dur")``),
+        a factory, or your own.  A unit string resolves to optimizer updates,
+        so the scheduler must be stepped once per optimizer update.
+        """
+        if not callable(fn):
+            V.fail("Run.call", "fn", "a callable", fn, TypeError)
+        positional = self.resolve(**{f"args[{k}]": v for k, v in enumerate(args)})
+        return fn(*positional.values(), **self.resolve(**kwargs))
 
     # -- saying how -------------------------------------------------------------------------
 

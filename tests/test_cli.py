@@ -69,7 +69,6 @@ def test_user_errors_exit_1_with_one_line_and_write_nothing(tmp_path, capsys, ar
 @pytest.mark.parametrize(
     "args",
     [
-        pytest.param(["table", "cosine", "init_value=1", "steps=3", "-o", "x.npy"], id="no-steps"),
         pytest.param(["table", "cosine", "--steps", "ten", "-o", "x.npy"], id="steps-not-int"),
         pytest.param(["frobnicate"], id="unknown-command"),
         pytest.param([], id="no-command"),
@@ -80,6 +79,15 @@ def test_usage_errors_exit_2(args, capsys):
         main(args)
     assert exc.value.code == 2
     assert "usage: lrsched" in capsys.readouterr().err
+
+
+def test_steps_is_needed_unless_the_run_has_a_length(tmp_path, capsys):
+    out = tmp_path / "x.npy"
+    assert main(["table", "cosine", "init_value=1", "steps=3", "-o", str(out)]) == 2
+    assert "--steps is required (or give the run's length with --total)" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["table", "cosine", "init_value=1", "steps=3", "--total", "5", "-q", "-o", str(out)]) == 0
+    assert np.load(out).size == 5
 
 
 def test_unwritable_output_and_bad_steps_are_one_line_errors(tmp_path, capsys):
@@ -327,3 +335,48 @@ def test_bench_without_torch_says_not_installed(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "torch: not installed" in out and out.count("not installed") >= 7  # the header, 6 rows... and per step
     assert "lrsched.Scheduler.step()" in out
+
+
+# -- lengths in units ---------------------------------------------------------------------------
+
+# 1,000,000 samples over 8 processes of 8: ceil(1e6 / 64) = 15,625 micro-batches per process, in
+# updates of 4: ceil(15,625 / 4) = 3,907 per epoch; 2 epochs = 7,814; 5% of them = 390.7 -> 391
+LLM_FACTS = ["--dataset-size", "1e6", "--micro-batch-size", "8", "--grad-accum", "4", "--processes", "8",
+             "--seq-len", "2048", "--total", "2ep"]  # fmt: skip
+
+
+def test_preview_resolves_each_length_and_shows_the_lr_at_each_boundary(capsys):
+    spec = ["warmup_cosine", "peak_value=3e-4", "warmup_steps=0.05dur", "total_steps=1dur", "end_value=3e-5"]
+    assert main(["preview", *spec, *LLM_FACTS]) == 0
+    out = capsys.readouterr().out
+    assert "warmup_steps 0.05dur = 391 optimizer updates = 1,564 micro-batches per process" in out
+    assert "total_steps 1dur = 7,814 optimizer updates" in out
+    s = lrsched.warmup_cosine(peak_value=3e-4, warmup_steps=391, total_steps=7_814, end_value=3e-5)
+    rows = {line.split()[-2] + " " + line.split()[-1]: line.split() for line in out.splitlines()
+            if line.rstrip().endswith(("first update", "end of warmup", "last update"))}  # fmt: skip
+    assert rows["of warmup"][0] == "391" and float(rows["of warmup"][-4]) == pytest.approx(s.at(391), rel=1e-6)
+    assert rows["last update"][0] == "7,813" and rows["last update"][1] == f"{7_813 / 3_907:.3f}"
+    # tokens per update: 8 * 4 * 8 * 2048 = 524,288
+    assert float(rows["of warmup"][2]) == pytest.approx(391 * 524_288, rel=1e-3)
+
+
+def test_every_command_takes_unit_strings_and_run_facts(tmp_path, capsys):
+    out = tmp_path / "lr.npy"
+    assert main(["table", "cosine", "init_value=1", "steps=2ep", "--steps-per-epoch", "100", "--steps", "3ep",
+                 "-q", "-o", str(out)]) == 0  # fmt: skip
+    np.testing.assert_array_equal(np.load(out), lrsched.cosine(init_value=1.0, steps=200).table(300))
+    assert main(["describe", "cosine", "init_value=1", "steps=2000ba", "--steps", "4000mb", "--grad-accum", "2"]) == 0
+    assert "steps    2,000" in capsys.readouterr().out
+    assert main(["compare", "cosine", "init_value=1", "steps=1ep", "cosine", "init_value=1", "steps=10",
+                 "--steps-per-epoch", "10", "--steps", "1e2"]) == 0  # fmt: skip
+    assert "identical over 100 steps" in capsys.readouterr().out
+    assert main(["describe", "cosine", "init_value=1", "steps=2ep", "--steps", "10"]) == 1
+    err = capsys.readouterr().err
+    assert "'ep' needs --steps-per-epoch" in err and "got steps='2ep'" in err
+
+
+def test_presets_take_unit_strings_on_the_command_line(capsys):
+    pytest.importorskip("torch")
+    assert main(["compare", "torch:CosineAnnealingLR", "T_max=1ep", "cosine", "init_value=1", "steps=50",
+                 "--steps-per-epoch", "50", "--steps", "50", "--rtol", "1e-12"]) == 0  # fmt: skip
+    assert "identical over 50 steps" in capsys.readouterr().out

@@ -113,7 +113,7 @@ def test_describe_compare_bench_names_precompile():
         (["plot", "cosine", "init_value=1", "steps=3", "--steps", 5, "--log", "-o", "x.png"], 1, "log"),
         (["describe", "torch:Nope", "--steps", 3], 1, "unknown or unsupported torch scheduler 'Nope'"),
         (["compare", "cosine", "init_value=1", "steps=3", "--steps", 3], 1, "expected 2 schedules, got 1"),
-        (["table", "cosine", "--steps", "many", "-o", "x.npy"], 2, "invalid int value"),
+        (["table", "cosine", "--steps", "many", "-o", "x.npy"], 2, "invalid steps value: 'many'"),
         (["frobnicate"], 2, "invalid choice"),
         ([], 2, "required"),
     ],

@@ -6,6 +6,10 @@ lrsched/units.py's docstring: exact arithmetic, one rounding to the nearest upda
 
 from __future__ import annotations
 
+import json
+import pickle
+
+import numpy as np
 import pytest
 
 import lrsched
@@ -123,8 +127,101 @@ def test_a_spec_file_in_the_runs_units_loads_with_the_run(tmp_path):
     s = lrsched.load(path, run=run)
     head = lrsched.warmup_cosine(peak_value=3e-4, warmup_steps=2_500, total_steps=5_000)
     assert s == lrsched.join([head, lrsched.constant(3e-5)], boundaries=[5_000])
-    with pytest.raises(ValueError, match=r"run.yaml'.*`spec\['schedules'\]\[0\]\['warmup_steps'\]` must be a length "
+    with pytest.raises(ValueError, match=r"run.yaml'.*`d\['schedules'\]\[0\]\['warmup_steps'\]` must be a length "
                                          r"whose unit this Run can convert"):  # fmt: skip
         lrsched.load(path, run=lrsched.Run(steps_per_epoch=None, total=100))
     with pytest.raises(TypeError, match="`warmup_steps`"):
         lrsched.load(path)  # without the run, a unit string is no step count
+
+
+# -- specs that keep their units ------------------------------------------------------------
+
+
+def test_a_schedule_built_in_units_saves_the_unit_strings_and_the_runs_facts():
+    run = lrsched.Run(**RUN)
+    s = run.get("warmup_cosine", peak_value=3e-4, warmup_steps="2ep", total_steps="1dur", end_value=3e-5)
+    d = s.to_dict()
+    assert d["warmup_steps"] == "2ep" and d["total_steps"] == "1dur"
+    assert d["run"] == RUN  # the facts as given, defaults left out
+    back = lrsched.from_dict(json.loads(json.dumps(d)))
+    # 2 epochs of 1,250 updates, and the whole run of 8 epochs, counted by hand
+    assert back == lrsched.warmup_cosine(peak_value=3e-4, warmup_steps=2_500, total_steps=10_000, end_value=3e-5)
+    assert back.to_dict() == d
+    assert pickle.loads(pickle.dumps(s)).to_dict() == d
+    assert "warmup_steps='2ep'" in repr(s)
+    assert lrsched.Run(**d["run"]) == run
+
+
+def test_a_schedule_without_unit_strings_keeps_the_factorys_spec():
+    run = lrsched.Run(**RUN)
+    s = run.get("cosine", init_value=1.0, steps=100)
+    assert "run" not in s.to_dict() and s.to_dict() == lrsched.cosine(init_value=1.0, steps=100).to_dict()
+
+
+def test_nested_specs_in_units_round_trip():
+    d = {
+        "type": "join",
+        "schedules": [{"type": "constant", "value": 1.0}, {"type": "linear", "init_value": 1.0, "steps": "1ep"}],
+        "boundaries": ["2ep"],
+        "run": {"steps_per_epoch": 10},
+    }
+    s = lrsched.from_dict(d)
+    assert s == lrsched.join([lrsched.constant(1.0), lrsched.linear(init_value=1.0, steps=10)], boundaries=[20])
+    assert s.to_dict() == d
+    # a nested spec with its own facts is resolved by them, not by the outer run
+    inner = {"type": "linear", "init_value": 1.0, "steps": "1ep", "run": {"steps_per_epoch": 4}}
+    outer = {"type": "join", "schedules": [{"type": "constant", "value": 1.0}, inner], "boundaries": ["1ep"],
+             "run": {"steps_per_epoch": 10}}  # fmt: skip
+    assert lrsched.from_dict(outer)(np.array([9, 10, 12, 14])).tolist() == [1.0, 1.0, 0.5, 0.0]
+
+
+def test_a_spec_with_bad_facts_is_refused_naming_them():
+    base = {"type": "cosine", "init_value": 1.0, "steps": "2ep"}
+    with pytest.raises(TypeError, match=r"d\['run'\].*a dict"):
+        lrsched.from_dict({**base, "run": 5})
+    with pytest.raises(TypeError, match=r"d\['run'\].*steps_per_epok"):
+        lrsched.from_dict({**base, "run": {"steps_per_epok": 10}})
+    with pytest.raises(ValueError, match=r"`steps_per_epoch` must be"):
+        lrsched.from_dict({**base, "run": {"steps_per_epoch": 0}})
+    with pytest.raises(ValueError, match=r"'ep' needs Run\(steps_per_epoch=...\)"):
+        lrsched.from_dict({**base, "run": {"seq_len": 10}})
+
+
+def test_load_with_a_run_keeps_the_units_and_refuses_a_file_whose_own_run_disagrees(tmp_path):
+    path = tmp_path / "lr.json"
+    path.write_text(json.dumps({"name": "cosine_with_min_lr", "peak_value": 1.0, "warmup_steps": "1ep",
+                                "total_steps": "4ep", "end_value": 0.1}))  # fmt: skip
+    run = lrsched.Run(steps_per_epoch=25)
+    s = lrsched.load(path, run=run)
+    assert s.to_dict()["warmup_steps"] == "1ep" and s.to_dict()["run"] == {"steps_per_epoch": 25}
+    assert s == lrsched.get("cosine_with_min_lr", peak_value=1.0, warmup_steps=25, total_steps=100, end_value=0.1)
+    saved = tmp_path / "saved.json"
+    saved.write_text(json.dumps(s.to_dict()))
+    assert lrsched.load(saved) == s and lrsched.load(saved, run=run).to_dict() == s.to_dict()
+    with pytest.raises(ValueError, match="must agree with the file's own 'run'"):
+        lrsched.load(saved, run=lrsched.Run(steps_per_epoch=26))
+
+
+def test_call_resolves_the_arguments_of_any_preset():
+    torch = pytest.importorskip("torch")
+    from lrsched.torch import CosineAnnealingLR, MultiStepLR
+    from lrsched.transformers import get_cosine_schedule_with_warmup
+
+    run = lrsched.Run(**RUN)  # 1,250 updates per epoch, 10,000 in the run
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    a = run.call(CosineAnnealingLR, opt, T_max="2ep")
+    assert a.T_max == 2_500
+    b = run.call(MultiStepLR, opt, milestones=["1ep", "0.5dur"])
+    assert sorted(b.milestones) == [1_250, 5_000]
+    c = run.call(get_cosine_schedule_with_warmup, opt, "0.05dur", "1dur")
+    want = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=500, total_steps=10_000).table(10_001)
+    np.testing.assert_allclose(c.schedules["lr"][0].table(10_001), 0.1 * want, rtol=1e-14, atol=1e-18)
+    with pytest.raises(TypeError, match="`fn` must be a callable"):
+        run.call(5)
+
+
+def test_facts_and_equality():
+    assert lrsched.Run(steps_per_epoch=10, grad_accum=1).facts() == {"steps_per_epoch": 10}
+    assert lrsched.Run(steps_per_epoch=10) == lrsched.Run(steps_per_epoch=10)
+    assert lrsched.Run(steps_per_epoch=10) != lrsched.Run(steps_per_epoch=10, grad_accum=2)
+    assert repr(lrsched.Run(steps_per_epoch=10, total="2ep")) == "Run(steps_per_epoch=10, total='2ep')"
