@@ -11,12 +11,14 @@ from ._program import MAX_STEP
 from .adapter import Scheduler
 from ._schedule import Schedule, from_dict
 from .cycles import cosine_restarts, cyclic, repeat, sgdr
+from .finder import LRFinder, Suggestion, range_test
 from .tables import save
 from .phases import one_cycle, one_cycle_momentum, piecewise_anneal, wsd
 from .plateau import plateau
 from .plotting import plot
 from .registry import get, load, names
 from .report import compare, describe
+from .surgery import Change, branch, extend, jump, multi_wsd, rewarm, shift
 from .sweep import sweep
 from .units import Run
 from .schedules import (
@@ -47,10 +49,14 @@ from .schedules import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Change",
+    "LRFinder",
     "MAX_STEP",
     "Run",
     "Schedule",
     "Scheduler",
+    "Suggestion",
+    "branch",
     "compare",
     "constant",
     "cosine",
@@ -58,13 +64,16 @@ __all__ = [
     "cyclic",
     "describe",
     "exponential",
+    "extend",
     "from_dict",
     "get",
     "inverse_sqrt",
     "inverse_time",
     "join",
+    "jump",
     "linear",
     "load",
+    "multi_wsd",
     "multistep",
     "names",
     "noise",
@@ -78,10 +87,13 @@ __all__ = [
     "polynomial",
     "precompile",
     "product",
+    "range_test",
     "repeat",
+    "rewarm",
     "save",
     "scale",
     "sgdr",
+    "shift",
     "step",
     "sweep",
     "tanh",

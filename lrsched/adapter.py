@@ -40,6 +40,7 @@ import copy
 import math
 import operator
 import re
+import warnings
 import weakref
 
 import numpy as np
@@ -48,6 +49,7 @@ from . import _validate as V
 from ._program import MAX_STEP
 from ._schedule import Schedule, from_dict
 from .plateau import Plateau, PlateauState
+from .surgery import Change
 
 _FIELD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[([0-9]{1,18})\])?")  # fullmatch: "lr\n" is not "lr"
 _CHUNK = 4096
@@ -139,6 +141,12 @@ class Scheduler:
     optimizer update ``k`` uses.  A value that is a tensor is updated in
     place with ``fill_`` (a compiled optimizer step does not recompile); a
     float stays a float.
+
+    A changed schedule is applied deliberately, never silently:
+    ``change(schedule)`` switches at the current step and returns the
+    ``Change`` (old and new value per group); a saved state whose schedules
+    differ is refused by ``load_state_dict`` unless told to ``adopt`` the
+    saved ones or ``keep`` this scheduler's (which warns with the ``Change``).
 
     Examples
     --------
@@ -304,6 +312,80 @@ class Scheduler:
         """``{field: [Schedule per group]}``."""
         return {f.name: list(f.schedules) for f in self._fields}
 
+    # -- changing the schedule ---------------------------------------------------------
+
+    def change(self, schedule, *, field=None):
+        """Switch to other schedules from the current step on, write their values, and say what changed.
+
+        ``schedule`` is one for every group, a list with one per group, or a
+        dict ``{field: schedule or list}`` (as the constructor takes them),
+        for fields this scheduler drives; ``field`` (the first field by
+        default, ``"lr"`` as built) names the one a schedule or list is for.
+        With ``relative=True`` the new schedules are multipliers of the same
+        initial values.  The step stays; the groups get the new values at
+        once; ``state_dict()`` holds the new schedules from then on, so a run
+        resumed from it continues on them exactly.  Everything is checked
+        before anything changes.
+
+        Returns
+        -------
+        Change
+            Per (field, group), the value written before and the one written
+            now, at the current step, and the relative jump;
+            ``print(change)`` shows them.
+
+        Examples
+        --------
+        >>> import lrsched
+        >>> class Opt:
+        ...     param_groups = [{"lr": 0.0}]
+        >>> run = lrsched.warmup_constant(peak_value=1.0, warmup_steps=2)
+        >>> sched = lrsched.Scheduler(Opt(), run, last_step=9)
+        >>> print(sched.change(lrsched.branch(run, 10, steps=10, end_ratio=0.1)))
+        schedule change at step 10 (old -> new):
+          lr group 0: 1 -> 1  (no change)
+        >>> sched.step(); round(sched.get_last_lr()[0], 6)  # 0.1 + 0.9 (1 - sqrt(1 / 10))
+        0.715395
+        """
+        fn = "Scheduler.change"
+        if self._compose is not None or self._plain:
+            raise ValueError(f"{fn}: this scheduler's values are not all read from schedules (a drop-in that "
+                             f"composes, or Python functions of the step); a lrsched.Scheduler can change "
+                             f"them.")  # fmt: skip
+        if self._groups_changed():  # replaced since the last step: refused here if unusable, before any change
+            self._check_groups(fn)
+        n = len(self.optimizer.param_groups)
+        if isinstance(schedule, dict):
+            if field is not None:
+                V.fail(fn, "field", "left out when `schedule` is a dict of fields", field)
+            if not schedule:
+                V.fail(fn, "schedule", "a dict with at least one field", schedule)
+            wanted = [(self._field(name, fn), spec) for name, spec in schedule.items()]
+        else:
+            wanted = [(self._field(field, fn), schedule)]
+        updates = []
+        for f, spec in wanted:
+            schedules = _per_group(fn, spec, n)
+            if f.relative:
+                for k, (x, s) in enumerate(zip(f.initial, schedules)):
+                    if not math.isfinite(x * s.program.bound()):
+                        V.fail(fn, "schedule", f"a multiplier whose values times param_groups[{k}]'s initial "
+                               f"{f.name} {x!r} stay finite (relative=True)", s)  # fmt: skip
+            updates.append((f, schedules))
+        step = self.last_step
+        rows = []
+        for f, schedules in updates:
+            for k, (old, s) in enumerate(zip(self._values(f), schedules)):
+                rows.append((f.name, k, old, _scaled(s.at(step), self._scale(f, k))))
+        # every check has passed: from here on the groups change
+        for f, schedules in updates:
+            f.schedules = schedules
+        if self._groups_changed():
+            self._rebind(fn)
+        self._go(step, refill=True)
+        self._write(self._pos, True)
+        return Change(step, rows)
+
     # -- state ----------------------------------------------------------------------
 
     def state_dict(self):
@@ -317,16 +399,36 @@ class Scheduler:
             state["plateau"] = self._plateau.state()
         return state
 
-    def load_state_dict(self, state, *, adopt=False):
+    def load_state_dict(self, state, *, adopt=False, keep=False):
         """Restore a ``state_dict()``: the same values as the saved run at the same step.
 
         Independent of the lr the optimizer holds now: every value is
         recomputed from the schedule and (with ``relative=True``) the saved
         initial values, which are written back to the groups.  A state whose
-        schedules differ from this scheduler's is refused unless
-        ``adopt=True``.  The state is checked in full before anything changes.
+        schedules differ from this scheduler's is refused, unless the choice
+        is made deliberately:
+
+        - ``adopt=True`` takes the saved schedules (the saved run goes on as it was);
+        - ``keep=True`` keeps this scheduler's schedules from the saved step on
+          (a schedule changed at a checkpoint: a branched cooldown, a longer
+          horizon).  A ``UserWarning`` shows the change at the saved step, per
+          field and group the saved schedule's value and this one's (with the
+          saved initial values and plateau), and the ``Change`` is returned.
+
+        The state is checked in full before anything changes.
+
+        Returns
+        -------
+        Change or None
+            With ``keep=True``, what keeping this scheduler's schedules
+            changes at the saved step (no rows when they are the saved ones).
         """
         fn = "Scheduler.load_state_dict"
+        adopt = V.boolean(fn, "adopt", adopt)
+        keep = V.boolean(fn, "keep", keep)
+        if adopt and keep:
+            raise ValueError(f"{fn}: pass adopt=True (the saved schedules) or keep=True (this scheduler's), "
+                             f"not both.")  # fmt: skip
         if not isinstance(state, dict):
             V.fail(fn, "state", "a dict from Scheduler.state_dict()", state, TypeError)
         if self._groups_changed():
@@ -362,11 +464,17 @@ class Scheduler:
                 except (ValueError, TypeError) as e:  # from_dict names `d`: say where in the state it is
                     kind = TypeError if isinstance(e, TypeError) else ValueError
                     raise kind(f"{fn}: `{where}['schedules'][{k}]`: {e}") from None
-            if schedules != f.schedules and not adopt:
-                raise ValueError(
-                    f"{fn}: the saved schedules for field {f.name!r} differ from this scheduler's "
-                    f"(saved {schedules!r}, here {f.schedules!r}); pass adopt=True to use the saved ones."
-                )
+            saved_schedules = None
+            if schedules != f.schedules:
+                if not (adopt or keep):
+                    raise ValueError(
+                        f"{fn}: the saved schedules for field {f.name!r} differ from this scheduler's "
+                        f"(saved {schedules!r}, here {f.schedules!r}); pass adopt=True to use the saved ones, "
+                        f"or keep=True to keep this scheduler's from the saved step on (a warning shows the "
+                        f"change of values there)."
+                    )
+                if keep:
+                    saved_schedules, schedules = schedules, f.schedules
             relative = entry["relative"]
             if relative != f.relative:
                 V.fail(fn, f"{where}['relative']", f"{f.relative} (as this scheduler)", relative)
@@ -380,15 +488,22 @@ class Scheduler:
                         f"{fn}: `{where}['initial']` must have {len(f.schedules)} values, got {len(values)}."
                     )
                 initial = list(values)
-            updates.append((f, schedules, initial))
+            updates.append((f, schedules, initial, saved_schedules))
         plateau = None
         if self._plateau is not None:
             plateau = PlateauState.load(fn, state.get("plateau"), self._plateau.settings, len(self.optimizer.param_groups))
         elif "plateau" in state:
             V.fail(fn, "state", "a state without 'plateau' (this scheduler has none)", "a state with one")
+        change = None
+        if keep:
+            change = self._kept(step, updates, plateau)
+            if change.rows:  # before anything changes: a warning raised as an error leaves the scheduler as it was
+                kept = sorted({name for name, *_ in change.rows})
+                warnings.warn(f"{fn}: kept this scheduler's schedules for {kept}, which differ from the saved ones, "
+                              f"from the saved step on; {change}", UserWarning, stacklevel=2)  # fmt: skip
         if plateau is not None:
             self._plateau = plateau
-        for f, schedules, initial in updates:
+        for f, schedules, initial, _ in updates:
             f.schedules = schedules
             if initial is not None:
                 f.initial = initial
@@ -398,6 +513,20 @@ class Scheduler:
             self._rebind(fn)
         self._go(step, refill=True)  # the loaded schedules' tables (and the new groups' writers)
         self._write(self._pos, True)
+        return change
+
+    def _kept(self, step, updates, plateau):
+        """The Change at ``step`` of keeping this scheduler's schedules over the saved ones that differ: the
+        values each would write there, with the saved initial values and plateau multipliers."""
+        rows = []
+        for f, schedules, initial, saved in updates:
+            if saved is None:
+                continue
+            for k, (old, new) in enumerate(zip(saved, schedules)):
+                multiplier = plateau.multipliers[k] if plateau is not None and f is self._plateau_field else 1.0
+                scale = _group_scale(initial[k] if f.relative else None, multiplier)
+                rows.append((f.name, k, _scaled(old.at(step), scale), _scaled(new.at(step), scale)))
+        return Change(step, rows)
 
     # -- copies ---------------------------------------------------------------------
 
@@ -426,16 +555,21 @@ class Scheduler:
 
     # -- plumbing ---------------------------------------------------------------------
 
-    def _field(self, name):
+    def _field(self, name, fn="Scheduler.get_last_values"):
         if name is None:
             return self._fields[0]
         names = [f.name for f in self._fields]
         if not isinstance(name, str):  # before `==`: that of an array is an array
-            V.fail("Scheduler.get_last_values", "field", f"one of {names}", name, TypeError)
+            V.fail(fn, "field", f"one of {names}", name, TypeError)
         for f in self._fields:
             if f.name == name:
                 return f
-        V.fail("Scheduler.get_last_values", "field", f"one of {names}", name)
+        V.fail(fn, "field", f"one of {names}", name)
+
+    def _scale(self, f, k):
+        """What group ``k``'s table value of field ``f`` is multiplied by (None: nothing), as ``_fill`` does."""
+        multiplier = self._plateau.multipliers[k] if f is self._plateau_field else 1.0
+        return _group_scale(f.initial[k] if f.relative else None, multiplier)
 
     def _values(self, f):
         """The values the groups of field ``f`` hold now (the same floats the writer stored)."""
@@ -515,9 +649,7 @@ class Scheduler:
         index, tables, sources, calls = {}, [], [], []
         for f, k, *_ in self._slots:
             s = f.schedules[k]
-            scale = f.initial[k] if f.relative else None
-            if f is self._plateau_field and self._plateau.multipliers[k] != 1.0:
-                scale = (1.0 if scale is None else scale) * self._plateau.multipliers[k]
+            scale = self._scale(f, k)
             if s is None:  # no closed form: every value is composed from the one before
                 sources.append((None, scale))
                 continue
@@ -810,6 +942,19 @@ def _unchanged(group, key, index, last, version):
     if hasattr(v, "_version"):
         return version == (id(v), v._version)
     return version is None and v == last
+
+
+def _group_scale(initial, multiplier):
+    """The factor of a slot's table value: its initial value (``relative=True``) times its plateau multiplier,
+    or None when there is neither (the value is stored as the table has it)."""
+    if multiplier != 1.0:
+        return (1.0 if initial is None else initial) * multiplier
+    return initial
+
+
+def _scaled(value, scale):
+    """A table value as a slot stores it (one IEEE product, as the writer's)."""
+    return value if scale is None else value * scale
 
 
 def _close(a, b):

@@ -218,6 +218,26 @@ def value(spec, t):
         return vs[-1]
     if kind == "wsd":
         return _wsd(spec, t)
+    if kind == "shift":  # later: hold the first value; earlier: hold the value at 2**62
+        return value(g("schedule"), min(max(t - g("by"), 0), 2**62))
+    if kind == "branch":
+        at = g("at")
+        if t < at:
+            return value(g("schedule"), t)
+        v = value(g("schedule"), at)
+        end = g("end_value") if g("end_ratio") is None else g("end_ratio") * v
+        shape = {"minus_sqrt": "1-sqrt", "power": "polynomial"}.get(g("shape"), g("shape"))
+        return _decay(shape, v, end, g("steps"), t - at, g("power") if shape == "polynomial" else 1.0)
+    if kind == "rewarm":
+        at, w, then = g("at"), g("warmup_steps"), g("then")
+        if t < at:
+            return value(g("schedule"), t)
+        peak = g("peak_value") if then is None else value(then, 0)
+        if t < at + w:
+            return _warmup(g("shape"), value(g("schedule"), at), peak, w, t - at)
+        return peak if then is None else value(then, t - at - w)
+    if kind == "multi_wsd":
+        return _multi_wsd(spec, t)
     if kind == "noise":
         v = value(g("schedule"), t)
         if t < g("start") or (g("stop") is not None and t >= g("stop")):
@@ -339,6 +359,34 @@ def _wsd(spec, t):
             return peak
     shape = {"minus_sqrt": "1-sqrt", "power": "polynomial"}.get(g("decay_shape"), g("decay_shape"))
     return _decay(shape, top, low, d, u - stable, g("power") if shape == "polynomial" else 1.0)
+
+
+def _multi_wsd_decays(spec):
+    d, periods = spec["decay_steps"], spec["periods"]
+    if isinstance(d, list):
+        return d
+    return [d] * len(periods) if isinstance(d, int) else [math.ceil(d * n) for n in periods]
+
+
+def _multi_wsd(spec, t):
+    g = spec.get
+    peak, w = g("peak_value"), g("warmup_steps")
+    low = g("min_ratio") * peak
+    if t < w:
+        return _warmup(g("warmup_shape"), g("init_value"), peak, w, t)
+    shape = {"minus_sqrt": "1-sqrt", "power": "polynomial"}.get(g("decay_shape"), g("decay_shape"))
+    start = w
+    for k, (n, d) in enumerate(zip(g("periods"), _multi_wsd_decays(spec))):
+        u = t - start
+        if u < n:
+            r = g("rewarm_steps") if k else 0
+            if u < r:
+                return _warmup(g("rewarm_shape"), low, peak, r, u)
+            if u < n - d:
+                return peak
+            return _decay(shape, peak, low, d, u - (n - d), g("power") if shape == "polynomial" else 1.0)
+        start += n
+    return low
 
 
 # -- noise: the documented counter-based generator
@@ -498,6 +546,23 @@ def boundaries(spec):
         w = g("warmup_steps") if isinstance(g("warmup_steps"), int) else math.ceil(g("warmup_steps") * total)
         d = g("decay_steps") if isinstance(g("decay_steps"), int) else math.ceil(g("decay_steps") * total)
         out.update((w, total - d))
+    if kind == "shift":
+        by = g("by")
+        out.update(min(max(b + by, 0), 2**62) for b in boundaries(g("schedule")))
+        out.add(max(by, 0) if by >= 0 else 2**62 + by + 1)
+    if kind in ("branch", "rewarm"):
+        at = g("at")
+        out.update(b for b in boundaries(g("schedule")) if b < at)
+        w = g("steps") if kind == "branch" else g("warmup_steps")
+        out.update((at, min(at + w, 2**62)))
+        if kind == "rewarm" and g("then") is not None:
+            out.update(min(at + w + b, 2**62) for b in boundaries(g("then")))
+    if kind == "multi_wsd":
+        start, r = g("warmup_steps"), g("rewarm_steps")
+        for k, (n, d) in enumerate(zip(g("periods"), _multi_wsd_decays(spec))):
+            out.update((start, start + n - d) + ((start + r,) if k else ()))
+            start += n
+        out.add(start)
     if kind == "noise":
         out.update(boundaries(g("schedule")))
         out.update(x for x in (g("start"), g("stop")) if x is not None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -156,6 +158,26 @@ def _wsd(draw):
     )  # fmt: skip
 
 
+@st.composite
+def _multi_wsd(draw):
+    periods = draw(st.lists(st.integers(1, 10**5), min_size=1, max_size=4))
+    kind = draw(st.sampled_from(["int", "fraction", "list"]))
+    if kind == "int":
+        decay = draw(st.integers(1, min(periods)))
+        decays = [decay] * len(periods)
+    elif kind == "list":
+        decay = decays = [draw(st.integers(1, p)) for p in periods]
+    else:
+        decay = draw(st.floats(1e-6, 1.0))
+        decays = [math.ceil(decay * p) for p in periods]
+    room = min((p - d for p, d in zip(periods[1:], decays[1:])), default=10)  # the re-warm fits every period
+    return lrsched.multi_wsd(
+        peak_value=draw(values), warmup_steps=draw(small), periods=periods, decay_steps=decay, init_value=draw(values),
+        warmup_shape=draw(shapes), decay_shape=draw(st.sampled_from(lrsched.phases.WSD_DECAYS)), power=draw(powers),
+        min_ratio=draw(st.floats(0.0, 1.0)), rewarm_steps=draw(st.integers(0, room)), rewarm_shape=draw(shapes),
+    )  # fmt: skip
+
+
 sgdr_schedules = _sgdr()
 cyclic_families = st.one_of(sgdr_schedules, _cosine_restarts(), _cyclic(), _one_cycle(), _piecewise_anneal(), _wsd())
 
@@ -242,6 +264,32 @@ by_family = {
     "noise": _noisy(),
     "warmup": st.builds(lambda s, w, i, sh: lrsched.warmup(s, w, i, sh), base, st.integers(0, 3_000), values, shapes),
 }
+
+
+# run surgery on any schedule (tests/test_surgery.py checks the hand-offs by hand)
+_shift = st.builds(lrsched.shift, schedules,
+                   st.integers(-(10**6), 10**6) | st.integers(-lrsched.MAX_STEP, lrsched.MAX_STEP))  # fmt: skip
+
+
+@st.composite
+def _branch(draw):
+    end = draw(st.sampled_from(["value", "ratio", "default"]))
+    kw = {"value": dict(end_value=draw(values)), "ratio": dict(end_ratio=draw(st.floats(0.0, 1.0))), "default": {}}[end]
+    return lrsched.branch(
+        draw(schedules), draw(st.integers(0, 10**6) | st.integers(0, lrsched.MAX_STEP)), steps=draw(lengths),
+        shape=draw(st.sampled_from(lrsched.phases.WSD_DECAYS)), power=draw(powers), **kw,
+    )  # fmt: skip
+
+
+@st.composite
+def _rewarm(draw):
+    then = draw(st.none() | base)
+    peak = draw(values) if then is None else draw(st.sampled_from([None, then.at(0)]))
+    return lrsched.rewarm(draw(schedules), draw(st.integers(0, 10**6)), warmup_steps=draw(lengths), peak_value=peak,
+                          then=then, shape=draw(shapes))  # fmt: skip
+
+
+by_family.update(shift=_shift, branch=_branch(), rewarm=_rewarm(), multi_wsd=_multi_wsd())
 
 
 @st.composite

@@ -182,7 +182,14 @@ CASES += [
     ("Scheduler-plateau", lambda o: lrsched.Scheduler(o, lrsched.constant(0.1), plateau=lrsched.plateau(patience=1))),
     ("Scheduler-relative-fields", lambda o: lrsched.Scheduler(
         o, {"lr": lrsched.cosine(init_value=1.0, steps=20), "momentum": lrsched.constant(0.9)}, relative=True)),
+    ("Scheduler-changed", lambda o: _changed(lrsched.Scheduler(o, lrsched.constant(0.1), last_step=2))),
 ]  # fmt: skip
+
+
+def _changed(sched):
+    """A scheduler switched to a cooldown at its step (its state holds the new schedule)."""
+    sched.change(lrsched.branch(lrsched.constant(0.1), 3, steps=10, shape="cosine"))
+    return sched
 
 
 def test_the_torch_builds_cover_every_drop_in():
@@ -253,6 +260,13 @@ def _schedule():
     return lrsched.warmup_cosine(peak_value=1e-3, warmup_steps=10, total_steps=100)
 
 
+def _finder():
+    finder = lrsched.LRFinder(opt(), min_value=1e-4, max_value=1.0, steps=20)
+    for k in range(12):
+        finder.record(1.0 / (k + 1))
+    return finder
+
+
 def _saved_summary(tmp_path):
     return lrsched.save(_schedule(), tmp_path / "t.npy", 100)
 
@@ -272,7 +286,13 @@ OBJECTS = {
     "lrsched.report.Comparison": lambda tmp: lrsched.compare(_schedule(), _schedule() * 0.5, 100),
     "lrsched.tables.Summary": _saved_summary,
     "lrsched.cli.UserError": lambda tmp: importlib.import_module("lrsched.cli").UserError("bad input"),
+    "lrsched.cli.UsageError": lambda tmp: importlib.import_module("lrsched.cli").UsageError("--steps is required"),
+    "lrsched.finder.LRFinder": lambda tmp: _finder(),
+    "lrsched.finder.Suggestion": lambda tmp: _finder().suggest(),
     "lrsched.units.Run": lambda tmp: lrsched.Run(dataset_size=1_000, micro_batch_size=8, seq_len=16, total="2ep"),
+    "lrsched.surgery.Change": lambda tmp: lrsched.Scheduler(opt(), _schedule(), last_step=49).change(
+        lrsched.extend(_schedule(), 200)),
+    "lrsched.surgery.Jump": lambda tmp: lrsched.jump(_schedule(), _schedule() * 0.5, 50).rows[0],
 }
 NOT_INSTANCES = {  # classes users never hold an instance of
     "lrsched._kernels.Kernel": "a compiled kernel's wrapper, module-level and shared",
@@ -291,9 +311,9 @@ def test_every_public_object_copies_and_pickles(name, tmp_path):
     obj = OBJECTS[name](tmp_path)
     for twin in (copy.copy(obj), copy.deepcopy(obj), pickle.loads(pickle.dumps(obj))):
         assert type(twin) is type(obj)
-        if name.endswith("Scheduler"):
+        if name.endswith(("Scheduler", "LRFinder")):
             assert same(twin.state_dict(), obj.state_dict())
-        elif name.endswith("UserError"):
+        elif name.endswith(("UserError", "UsageError")):
             assert str(twin) == str(obj)
         elif type(obj).__eq__ is object.__eq__:  # no equality of its own: the same attributes
             assert same(_attributes(twin), _attributes(obj)), name

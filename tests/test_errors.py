@@ -39,12 +39,13 @@ def fragments(*parts):
 
 # Public names that do not build a schedule from arguments.
 NOT_FACTORIES = {"MAX_STEP", "Run", "Schedule", "Scheduler", "from_dict", "plateau", "load", "names", "precompile", "save", "sweep",
-                 "describe", "compare", "plot"}  # fmt: skip
+                 "describe", "compare", "plot", "Change", "extend", "jump", "LRFinder", "Suggestion"}  # fmt: skip
 
 # Valid arguments for every public factory; each case below changes one or two.
 WARMUP_DECAY = dict(peak_value=1.0, warmup_steps=10, total_steps=100)
 BASE = {
     "constant": dict(value=1.0),
+    "range_test": dict(min_value=1e-4, max_value=1.0, steps=10),
     "linear": dict(init_value=1.0, steps=10),
     "cosine": dict(init_value=1.0, steps=10),
     "polynomial": dict(init_value=1.0, steps=10),
@@ -74,6 +75,10 @@ BASE = {
     "one_cycle_momentum": dict(total_steps=100),
     "wsd": dict(peak_value=1.0, total_steps=100, warmup_steps=10, decay_steps=20),
     "noise": dict(schedule=S),
+    "shift": dict(schedule=S, by=10),
+    "branch": dict(schedule=S, at=10, steps=10),
+    "rewarm": dict(schedule=S, at=10, warmup_steps=10, peak_value=1.0),
+    "multi_wsd": dict(peak_value=1.0, warmup_steps=10, periods=[50, 40], decay_steps=10),
     "get": dict(name="constant", value=1.0),
 }
 UNIT = "a finite number > 0 and <= 1"
@@ -108,6 +113,9 @@ REAL_ARGS = {
     "one_cycle_momentum": dict(pct_start=OPEN_UNIT, base_momentum=VALUE, max_momentum=VALUE),
     "wsd": dict(peak_value=VALUE, init_value=VALUE, power=POSITIVE, min_ratio="a finite number >= 0 and <= 1"),
     "noise": dict(pct=UNIT, std="a finite number > 0 and <= 67 (100 * pct)"),
+    "branch": dict(end_value=VALUE, end_ratio="a finite number >= 0 and <= 1", power=POSITIVE),
+    "rewarm": dict(peak_value=VALUE),
+    "multi_wsd": dict(peak_value=VALUE, init_value=VALUE, power=POSITIVE, min_ratio="a finite number >= 0 and <= 1"),
 }
 # The smallest value of every step-count argument (all at most 2**62).
 WARMUP_STEPS = dict(warmup_steps=0, total_steps=1)
@@ -125,6 +133,9 @@ INT_ARGS = {
     "cyclic": dict(step_size_up=1, step_size_down=1),
     "wsd": dict(total_steps=1),
     "noise": dict(start=0),
+    "branch": dict(at=0, steps=1),
+    "rewarm": dict(at=0, warmup_steps=1),
+    "multi_wsd": dict(warmup_steps=0, rewarm_steps=0),
 }
 
 
@@ -451,7 +462,7 @@ def test_scale_overflow_is_rejected():
 # -- from_dict -----------------------------------------------------------------
 
 CONST = {"type": "constant", "value": 1.0}
-TYPE_RULE = "from_dict: `d['type']` must be one of constant, cosine"
+TYPE_RULE = "from_dict: `d['type']` must be one of branch, constant, cosine"
 JSON_RULE = "plain JSON data (numbers, strings, booleans, null, lists)"
 
 

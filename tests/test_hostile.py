@@ -228,6 +228,10 @@ def finite_values(result):
         return problem
     if isinstance(result, lrsched.plateau(mode="min").__class__):
         return None
+    if isinstance(result, lrsched.Change):  # what a change of schedule does: finite values, no nan jump
+        if all(math.isfinite(r.old) and math.isfinite(r.new) and not math.isnan(r.relative) for r in result.rows):
+            return None
+        return f"rows {result.rows}"
     if isinstance(result, lrsched.Run):  # a run's facts: every length it resolves is a count of updates
         n = result.updates("1ba")
         return None if n == 1 else f"Run.updates('1ba') = {n}"
@@ -363,9 +367,11 @@ def report():
 # -- core factories and names --------------------------------------------------------------------
 
 NOT_FACTORIES = {"MAX_STEP", "Schedule", "Scheduler", "from_dict", "load", "names", "precompile", "save", "sweep",
-                 "describe", "compare", "plot", "plateau"}  # fmt: skip
+                 "describe", "compare", "plot", "plateau", "Change", "jump",
+                 "LRFinder", "Suggestion"}  # fmt: skip  # LRFinder: its arguments are in test_finder.py
 FACTORIES = sorted(set(lrsched.__all__) - NOT_FACTORIES)
-BASE_ARGS = {**BASE, "get": dict(name="constant", value=1.0)}
+BASE_ARGS = {**BASE, "get": dict(name="constant", value=1.0),
+             "extend": dict(schedule=lrsched.linear(init_value=1.0, steps=10), total_steps=20)}  # fmt: skip
 
 
 def _params(fn):
@@ -400,6 +406,15 @@ NAME_ROWS = [(name, p.name) for name in lrsched.names()
 def test_name_argument(name, arg):
     base = _name_base(name)[1]
     run_row([(f"get({name!r}, {arg}={h})", (lambda kw=({**base, arg: make()}): lrsched.get(name, **kw)), arg, {})
+             for h, make in HOSTILE])  # fmt: skip
+
+
+JUMP_ARGS = dict(old=S, new=lrsched.linear(init_value=1.0, steps=10), at=5)
+
+
+@pytest.mark.parametrize("arg", sorted(JUMP_ARGS))
+def test_jump_argument(arg):
+    run_row([(f"jump({arg}={h})", (lambda kw=({**JUMP_ARGS, arg: make()}): lrsched.jump(**kw)), arg, {})
              for h, make in HOSTILE])  # fmt: skip
 
 
@@ -778,6 +793,32 @@ def test_scheduler_observe():
     for h, make in HOSTILE:
         opt, sched = _scheduler(plateau=lrsched.plateau(patience=0))
         cases.append((f"observe({h})", (lambda sched=sched, v=make(): sched.observe(v) or sched), "metric",
+                      dict(optimizer=opt)))  # fmt: skip
+    run_row(cases)
+
+
+@pytest.mark.parametrize("arg", ["schedule", "field"])
+def test_scheduler_change(arg):
+    cases = []
+    for h, make in HOSTILE:
+        opt, sched = _scheduler(plateau=lrsched.plateau(patience=0))
+        kw = dict(schedule=lrsched.linear(init_value=1.0, steps=10), field="lr")
+        kw[arg] = make()
+        cases.append((f"change({arg}={h})", (lambda sched=sched, kw=kw: (sched.change(**kw), sched)[1]), arg,
+                      dict(optimizer=opt)))  # fmt: skip
+    run_row(cases)
+
+
+@pytest.mark.parametrize("arg", ["adopt", "keep"])
+def test_scheduler_load_state_dict_option(arg):
+    _, saver = _scheduler()
+    saver.step()
+    state = saver.state_dict()  # the same schedule: every option loads it
+    cases = []
+    for h, make in HOSTILE:
+        opt, sched = _scheduler()
+        cases.append((f"load_state_dict({arg}={h})",
+                      (lambda sched=sched, v=make(): (sched.load_state_dict(state, **{arg: v}), sched)[1]), arg,
                       dict(optimizer=opt)))  # fmt: skip
     run_row(cases)
 

@@ -74,6 +74,11 @@ FACTORY_ARGS = {
     "warmup_linear": dict(peak_value=1.0, warmup_steps=12, total_steps=80, end_value=0.0),
     "warmup_polynomial": dict(peak_value=1.0, warmup_steps=12, total_steps=100, end_value=0.05, power=3.0),
     "wsd": dict(peak_value=1.0, total_steps=120, warmup_steps=10, decay_steps=30, decay_shape="cosine"),
+    "shift": dict(schedule=S1, by=17),
+    "branch": dict(schedule=S1, at=45, steps=50, shape="cosine", end_ratio=0.1),
+    "rewarm": dict(schedule=S1, at=95, warmup_steps=10, then=lrsched.linear(init_value=0.8, steps=30, end_value=0.05)),
+    "multi_wsd": dict(peak_value=1.0, warmup_steps=8, periods=[40, 50, 30], decay_steps=0.3, min_ratio=0.05,
+                      rewarm_steps=6),
 }
 
 
