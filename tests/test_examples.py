@@ -19,9 +19,10 @@ ARGS = {
     "switch_from_torch": lambda tmp: ["--steps", "3000"],
     "hf_trainer": lambda tmp: ["--steps", "12"],
     "gallery": lambda tmp: [str(tmp / "gallery"), "--steps", "200", "--grid", str(tmp / "grid.png")],
+    "llm_cooldown": lambda tmp: ["--tokens", "1e6"],
 }
 NEEDS = {"custom_trainer": ["torch"], "switch_from_torch": ["torch"], "hf_trainer": ["torch", "transformers"],
-         "gallery": ["matplotlib"]}  # fmt: skip
+         "gallery": ["matplotlib"], "range_test": ["torch", "matplotlib"], "llm_cooldown": ["torch"]}  # fmt: skip
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -41,4 +42,5 @@ def test_example_runs(script, tmp_path):
 
 def test_the_examples_the_readme_names_exist():
     names = {p.stem for p in EXAMPLES}
-    assert {"precompute_table", "custom_trainer", "switch_from_torch", "hf_trainer", "gallery"} <= names
+    assert {"precompute_table", "custom_trainer", "switch_from_torch", "hf_trainer", "gallery", "range_test",
+            "llm_cooldown"} <= names  # fmt: skip
