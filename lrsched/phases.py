@@ -11,6 +11,21 @@ from .schedules import WARMUP_SHAPES, _program, _with_warmup
 
 ANNEAL = ("cos", "linear")
 WSD_DECAYS = ("linear", "cosine", "1-sqrt", "minus_sqrt", "exponential", "power")
+# decay shape -> (op, shape parameters), f(p) of wsd's docstring; "power" takes its exponent
+_DECAY_OPS = {
+    "linear": (Op.LINEAR, ()),
+    "cosine": (Op.COSINE, ()),
+    "1-sqrt": (Op.INVPOLY, (0.5,)),
+    "minus_sqrt": (Op.INVPOLY, (0.5,)),
+    "exponential": (Op.EXP2, ()),
+    "power": (Op.POLY, None),
+}
+
+
+def decay_segment(start, shape, top, low, length, power=1.0):
+    """From ``top`` at ``start`` to ``low`` at ``start + length``, by the decay ``shape`` (one of WSD_DECAYS)."""
+    op, params = _DECAY_OPS[shape]
+    return Segment(start, op, top, low, (power,) if params is None else params, length=length)
 
 
 def _phase_steps(fn, total, pct_start, three_phase):
@@ -230,15 +245,7 @@ def wsd(
     else:
         segments = [Segment(0, Op.INVSQRT, peak, length=ts)]
         top = peak * math.sqrt(ts / (s + ts))
-    op, shape = {
-        "linear": (Op.LINEAR, ()),
-        "cosine": (Op.COSINE, ()),
-        "1-sqrt": (Op.INVPOLY, (0.5,)),
-        "minus_sqrt": (Op.INVPOLY, (0.5,)),
-        "exponential": (Op.EXP2, ()),
-        "power": (Op.POLY, (power,)),
-    }[dshape]
-    segments += [Segment(s, op, top, low, shape, length=d), Segment(s + d, Op.CONST, low)]
+    segments += [decay_segment(s, dshape, top, low, d, power), Segment(s + d, Op.CONST, low)]
     program = _with_warmup(_program(*segments), peak, w, init, wshape)
     return make(
         program, fn, peak_value=peak, total_steps=total, warmup_steps=w_arg, decay_steps=d_arg, init_value=init,

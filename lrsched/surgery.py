@@ -35,25 +35,8 @@ import numpy as np
 from . import _validate as V
 from ._program import MAX_STEP, Op, Program, Segment
 from ._schedule import Schedule, family, from_dict, make
-from .phases import WSD_DECAYS
+from .phases import WSD_DECAYS, decay_segment
 from .schedules import WARMUP_SHAPES, _program, _warmup_segment, _with_warmup
-
-# decay shape -> (op, shape parameters): f(p) of ``wsd``'s decays (``power`` fills in its exponent)
-_DECAYS = {
-    "linear": (Op.LINEAR, ()),
-    "cosine": (Op.COSINE, ()),
-    "1-sqrt": (Op.INVPOLY, (0.5,)),
-    "minus_sqrt": (Op.INVPOLY, (0.5,)),
-    "exponential": (Op.EXP2, ()),
-    "power": (Op.POLY, None),
-}
-
-
-def _decay_segment(start, shape, top, low, length, power):
-    """From ``top`` at ``start`` to ``low`` at ``start + length``, by ``wsd``'s decay ``shape``."""
-    op, params = _DECAYS[shape]
-    return Segment(start, op, top, low, (power,) if params is None else params, length=length)
-
 
 def _schedule_arg(fn, name, value):
     if not isinstance(value, Schedule):
@@ -207,7 +190,7 @@ def branch(schedule, at, *, steps, shape="1-sqrt", end_value=None, end_ratio=Non
     else:
         end_value = 0.0 if end_value is None else V.value(fn, "end_value", end_value)
         end = end_value
-    decay = _program(_decay_segment(0, shape, start, end, length, power), Segment(length, Op.CONST, end))
+    decay = _program(decay_segment(0, shape, start, end, length, power), Segment(length, Op.CONST, end))
     return make(_after(schedule, at, decay), fn, schedule=schedule, at=at, steps=length, shape=shape,
                 end_value=end_value, end_ratio=end_ratio, power=power)  # fmt: skip
 
@@ -370,7 +353,7 @@ def multi_wsd(
         if k and r:
             segments.append(_warmup_segment(rshape, low, peak, r))
         segments.append(Segment(r if k else 0, Op.CONST, peak))
-        segments += [_decay_segment(n - d, dshape, peak, low, d, power), Segment(n, Op.CONST, low)]
+        segments += [decay_segment(n - d, dshape, peak, low, d, power), Segment(n, Op.CONST, low)]
         pieces.append(Program.from_segments(segments))
     starts = [sum(lengths[:k]) for k in range(1, len(lengths))]
     program = _with_warmup(Program.join(pieces, starts), peak, w, init, wshape)
