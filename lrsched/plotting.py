@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from . import _validate as V
+from ._program import MAX_STEP
 from ._schedule import Schedule
+from .preview import EXACT_LIMIT, sample_steps
 from .report import describe_table
 from .tables import write_atomically
 
@@ -97,7 +99,7 @@ def plot(schedules, steps, path=None, *, labels=None, log=False, title=None, mar
     for s in schedules:
         if not isinstance(s, Schedule):
             V.fail("plot", "schedules", "lrsched.Schedule objects", s, TypeError)
-    steps = V.integer("plot", "steps", steps, minimum=1, maximum=2**31)
+    steps = V.integer("plot", "steps", steps, minimum=1, maximum=MAX_STEP)
     if labels is None:
         labels = [_short(repr(s)) for s in schedules]
     elif len(labels) != len(schedules):
@@ -106,7 +108,13 @@ def plot(schedules, steps, path=None, *, labels=None, log=False, title=None, mar
         suffix = Path(path).suffix.lower()
         if suffix not in (".png", ".svg", ".pdf"):
             V.fail("plot", "path", "a .png, .svg or .pdf file name", str(path))
-    tables = [s.table(steps) for s in schedules]
+    if steps <= EXACT_LIMIT:
+        tables = [s.table(steps) for s in schedules]
+        curves = [(*_decimate(t), describe_table(t)) for t in tables]
+    else:  # past EXACT_LIMIT steps, each schedule drawn at its samples (preview.sample_steps)
+        samples = [sample_steps(s, steps) for s in schedules]
+        tables = [s(at) for s, at in zip(schedules, samples)]
+        curves = [(at, t, describe_table(t, at=at, steps=steps)) for at, t in zip(samples, tables)]
     if log and any(float(t.min()) <= 0.0 for t in tables):
         V.fail("plot", "log", "False when a value is <= 0 (a log axis cannot show it)", log)
     plt = _matplotlib()
@@ -117,11 +125,9 @@ def plot(schedules, steps, path=None, *, labels=None, log=False, title=None, mar
         fig, ax = plt.subplots(figsize=(7.0, 3.6), dpi=110, layout="constrained")
     else:
         fig = ax.figure
-    for t, label in zip(tables, labels):
-        x, y = _decimate(t)
+    for (x, y, d), label in zip(curves, labels):  # d: the description of the values drawn, not computed again
         (line,) = ax.plot(x, y, lw=1.4, label=label)
         if marks:
-            d = describe_table(t)  # the table drawn, not computed again
             at = set(d.restarts)
             if d.warmup_end is not None:
                 at.add(d.warmup_end)
