@@ -6,7 +6,8 @@
 (1000000,)
 """
 
-from ._kernels import precompile
+from ._kernels import precompile as _precompile
+from ._validate import explain_arguments as _explain_arguments
 from ._program import MAX_STEP
 from .adapter import Scheduler
 from ._schedule import Schedule, from_dict
@@ -47,6 +48,9 @@ from .schedules import (
 )
 
 __version__ = "0.1.0"
+
+# the kernels' module knows no argument checks (it stands below them): its one public function gets them here
+precompile = _explain_arguments(_precompile)
 
 __all__ = [
     "Change",

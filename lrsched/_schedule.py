@@ -24,15 +24,18 @@ _MAX_JSON_DEPTH = 8
 
 
 def family(name, schedule_args=None):
-    """Register a public factory under ``name`` for ``from_dict``."""
+    """Register a public factory under ``name`` for ``from_dict``, its arguments explained on a wrong call
+    (``_validate.explain_arguments``: an unknown or missing one raises ``ArgumentError``)."""
 
     def decorate(fn):
+        fn = V.explain_arguments(fn)
         _REGISTRY[name] = (fn, dict(schedule_args or {}))
         return fn
 
     return decorate
 
 
+@V.explain_arguments
 class Schedule:
     """An immutable schedule: a Program to evaluate and the spec it was built from.
 
@@ -98,6 +101,7 @@ class Schedule:
             self._plan = _Plan(self._program)
         return self._plan
 
+    @V.explain_arguments
     def table(self, n, *, start=0, dtype=None, out=None):
         """Values at steps ``start, ..., start + n - 1``.
 
@@ -184,6 +188,7 @@ class Schedule:
         """The lowered form (segment arrays) evaluated by the kernels."""
         return self._program
 
+    @V.explain_arguments
     def to_dict(self) -> dict:
         """The spec as plain JSON types; ``lrsched.from_dict`` rebuilds an equal schedule."""
         return _to_plain(self._spec)
@@ -533,6 +538,7 @@ def make(program: Program, name: str, **args) -> Schedule:
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
+@V.explain_arguments
 def from_dict(d) -> Schedule:
     """Rebuild a schedule from ``Schedule.to_dict()`` output.
 
@@ -580,18 +586,17 @@ def _from_dict(d, where, depth, built=None, limits=None):
     if "type" in d and not isinstance(kind, str):
         V.fail(fn, f"{where}['type']", rule, kind, TypeError)
     if kind not in _REGISTRY:
-        V.fail(fn, f"{where}['type']", rule, kind)
+        if kind is None:
+            V.fail(fn, f"{where}['type']", rule, kind)
+        raise V.UnknownName(fn, kind, sorted(_REGISTRY), key=f"{where}['type']", rule=rule)
     if "run" in d:
         return _from_dict_in_units(d, where, depth, built, limits)
     factory, schedule_args = _REGISTRY[kind]
-    params = inspect.signature(factory).parameters
+    _check_keys(kind, factory, d, where, depth)  # before any part is built
     kwargs, parts = {}, []
     for key, v in d.items():
         if key == "type":
             continue
-        if key not in params:
-            V.fail(fn, where, f"a {kind!r} spec with keys among {', '.join(params)} (and 'run')",
-                   f"unknown key {key!r}")  # fmt: skip
         at = f"{where}[{key!r}]"
         if schedule_args.get(key) == "one":
             v = _from_dict(v, at, depth + 1, built, limits)
@@ -611,11 +616,30 @@ def _from_dict(d, where, depth, built=None, limits=None):
     except (ValueError, TypeError) as e:  # a nested schedule's error says where it is
         if depth == 1:
             raise
+        if isinstance(e, V.ArgumentError):
+            raise e.replace(note=f"in {where}") from None
         raise type(e)(f"{e} (in {where})") from None
     if limits is not None:
         limits.made(s, where, kind, bool(schedule_args))
     built[id(d)] = s
     return s
+
+
+def _check_keys(kind, factory, d, where, depth):
+    """A spec's keys are its factory's arguments (and "type", "run"), the required ones all there: else the
+    ArgumentError a call of the factory with them would raise, naming the spec's type and 'run' among the keys."""
+    kinds = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    params = [p for p in inspect.signature(factory).parameters.values() if p.kind not in kinds]
+    names = {p.name for p in params}
+    for k in d:
+        if not isinstance(k, str):
+            V.fail("from_dict", where, f"a {kind!r} spec, whose keys are argument names (strings)", f"the key {k!r}",
+                   TypeError)  # fmt: skip
+    unknown = [k for k in d if k not in names and k not in ("type", "run")]
+    missing = [p.name for p in params if p.default is p.empty and p.name not in d]
+    if unknown or missing:
+        raise V.argument_error(kind, [*(p.name for p in params), "run"], unknown=unknown, missing=missing,
+                               note=None if depth == 1 else f"in {where}")  # fmt: skip
 
 
 def _run_of(facts, where):

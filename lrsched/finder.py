@@ -54,6 +54,7 @@ PEAK_ARGUMENTS = ("peak_value", "max_value", "value", "init_value")
 _STATE_FORMAT = "lrsched.LRFinder/1"
 
 
+@V.explain_arguments
 def range_test(*, min_value, max_value, steps, mode="exponential"):
     """The range-test schedule: from ``min_value`` at step 0 to ``max_value`` at step ``steps - 1``, then held.
 
@@ -130,6 +131,7 @@ def _range_schedule(lo, hi, length, mode):
     return join([rise, constant(hi)], [length])
 
 
+@V.explain_arguments
 @dataclasses.dataclass(frozen=True)
 class Suggestion:
     """Candidate peak lrs read from a range test (``LRFinder.suggest``).
@@ -194,6 +196,7 @@ class _Smoother:
         return s, diverged
 
 
+@V.explain_arguments
 class LRFinder:
     """Drive an optimizer through a range test and record (lr, loss) at every update.
 
@@ -327,6 +330,7 @@ class LRFinder:
             self._scheduler.step()
         return self._status != "running"
 
+    @V.explain_arguments
     def run(self, train_step, steps=None):
         """Call ``train_step()`` (one update at the current lr, returning its loss) and record, until the end.
 
@@ -389,6 +393,7 @@ class LRFinder:
         n = len(self._lrs)
         return n - 1 if n and not math.isfinite(self._smoothed[-1]) else n
 
+    @V.explain_arguments
     def suggest(self):
         """Candidate peak lrs by the rules the module docstring states (steepest descent, minimum / 10).
 
@@ -425,6 +430,7 @@ class LRFinder:
 
     # -- hand-off -------------------------------------------------------------------
 
+    @V.explain_arguments
     def schedule(self, name="warmup_cosine", *, rule="steepest", **kwargs):
         """The real schedule ``lrsched.get(name, <peak argument>=<suggested lr>, **kwargs)``.
 
@@ -467,6 +473,7 @@ class LRFinder:
             V.fail(fn, arg, f"left out (the finder sets it from rule={rule!r})", kwargs[arg])
         return registry.get(name, **{arg: getattr(self.suggest(), rule)}, **kwargs)
 
+    @V.explain_arguments
     def restore(self):
         """Give every param group back the lr it had before the finder (ends a running test: "stopped")."""
         fn = "LRFinder.restore"
@@ -481,6 +488,7 @@ class LRFinder:
 
     # -- picture --------------------------------------------------------------------
 
+    @V.explain_arguments
     def plot(self, path=None, *, ax=None):
         """Loss against lr on a log axis: raw (faint), smoothed (solid), the suggestions marked.
 
@@ -552,10 +560,12 @@ class LRFinder:
 
     # -- state ----------------------------------------------------------------------
 
+    @V.explain_arguments
     def state_dict(self):
         """Plain data (JSON-able; a NaN or infinite loss is a float): the settings, the status, the history."""
         return {"format": _STATE_FORMAT, **self._config, "status": self._status, **self.history}
 
+    @V.explain_arguments
     def load_state_dict(self, state):
         """Restore a ``state_dict()`` of a finder with the same settings, and move the optimizer to its lr.
 

@@ -54,6 +54,7 @@ def _from_dict(d):
     return Plateau(**d)
 
 
+@V.explain_arguments
 def plateau(
     *, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel", cooldown=0, min_value=0.0,
     eps=1e-8,

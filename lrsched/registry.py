@@ -54,6 +54,31 @@ wsd                       wsd                      transformers warmup_stable_de
                                                    cosine, exponential, minus_sqrt)
 ========================= ======================== ==========================================================
 
+A name that stands for a transformers schedule also takes transformers'
+arguments where they mean what lrsched's do, as transformers' own schedule
+functions define them: ``num_warmup_steps`` is ``warmup_steps``,
+``num_training_steps`` is ``total_steps``, ``num_decay_steps`` is
+``decay_steps``, ``min_lr`` and ``lr_end`` are ``end_value``, and
+``min_lr_rate`` is ``end_value = min_lr_rate * peak_value``.  The names and
+the arguments each takes:
+
+- ``constant_with_warmup``, ``warmup_constant``, ``inverse_sqrt``: ``num_warmup_steps``;
+- ``warmup_linear``, ``cosine_with_restarts``, ``cosine_restarts``: ``num_warmup_steps``, ``num_training_steps``;
+- ``cosine_with_min_lr``, ``cosine_warmup_with_min_lr``, ``warmup_cosine``: those and ``min_lr``, ``min_lr_rate``;
+- ``warmup_polynomial``: ``num_warmup_steps``, ``num_training_steps``, ``lr_end`` (``power`` is lrsched's name too);
+- ``warmup_stable_decay``, ``wsd``: ``num_warmup_steps``, ``num_training_steps``, ``num_decay_steps``.
+
+The peak still comes from ``peak_value`` (transformers reads it from the
+optimizer's lr), and lrsched's conventions hold: the values are
+``peak_value`` times transformers' multipliers at every step up to
+``num_training_steps`` (``cosine_warmup_with_min_lr``: at the step before,
+transformers being one step ahead), and hold ``end_value`` past it.  An
+argument given under both names (``warmup_steps`` and ``num_warmup_steps``,
+or ``min_lr`` and ``min_lr_rate``) is refused, naming both.  A peer's
+argument whose meaning differs (``num_cycles`` of a cosine, ``min_lr_ratio``,
+which transformers' WSD also warms up from) is not taken: the error
+suggests lrsched's argument for it.
+
 Not schedules, so not names: transformers' ``reduce_lr_on_plateau`` and
 timm's ``plateau`` follow a metric (``get`` points to ``lrsched.plateau``),
 transformers' ``greedy`` (GreedyLR) raises and lowers the value from a
@@ -91,6 +116,9 @@ True
 >>> lrsched.get("WSD", **args) == lrsched.wsd(**args)
 True
 >>> "inverse_square_root" in lrsched.names()
+True
+>>> hf = lrsched.get("cosine_with_min_lr", peak_value=1.0, num_warmup_steps=10, num_training_steps=110, min_lr_rate=0.1)
+>>> hf == s
 True
 """
 
@@ -154,6 +182,7 @@ def _names():
     return _NAMES
 
 
+@V.explain_arguments
 def names() -> list:
     """Every name ``lrsched.get`` takes, sorted (its canonical spelling: lower case, ``_``).
 
@@ -167,23 +196,49 @@ def names() -> list:
     return sorted(_names())
 
 
+# transformers' argument -> lrsched's, where the meaning is the same (transformers' schedule functions
+# define them); min_lr_rate is a fraction of the peak.  _PEER_ARGUMENTS_OF says which name takes which.
+_PEER_ARGUMENTS = {
+    "num_warmup_steps": "warmup_steps",
+    "num_training_steps": "total_steps",
+    "num_decay_steps": "decay_steps",
+    "min_lr": "end_value",
+    "min_lr_rate": "end_value",
+    "lr_end": "end_value",
+    "power": "exponent",  # transformers' polynomial power; lrsched's warmup_polynomial calls it power too
+}
+_WARMUP_ONLY = ("num_warmup_steps",)
+_WARMUP_TOTAL = ("num_warmup_steps", "num_training_steps")
+_MIN_LR = (*_WARMUP_TOTAL, "min_lr", "min_lr_rate")
+_PEER_ARGUMENTS_OF = {  # a name standing for a transformers schedule -> the arguments of transformers' it takes
+    "constant_with_warmup": _WARMUP_ONLY,
+    "warmup_constant": _WARMUP_ONLY,
+    "inverse_sqrt": _WARMUP_ONLY,
+    "warmup_linear": _WARMUP_TOTAL,
+    "cosine_with_restarts": _WARMUP_TOTAL,
+    "cosine_restarts": _WARMUP_TOTAL,
+    "cosine_with_min_lr": _MIN_LR,
+    "cosine_warmup_with_min_lr": _MIN_LR,
+    "warmup_cosine": _MIN_LR,
+    "warmup_polynomial": (*_WARMUP_TOTAL, "lr_end", "power"),
+    "warmup_stable_decay": (*_WARMUP_TOTAL, "num_decay_steps"),
+    "wsd": (*_WARMUP_TOTAL, "num_decay_steps"),
+}
+
+
 def _key(fn, name):
     """The registry key of ``name`` (case ignored, ``-`` is ``_``), or a clear error."""
-    rule = "one of lrsched.names() (the table is in help(lrsched.registry))"
     if not isinstance(name, str):
-        V.fail(fn, "name", rule, name, TypeError)
+        V.fail(fn, "name", V.UnknownName.NAMES_RULE, name, TypeError)
     key = name.lower().replace("-", "_")
     if key in _names():
         return key
     if key in _NOT_SCHEDULES:
         raise ValueError(f"{fn}: `name` must name a schedule, got name={name!r}: {_NOT_SCHEDULES[key]}.")
-    import difflib
-
-    close = difflib.get_close_matches(key, [*_names(), *_NOT_SCHEDULES], n=5)
-    hint = "Close matches: " + ", ".join(map(repr, close)) + "." if close else "No close match."
-    raise ValueError(f"{fn}: `name` must be {rule}, got name={name!r}. {hint}")
+    raise V.UnknownName(fn, name, names())
 
 
+@V.explain_arguments
 def get(name, **kwargs) -> Schedule:
     """The schedule ``name`` stands for, built by its core factory with ``kwargs``.
 
@@ -228,21 +283,47 @@ def get(name, **kwargs) -> Schedule:
         if arg in kwargs and not (type(kwargs[arg]) is type(value) and kwargs[arg] == value):
             V.fail(fn, arg, f"{value!r} (the name {key!r} fixes it)", kwargs[arg])
     factory = _REGISTRY[factory_name][0]
-    args = {**kwargs, **fixed}
+    params = tuple(inspect.signature(factory).parameters)
+    peers = tuple(a for a in _PEER_ARGUMENTS_OF.get(key, ()) if a not in params)
+    note = None if key == factory_name else f"the name {key!r} builds {factory_name}"
+    if key in _WARMUP_FORMS:
+        note = _WARMUP_FORMS[key]
+    args = {**_lrsched_arguments(factory_name, params, peers, kwargs, note), **fixed}
     try:
         return factory(**args)
-    except TypeError as e:
-        if key not in _WARMUP_FORMS or _binds(factory, args):
-            raise  # the factory's own check of a value
-        raise TypeError(f"{e} ({_WARMUP_FORMS[key]})") from None
+    except V.ArgumentError as e:
+        if not (peers or note):
+            raise
+        raise V.argument_error(e.function, (*e.allowed, *peers), unknown=e.unknown, missing=e.missing,
+                               detail=e.detail, note=note) from None  # fmt: skip
 
 
-def _binds(factory, args):
-    try:
-        inspect.signature(factory).bind(**args)
-    except TypeError:
-        return False
-    return True
+def _lrsched_arguments(factory_name, params, peers, kwargs, note):
+    """``kwargs`` with transformers' arguments ``peers`` given as lrsched's (see the module docstring)."""
+    given = [a for a in peers if a in kwargs]
+    if not given:
+        return kwargs
+    conflicts, taken = [], {}
+    for alias in given:
+        target = _PEER_ARGUMENTS[alias]
+        if target in kwargs:
+            conflicts.append((target, alias))
+        elif target in taken:
+            conflicts.append((taken[target], alias))
+        taken.setdefault(target, alias)
+    if conflicts:
+        raise V.argument_error(factory_name, (*params, *peers), conflicts=conflicts, note=note)
+    out = {k: v for k, v in kwargs.items() if k not in given}
+    for alias in given:
+        value = kwargs[alias]
+        if alias == "min_lr_rate":
+            rate = V.real("get", "min_lr_rate", value, minimum=0.0)
+            peak = kwargs.get("peak_value")
+            if not V._is_real(peak) or isinstance(peak, bool):
+                continue  # the factory says what peak_value must be (or that it is missing)
+            value = rate * V.to_float(peak)
+        out[_PEER_ARGUMENTS[alias]] = value
+    return out
 
 
 # -- spec files ----------------------------------------------------------------
@@ -264,6 +345,7 @@ MAX_SPEC_LAYERS = 100
 _WALK_DEPTH = 2 * MAX_DEPTH + _MAX_JSON_DEPTH + 2
 
 
+@V.explain_arguments
 def load(path, *, run=None) -> Schedule:
     """The schedule a spec file describes.
 
@@ -389,6 +471,8 @@ def load(path, *, run=None) -> Schedule:
         raise ValueError(
             f"{fn}: `path` must hold a spec whose schedules {e.rule}, got path={shown!r} ({e.detail})."
         ) from None
+    except (V.ArgumentError, V.UnknownName) as e:  # the same error, its attributes kept, saying where
+        raise e.replace(prefix=f"{fn}: {shown!r}: {e.prefix}") from None
     except (ValueError, TypeError) as e:
         raise (TypeError if isinstance(e, TypeError) else ValueError)(f"{fn}: {shown!r}: {e}") from None
 

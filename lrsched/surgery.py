@@ -392,6 +392,7 @@ HORIZONS = {
 _THROUGH = ("scale", "noise", "warmup", "shift", "join", "branch", "rewarm", "multi_wsd")
 
 
+@V.explain_arguments
 def extend(schedule, total_steps, *, at=None) -> Schedule:
     """The same schedule with another horizon: its spec with the horizon argument set to ``total_steps``.
 
@@ -529,6 +530,7 @@ class Jump(NamedTuple):
         return (self.new - self.old) / self.old
 
 
+@V.explain_arguments
 class Change:
     """What a change of schedule does at one step: for each (field, group) the old and new value.
 
@@ -580,6 +582,7 @@ class Change:
         return "\n".join(lines)
 
 
+@V.explain_arguments
 def jump(old, new, at) -> Change:
     """The values of ``old`` and ``new`` at step ``at``, as a ``Change`` (what switching from one to the
     other at ``at`` does).

@@ -36,6 +36,7 @@ def _configurations(fn, family, params):
     return rows
 
 
+@V.explain_arguments
 def sweep(family, n, *, start=0, dtype=None, out=None, threads=None, **params):
     """Values of B schedules at steps ``start .. start + n - 1``, as a (B, n) array.
 

@@ -112,6 +112,7 @@ class Summary:
         return scaled(self._sum / self.n, self._exp) if self.n else None
 
 
+@V.explain_arguments
 def save(schedule, path, n, *, start=0, dtype=np.float64, chunk=CHUNK, progress=None):
     """Write ``schedule.table(n, start=start, dtype=dtype)`` to ``path`` (.npy, .csv or .parquet), streamed.
 
@@ -208,6 +209,7 @@ if hasattr(os, "register_at_fork"):
 
 
 @contextmanager
+@V.explain_arguments
 def write_atomically(path):
     """A binary file whose bytes become the file at ``path`` when the ``with`` block ends without error.
 

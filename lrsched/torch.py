@@ -75,7 +75,8 @@ try:
     from torch.optim import lr_scheduler as _lrs
 except ImportError as e:  # pragma: no cover - exercised in a process without torch
     raise ImportError(
-        "lrsched.torch needs PyTorch: pip install 'lrsched[torch]' (or pip install torch). "
+        "lrsched.torch needs PyTorch: pip install 'lrsched[torch]' (or pip install 'torch==2.13.*', the CPU "
+        "build; a newer or unpinned torch pulls a multi-GB CUDA build). "
         "The rest of lrsched works without it."
     ) from e
 
@@ -313,8 +314,9 @@ class _DropIn(LRScheduler):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "__init__" in cls.__dict__:  # every constructor: a refused one leaves the groups alone
-            cls.__init__ = _guarded(cls.__dict__["__init__"])
+        if "__init__" in cls.__dict__:  # every constructor: a refused one leaves the groups alone, a wrong call
+            # (an unknown or missing argument) raises ArgumentError, a TypeError naming the closest of torch's names
+            cls.__init__ = V.explain_arguments(_guarded(cls.__dict__["__init__"]), function=cls.__name__)
 
     def _take(self, optimizer, last_epoch, **args):
         """Check each argument with its ``_hyper`` rule, keep it under torch's name, and launch."""
@@ -443,6 +445,7 @@ class _DropIn(LRScheduler):
 
     # -- state ------------------------------------------------------------------------
 
+    @V.explain_arguments
     def state_dict(self):
         """torch's state: the arguments under torch's names, ``base_lrs``, ``last_epoch`` and the counters."""
         state = {k: _saved(getattr(self, k)) for k in self._hyper if hasattr(self, k)}
@@ -452,6 +455,7 @@ class _DropIn(LRScheduler):
         )  # fmt: skip
         return state
 
+    @V.explain_arguments
     def load_state_dict(self, state_dict):
         """Continue as the scheduler that saved ``state_dict`` did (an lrsched drop-in's or torch's own).
 
@@ -584,6 +588,7 @@ class _Lambdas(_DropIn):
         if "_driver" in self.__dict__:
             self._reload(self.last_epoch)
 
+    @V.explain_arguments
     def state_dict(self):
         """torch's state; ``lr_lambdas`` holds ``None`` for a function (or a Schedule), a callable object's ``__dict__``."""
         state = super().state_dict()
@@ -1019,6 +1024,7 @@ class CosineAnnealingWarmRestarts(_DropIn):
     def get_last_lr(self):
         return list(self._fraction[0]) if self._fraction is not None else self._driver.get_last_lr()
 
+    @V.explain_arguments
     def state_dict(self):
         state = super().state_dict()
         state["T_cur"], state["T_i"] = self._cycle()
@@ -1226,6 +1232,7 @@ class CyclicLR(_DropIn):
         """torch's scale function of the cycle (or of the step, for ``exp_range``)."""
         return (self._scale_fn_custom or self._scale_fn_ref)(x)
 
+    @V.explain_arguments
     def state_dict(self):
         state = super().state_dict()
         if not self.cycle_momentum:
@@ -1464,6 +1471,7 @@ class OneCycleLR(_DropIn):
             return [read_value(g, "lr") for g in self.optimizer.param_groups]
         return self._driver.get_last_lr()
 
+    @V.explain_arguments
     def state_dict(self):
         state = super().state_dict()
         if not self.cycle_momentum:
@@ -1491,10 +1499,12 @@ class _Composite:
         except AttributeError:
             raise AttributeError("schedules: every scheduler must be an lrsched.torch drop-in with tables") from None
 
+    @V.explain_arguments
     def state_dict(self):
         """torch's state (its own keys, each scheduler's state under ``_schedulers``), in plain Python values."""
         return {**super().state_dict(), "_last_lr": self.get_last_lr()}
 
+    @V.explain_arguments
     def load_state_dict(self, state_dict):
         fn = f"{type(self).__name__}.load_state_dict"
         n = len(self.optimizer.param_groups)
@@ -1514,6 +1524,7 @@ class _Composite:
         return {}
 
 
+@V.explain_arguments
 class SequentialLR(_Composite, _lrs.SequentialLR):
     """torch's ``SequentialLR``: ``schedulers[i]`` runs from ``milestones[i-1]``, restarted at its local step 0.
 
@@ -1541,6 +1552,7 @@ class SequentialLR(_Composite, _lrs.SequentialLR):
         return {"_milestones": ms, "last_epoch": lambda fn, name, v: V.integer(fn, name, v, minimum=-1)}
 
 
+@V.explain_arguments
 class ChainedScheduler(_Composite, _lrs.ChainedScheduler):
     """torch's ``ChainedScheduler``: each ``step()`` steps every scheduler in turn, each on the lr the one before left.
 
@@ -1579,6 +1591,7 @@ def _plateau_controller(owner, fn, optimizer, **settings):
     return groups
 
 
+@V.explain_arguments
 class ReduceLROnPlateau(PeerAttributes, _lrs.ReduceLROnPlateau):
     """torch's ``ReduceLROnPlateau``, on lrsched's plateau controller (``lrsched.plateau``'s rules are torch's).
 
@@ -1642,10 +1655,12 @@ class ReduceLROnPlateau(PeerAttributes, _lrs.ReduceLROnPlateau):
     _KEYS = ("factor", "default_min_lr", "min_lrs", "patience", "cooldown", "eps", "last_epoch", "_last_lr",
              "mode_worse", "mode", "threshold", "threshold_mode", "best", "cooldown_counter", "num_bad_epochs")  # torch's
 
+    @V.explain_arguments
     def state_dict(self):
         """torch's state (plain Python values)."""
         return {k: _saved(getattr(self, k)) for k in self._KEYS}
 
+    @V.explain_arguments
     def load_state_dict(self, state_dict):
         """Continue as the scheduler that saved ``state_dict`` (its settings included, as torch)."""
         fn = "ReduceLROnPlateau.load_state_dict"

@@ -345,16 +345,19 @@ def _cosine_with_floor(fn, optimizer, w, t, c, last_epoch, floor, ahead=False, w
 # -- the schedules ------------------------------------------------------------------------------
 
 
+@V.explain_arguments
 def get_constant_schedule(optimizer, last_epoch=-1):
     """A constant lr: the optimizer's (multiplier 1)."""
     return LambdaLR(optimizer, constant(1.0), last_epoch)
 
 
+@V.explain_arguments
 def get_reduce_on_plateau_schedule(optimizer, **kwargs):
     """``lrsched.torch.ReduceLROnPlateau(optimizer, **kwargs)``: reduce the lr when a metric stops improving."""
     return ReduceLROnPlateau(optimizer, **kwargs)
 
 
+@V.explain_arguments
 def get_constant_schedule_with_warmup(optimizer, num_warmup_steps, last_epoch=-1):
     """Linear warmup from 0 over ``num_warmup_steps`` steps, then the optimizer's lr.
 
@@ -370,6 +373,7 @@ def get_constant_schedule_with_warmup(optimizer, num_warmup_steps, last_epoch=-1
     return LambdaLR(optimizer, warmup_constant(peak_value=1.0, warmup_steps=w), last_epoch)
 
 
+@V.explain_arguments
 def get_linear_schedule_with_warmup(optimizer, num_warmup_steps, num_training_steps, last_epoch=-1):
     """Linear warmup from 0, then linear decay to 0 at ``num_training_steps``, then 0.
 
@@ -391,6 +395,7 @@ def get_linear_schedule_with_warmup(optimizer, num_warmup_steps, num_training_st
     return LambdaLR(optimizer, lam, last_epoch)
 
 
+@V.explain_arguments
 def get_cosine_schedule_with_warmup(optimizer, num_warmup_steps, num_training_steps, num_cycles=0.5, last_epoch=-1):
     """Linear warmup from 0, then ``num_cycles`` cosine waves over ``T - W`` steps, continued past ``T``.
 
@@ -401,6 +406,7 @@ def get_cosine_schedule_with_warmup(optimizer, num_warmup_steps, num_training_st
                               num_cycles, last_epoch, 0.0)
 
 
+@V.explain_arguments
 def get_cosine_with_hard_restarts_schedule_with_warmup(
     optimizer, num_warmup_steps, num_training_steps, num_cycles=1, last_epoch=-1
 ):
@@ -428,6 +434,7 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     return _lambda_lr(optimizer, lam, last_epoch, fallback)
 
 
+@V.explain_arguments
 def get_polynomial_decay_schedule_with_warmup(
     optimizer, num_warmup_steps, num_training_steps, lr_end=1e-7, power=1.0, last_epoch=-1
 ):
@@ -464,6 +471,7 @@ def get_polynomial_decay_schedule_with_warmup(
     return LambdaLR(optimizer, _then(_ramp(w), w, rest), last_epoch)
 
 
+@V.explain_arguments
 def get_inverse_sqrt_schedule(optimizer, num_warmup_steps, timescale=None, last_epoch=-1):
     """Linear warmup from 0, then ``1 / sqrt((t - W + timescale) / timescale)``.
 
@@ -486,6 +494,7 @@ def get_inverse_sqrt_schedule(optimizer, num_warmup_steps, timescale=None, last_
     return LambdaLR(optimizer, inverse_sqrt(peak_value=1.0, warmup_steps=w, timescale=ts), last_epoch)
 
 
+@V.explain_arguments
 def get_cosine_with_min_lr_schedule_with_warmup(
     optimizer, num_warmup_steps, num_training_steps, num_cycles=0.5, last_epoch=-1, min_lr=None, min_lr_rate=None
 ):
@@ -504,6 +513,7 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     return _cosine_with_floor(fn, optimizer, num_warmup_steps, num_training_steps, num_cycles, last_epoch, rate)
 
 
+@V.explain_arguments
 def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     optimizer, num_warmup_steps, num_training_steps, num_cycles=0.5, last_epoch=-1, min_lr=None, min_lr_rate=None,
     warmup_lr_rate=None,
@@ -534,6 +544,7 @@ _WSD_RAMPS = {
 }
 
 
+@V.explain_arguments
 def get_wsd_schedule(
     optimizer, num_warmup_steps, num_decay_steps, num_training_steps=None, num_stable_steps=None,
     warmup_type="linear", decay_type="cosine", min_lr_ratio=0, num_cycles=0.5, last_epoch=-1,
@@ -595,6 +606,7 @@ def get_wsd_schedule(
 # -- GreedyLR ---------------------------------------------------------------------------------
 
 
+@V.explain_arguments
 class GreedyLR(PeerAttributes, _lrs.ReduceLROnPlateau):
     """transformers' ``GreedyLR``: lower the lr on a plateau, raise it while a metric keeps improving.
 
@@ -720,6 +732,7 @@ class GreedyLR(PeerAttributes, _lrs.ReduceLROnPlateau):
     _SETTINGS = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "warmup", "eps", "smooth",
                  "window_size", "reset_start_original", "min_lrs", "max_lrs")  # fmt: skip
 
+    @V.explain_arguments
     def state_dict(self):
         """Plain JSON data: transformers' keys, with an infinite ``best`` written as ``"inf"``/``"-inf"``."""
         state = {k: getattr(self, k) for k in self._SETTINGS + self._COUNTERS}
@@ -732,6 +745,7 @@ class GreedyLR(PeerAttributes, _lrs.ReduceLROnPlateau):
                                        "sum": self._window_sum}  # fmt: skip
         return {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
 
+    @V.explain_arguments
     def load_state_dict(self, state_dict):
         """Continue as the ``GreedyLR`` that saved ``state_dict`` (this class's or transformers'), its settings
         included, and write its lrs (as transformers' does).  Every key is optional, as in transformers; the
@@ -785,6 +799,7 @@ class GreedyLR(PeerAttributes, _lrs.ReduceLROnPlateau):
         return window, total
 
 
+@V.explain_arguments
 def get_greedy_schedule(optimizer, **kwargs):
     """``GreedyLR(optimizer, **kwargs)``: an lr that follows a metric up and down."""
     return GreedyLR(optimizer, **kwargs)
@@ -812,6 +827,7 @@ _METRIC_DRIVEN = ("reduce_lr_on_plateau", "greedy")
 _WARMUP_ONLY = ("constant_with_warmup", "inverse_sqrt", "warmup_stable_decay")  # no num_training_steps needed
 
 
+@V.explain_arguments
 def get_scheduler(name, optimizer, num_warmup_steps=None, num_training_steps=None, scheduler_specific_kwargs=None):
     """Any of the schedules above by its ``SchedulerType`` name (a string, or transformers' enum member).
 

@@ -84,6 +84,7 @@ def is_length(value):
     return parse_length(value) is not None
 
 
+@V.explain_arguments
 class Run:
     """The facts of a training run that turn lengths in its units into optimizer updates.
 
@@ -153,6 +154,7 @@ class Run:
         self._facts = {k: V.plain(v) for k, v in given_facts.items() if v is not None and
                        not (k in defaults and v == defaults[k] and type(v) is type(defaults[k]))}  # fmt: skip
 
+    @V.explain_arguments
     def facts(self):
         """The facts this Run was given, as plain data: ``Run(**run.facts())`` is an equal Run.
         A spec's ``"run"`` key holds them (``Schedule.to_dict`` of ``run.get(...)``)."""
@@ -207,6 +209,7 @@ class Run:
                    str(fraction))  # fmt: skip
         return fraction * self.total
 
+    @V.explain_arguments
     def updates(self, value, *, name="length"):
         """``value`` (a unit string, an int count of updates, or a float fraction of the run) in optimizer
         updates, rounded once to the nearest, halves up.
@@ -224,6 +227,7 @@ class Run:
             V.fail(fn, name, f"at most 2**62 updates (it is {out:,})", value)
         return out
 
+    @V.explain_arguments
     def resolve(self, **lengths):
         """``{name: updates}`` for keyword lengths; a list of lengths (milestones) resolves item by item.
         Values that are no length (``peak_value=3e-4``, ``warmup_shape="linear"``) are returned as they are."""
@@ -237,6 +241,7 @@ class Run:
                 out[name] = v
         return out
 
+    @V.explain_arguments
     def resolve_spec(self, spec, where="spec", depth=0):
         """A spec (``to_dict()`` output, or a ``{"name": ...}`` dict; nested schedules too) with every unit
         string in it resolved to updates; a dict used in several places (a YAML alias) is resolved once."""
@@ -259,6 +264,7 @@ class Run:
         done[id(v)] = out
         return out
 
+    @V.explain_arguments
     def get(self, name, **kwargs):
         """``lrsched.get(name, **kwargs)`` with every unit-string argument resolved to updates.
 
@@ -272,6 +278,7 @@ class Run:
 
         return in_units(get(name, **self.resolve(**kwargs)), self, kwargs)
 
+    @V.explain_arguments
     def call(self, fn, /, *args, **kwargs):
         """``fn(*args, **kwargs)`` with every unit-string argument (and list item) resolved to updates.
 
@@ -288,6 +295,7 @@ class Run:
 
     # -- saying how -------------------------------------------------------------------------
 
+    @V.explain_arguments
     def explain(self, name, value):
         """One line: ``name``'s length in its own unit, in optimizer updates, and in micro-batches per process
         (and tokens, when the run has ``seq_len`` and ``micro_batch_size``)."""
@@ -299,6 +307,7 @@ class Run:
             parts.append(f"{tokens:,} tokens")
         return " = ".join(parts)
 
+    @V.explain_arguments
     def table(self, **lengths):
         """``explain`` for each keyword length, one line each (what a run's plan resolves to)."""
         return "\n".join(self.explain(k, v) for k, v in lengths.items())

@@ -477,9 +477,10 @@ FROM_DICT_CASES = [
     pytest.param({"type": "nope"}, ValueError, (TYPE_RULE, "got d['type']='nope'."), id="unknown-type"),
     pytest.param({"type": "from_dict"}, ValueError, (TYPE_RULE, "got d['type']='from_dict'."), id="not-a-family"),
     pytest.param({"type": 1}, TypeError, (TYPE_RULE, "got d['type']=1."), id="type-not-a-string"),
-    pytest.param({**CONST, "foo": 2}, ValueError, ("a 'constant' spec with keys among value", "unknown key 'foo'"),
+    pytest.param({**CONST, "foo": 2}, ValueError, "constant: unknown argument 'foo'; its arguments are value, run.",
                  id="unknown-key"),
-    pytest.param({"type": "cosine"}, TypeError, "missing 2 required keyword-only arguments", id="missing-argument"),
+    pytest.param({"type": "cosine"}, TypeError, "cosine: missing required arguments 'init_value' and 'steps'; its "
+                 "arguments are init_value, steps, end_value, exponent, k, run.", id="missing-argument"),
     pytest.param(spec(milestones=np.array([1, 2])), TypeError,
                  message("from_dict", "d['milestones']", JSON_RULE, np.array([1, 2])), id="ndarray"),
     pytest.param(spec(milestones={1, 2}), TypeError, "got d['milestones']={1, 2}.", id="set"),

@@ -247,7 +247,12 @@ def err(id, args, kwargs, exc, text, whole=True):
     return pytest.param(args, kwargs, exc, text, whole, id=id)
 
 
-WARMS_UP = "got an unexpected keyword argument 'peak_value' ({} warm{} up first: that is '{}')"
+def _warms_up(allowed, who, s, name):
+    """The message of a peer's name that warms up first, given warmup arguments."""
+    return ("unknown arguments 'peak_value' (did you mean 'init_value' or 'end_value'?), 'warmup_steps' and "
+            "'total_steps' (did you mean 'steps'?); missing required arguments 'init_value' and 'steps'; "
+            f"{who} warm{s} up first: that is '{name}'; its arguments are {allowed}.")
+
 GET_ERRORS = [
     err("close-match", ("cosin",), {}, ValueError, f"{NAME_RULE}, got name='cosin'. Close matches: 'cosine'", False),
     err("close-match-prefix", ("warmup_cosin",), {}, ValueError,
@@ -276,17 +281,26 @@ GET_ERRORS = [
     err("fixed-argument", ("rsqrt",), dict(WSD, stable="constant"), ValueError,
         "get: `stable` must be 'rsqrt' (the name 'rsqrt' fixes it), got stable='constant'."),
     err("unknown-argument", ("cosine_restarts",), dict(peak_value=1.0, total_steps=10, num_cycles=2, cycles=2),
-        TypeError, "cosine_restarts() got an unexpected keyword argument 'cycles'"),
+        TypeError, "cosine_restarts: unknown argument 'cycles' (did you mean 'num_cycles'?); its arguments are "
+        "peak_value, total_steps, num_cycles, end_value, warmup_steps, init_value, num_warmup_steps, "
+        "num_training_steps."),
     err("missing-arguments", ("warmup_stable_decay",), dict(peak_value=1.0), TypeError,
-        "wsd() missing 3 required keyword-only arguments: 'total_steps', 'warmup_steps', and 'decay_steps'"),
+        "wsd: missing required arguments 'total_steps', 'warmup_steps' and 'decay_steps'; the name "
+        "'warmup_stable_decay' builds wsd; its arguments are peak_value, total_steps, warmup_steps, decay_steps, "
+        "init_value, warmup_shape, stable, timescale, decay_shape, power, min_ratio, num_warmup_steps, "
+        "num_training_steps, num_decay_steps."),
     err("peer-cosine", ("cosine",), dict(peak_value=1.0, warmup_steps=10, total_steps=100), TypeError,
-        "cosine() " + WARMS_UP.format("transformers' and Megatron-LM's 'cosine'", "", "warmup_cosine")),
+        "cosine: " + _warms_up("init_value, steps, end_value, exponent, k",
+                                     "transformers' and Megatron-LM's 'cosine'", "", "warmup_cosine")),
     err("peer-linear", ("Linear",), dict(peak_value=1.0, warmup_steps=10, total_steps=100), TypeError,
-        "linear() " + WARMS_UP.format("transformers' and Megatron-LM's 'linear'", "", "warmup_linear")),
+        "linear: " + _warms_up("init_value, steps, end_value", "transformers' and Megatron-LM's 'linear'", "",
+                                     "warmup_linear")),
     err("peer-polynomial", ("polynomial",), dict(peak_value=1.0, warmup_steps=10, total_steps=100), TypeError,
-        "polynomial() " + WARMS_UP.format("transformers' 'polynomial'", "s", "warmup_polynomial")),
+        "polynomial: " + _warms_up("init_value, steps, end_value, power, k", "transformers' 'polynomial'", "s",
+                                         "warmup_polynomial")),
     err("peer-constant", ("constant",), dict(peak_value=1.0, warmup_steps=10), TypeError,
-        "constant() " + WARMS_UP.format("timm's and Megatron-LM's 'constant'", "", "warmup_constant")),
+        "constant: unknown arguments 'peak_value' and 'warmup_steps'; missing required argument 'value'; timm's and "
+        "Megatron-LM's 'constant' warm up first: that is 'warmup_constant'; its arguments are value."),
 ]  # fmt: skip
 
 
@@ -425,7 +439,10 @@ LOAD_ERRORS = [
     bad_file("name-bad-type", "lr.yaml", YAML_NAMED.replace("warmup_steps: 10", "warmup_steps: '10'"), TypeError,
              "load: {path}: warmup_cosine: `warmup_steps` must be an integer >= 0, got warmup_steps='10'."),
     bad_file("name-unknown-key", "lr.json", json.dumps({**NAMED, "lr": 1.0}), TypeError,
-             "load: {path}: warmup_cosine() got an unexpected keyword argument 'lr'"),
+             "load: {path}: warmup_cosine: unknown argument 'lr' (did you mean 'peak_value'? 'lr' is what torch and "
+             "transformers call it); the name 'cosine_with_min_lr' builds warmup_cosine; its arguments are peak_value, "
+             "warmup_steps, total_steps, end_value, init_value, exponent, warmup_shape, num_warmup_steps, "
+             "num_training_steps, min_lr, min_lr_rate."),
     bad_file("to_dict-unknown-type", "lr.json", json.dumps({**TO_DICT, "type": "cosin"}), ValueError,
              "load: {path}: " + from_dict_error({**TO_DICT, "type": "cosin"})),
     bad_file("to_dict-unknown-key", "lr.json", json.dumps({**TO_DICT, "lr": 1.0}), ValueError,
