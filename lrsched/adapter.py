@@ -109,6 +109,40 @@ class _Field:
         }
 
 
+_NEAR_ONE = (0.5, 2.0)  # a relative schedule's largest value outside this range is warned about
+
+
+def _multiplier_peak(schedule):
+    """The largest value of a schedule used as a multiplier (``relative=True``) when it is not near 1, else None.
+
+    The rule: a multiplier's largest value over any run -- not its value at step 0, so a warmup from 0
+    to 1 is fine -- lies in ``_NEAR_ONE``.  The Program's bound (an upper bound of |value|) settles most
+    schedules without evaluating anything; past it the values are read where ``preview.sample_steps``
+    looks over 2**40 steps (every boundary and cycle start, where a monotone segment has its extremes).
+    """
+    lo, hi = _NEAR_ONE
+    bound = schedule.program.bound()
+    if lo <= bound <= hi:
+        return None
+    from .preview import sample_steps
+
+    top = float(np.max(schedule(sample_steps(schedule, 2**40))))
+    return None if lo <= top <= hi else top
+
+
+def _caller_level():
+    """``stacklevel`` of the first frame outside lrsched (a warning points at the user's line)."""
+    import os
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+@V.explain_arguments
 class Scheduler:
     """Drive ``optimizer.param_groups[*][field]`` from schedules, one step at a time.
 
@@ -199,6 +233,14 @@ class Scheduler:
                     if not math.isfinite(x * sched.program.bound()):  # relative values are x times the schedule's
                         V.fail(fn, "schedule", f"a multiplier whose values times param_groups[{k}]'s initial "
                                f"{name} {x!r} stay finite (relative=True)", sched)  # fmt: skip
+                for k, (x, sched) in enumerate(zip(initial, schedules)):
+                    top = _multiplier_peak(sched)
+                    if top is not None:  # an absolute schedule passed as a multiplier, typically
+                        warnings.warn(
+                            f"{fn}: relative=True multiplies param_groups[{k}]'s initial {name} {x:g} by the schedule, "
+                            f"whose largest value is {top:g}, not near 1 (outside [{_NEAR_ONE[0]:g}, {_NEAR_ONE[1]:g}])"
+                            f": the {name} would peak at {x * top:g}. Is it an absolute schedule? Pass relative=False, "
+                            f"or a multiplier that peaks at 1.", UserWarning, stacklevel=_caller_level())  # fmt: skip
             fields.append(_Field(name, key, index, schedules, relative, initial))
         target = next((f for f in fields if f.name == "lr"), None)
         if plateau is not None and target is None and len(fields) > 1:
@@ -255,6 +297,7 @@ class Scheduler:
             V.fail("Scheduler.advance_to", "step", f">= last_step={self.last_step} (seek(step) goes back)", step)
         self.step(step - self.last_step)
 
+    @V.explain_arguments
     def seek(self, step):
         """Jump to ``step`` (O(1): no replay) and write its values (inside the current chunk: no refill)."""
         step = V.integer("Scheduler.seek", "step", step)
@@ -314,6 +357,7 @@ class Scheduler:
 
     # -- changing the schedule ---------------------------------------------------------
 
+    @V.explain_arguments
     def change(self, schedule, *, field=None):
         """Switch to other schedules from the current step on, write their values, and say what changed.
 
@@ -388,6 +432,7 @@ class Scheduler:
 
     # -- state ----------------------------------------------------------------------
 
+    @V.explain_arguments
     def state_dict(self):
         """Plain JSON-able data: the step, each field's schedule specs and initial values."""
         state = {
@@ -399,6 +444,7 @@ class Scheduler:
             state["plateau"] = self._plateau.state()
         return state
 
+    @V.explain_arguments
     def load_state_dict(self, state, *, adopt=False, keep=False):
         """Restore a ``state_dict()``: the same values as the saved run at the same step.
 

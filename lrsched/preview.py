@@ -67,45 +67,64 @@ def sample_steps(schedule, steps: int) -> np.ndarray:
 def _cycle_edges(seg, end):
     """Global steps in ``[seg.start, end)`` where a cycle of CYCLE segment ``seg`` starts, and where its body's
     segments start within it (sampled cycle-wise past ``ALL_CYCLES`` cycles)."""
-    first, m = seg.i[0], seg.i[1]
-    mult, period = seg.f[4], seg.f[6]
-    lo_t, hi_t = seg.start - seg.origin, end - seg.origin  # the segment's span in cycle time
     body_starts = sorted({b.start for b in seg.body or ()} - {0})
-
-    def start_of(i):
-        if m == 1:
-            return i * first
-        if m > 1:
-            return first * (m**i - 1) // (m - 1)
-        return float_cycle_start(i, period, mult)
-
-    # the cycles that meet [lo_t, hi_t): indices i0 .. i1 - 1
-    def index_of(t):  # the cycle holding cycle time t (the largest i with start_of(i) <= t)
-        if m == 1:
-            return t // first
-        lo, hi = 0, 1
-        while start_of(hi) <= t:
-            lo, hi = hi, hi * 2
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if start_of(mid) <= t:
-                lo = mid
-            else:
-                hi = mid
-        return lo
-
-    i0, i1 = index_of(lo_t), index_of(max(hi_t - 1, lo_t)) + 1
-    if i1 - i0 <= ALL_CYCLES:
-        chosen = range(i0, i1)
-    else:
-        q = ALL_CYCLES // 4
-        spread = np.linspace(i0 + q, i1 - q - 1, ALL_CYCLES // 2, dtype=np.int64).tolist()
-        chosen = sorted({*range(i0, i0 + q), *spread, *range(i1 - q, i1)})
+    lo, hi = seg.start, end
     out = []
-    for i in chosen:
-        s = start_of(i)
-        length = start_of(i + 1) - s
-        for t in (s, *(s + b for b in body_starts if b < length)):
-            if lo_t <= t < hi_t:
-                out.append(seg.origin + t)
+    for s, length in zip(*cycle_starts(seg, end)):
+        for g in (s, *(s + b for b in body_starts if b < length)):
+            if lo <= g < hi:
+                out.append(int(g))
     return out
+
+
+def cycle_start(seg, i):
+    """Cycle time (from ``seg.origin``) at which cycle ``i`` of CYCLE segment ``seg`` starts, exactly."""
+    first, m = seg.i[0], seg.i[1]
+    if m == 1:
+        return i * first
+    if m > 1:
+        return first * (m**i - 1) // (m - 1)
+    return float_cycle_start(i, seg.f[6], seg.f[4])
+
+
+def cycle_index(seg, t):
+    """The cycle of CYCLE segment ``seg`` that holds cycle time ``t`` (the largest i with cycle_start <= t)."""
+    if seg.i[1] == 1:
+        return t // seg.i[0]
+    lo, hi = 0, 1
+    while cycle_start(seg, hi) <= t:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if cycle_start(seg, mid) <= t:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def cycle_starts(seg, end, limit=ALL_CYCLES):
+    """``(starts, lengths)``: int64 arrays of the global first step and the length of each cycle of CYCLE segment
+    ``seg`` that meets ``[seg.start, end)``; past ``limit`` cycles (None: no limit) the first and the last
+    ``limit // 4`` and ``limit // 2`` spread evenly between."""
+    lo_t, hi_t = seg.start - seg.origin, end - seg.origin  # the segment's span in cycle time
+    i0, i1 = cycle_index(seg, lo_t), cycle_index(seg, max(hi_t - 1, lo_t)) + 1
+    if limit is None or i1 - i0 <= limit:
+        chosen = np.arange(i0, i1, dtype=np.int64)
+    else:
+        q = limit // 4
+        spread = np.linspace(i0 + q, i1 - q - 1, limit // 2, dtype=np.int64)
+        chosen = np.unique(np.r_[np.arange(i0, i0 + q), spread, np.arange(i1 - q, i1)].astype(np.int64))
+    first, m = seg.i[0], seg.i[1]
+    if m == 1:  # every cycle alike: vectorized (there may be millions)
+        starts = chosen * first
+        lengths = np.full(chosen.size, first, np.int64)
+    elif m == 0 and seg.f[4] == 1.0 and chosen.size:  # float period: float_cycle_start's IEEE operations, vectorized
+        x = seg.f[6] * np.r_[chosen, chosen + 1].astype(np.float64)
+        r = np.floor(x)
+        at = (r.astype(np.int64) + (x - r >= 0.5)).reshape(2, -1)
+        starts, lengths = at[0], at[1] - at[0]
+    else:  # growing cycles: few of them
+        starts = np.array([cycle_start(seg, int(i)) for i in chosen], np.int64)
+        lengths = np.array([cycle_start(seg, int(i) + 1) - cycle_start(seg, int(i)) for i in chosen], np.int64)
+    return seg.origin + starts, lengths

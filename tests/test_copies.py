@@ -66,6 +66,8 @@ def same(a, b):
         return isinstance(b, (list, tuple)) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
         return math.isnan(b)
+    if isinstance(a, np.ndarray):  # a plotted curve's steps and values
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
     return a == b
 
 
@@ -273,8 +275,18 @@ def _saved_summary(tmp_path):
 
 # Objects of each public class, as users meet them.  Drop-ins are covered above; internal building
 # blocks (the program, its segments, a kernel) are covered through the Schedules that hold them.
+def _raised(call):
+    try:
+        call()
+    except Exception as e:  # noqa: BLE001 - the error is the object
+        return e
+    raise AssertionError("no error")
+
+
 OBJECTS = {
     "lrsched._schedule.Schedule": lambda tmp: _schedule(),
+    "lrsched._validate.ArgumentError": lambda tmp: _raised(lambda: lrsched.warmup_cosine(peak_lr=1.0)),
+    "lrsched._validate.UnknownName": lambda tmp: _raised(lambda: lrsched.get("cosin")),
     "lrsched._program.Program": lambda tmp: _schedule().program,
     "lrsched._program.Segment": lambda tmp: _schedule().program.layers()[0][-1],
     "lrsched._program.Op": lambda tmp: _schedule().program.layers()[0][-1].op,
@@ -283,6 +295,9 @@ OBJECTS = {
     "lrsched.plateau.PlateauState": lambda tmp: lrsched.Scheduler(opt(), _schedule(), plateau=lrsched.plateau())._plateau,
     "lrsched.report.Description": lambda tmp: lrsched.describe(_schedule(), 100),
     "lrsched.report.Phase": lambda tmp: lrsched.describe(_schedule(), 100).phases[0],
+    "lrsched.report.Event": lambda tmp: lrsched.describe(lrsched.step(init_value=1.0, step_size=10), 30).events[0],
+    "lrsched.plotting.Curve": lambda tmp: importlib.import_module("lrsched.plotting").curves(
+        [_schedule()], 100, ["a schedule"])[0],
     "lrsched.report.Comparison": lambda tmp: lrsched.compare(_schedule(), _schedule() * 0.5, 100),
     "lrsched.tables.Summary": _saved_summary,
     "lrsched.cli.UserError": lambda tmp: importlib.import_module("lrsched.cli").UserError("bad input"),
@@ -315,6 +330,8 @@ def test_every_public_object_copies_and_pickles(name, tmp_path):
             assert same(twin.state_dict(), obj.state_dict())
         elif name.endswith(("UserError", "UsageError")):
             assert str(twin) == str(obj)
+        elif name.endswith(("ArgumentError", "UnknownName")):
+            assert str(twin) == str(obj) and _attributes(twin) == _attributes(obj)
         elif type(obj).__eq__ is object.__eq__:  # no equality of its own: the same attributes
             assert same(_attributes(twin), _attributes(obj)), name
         else:

@@ -402,8 +402,9 @@ def test_change_switches_from_the_current_step_and_reports_the_diff():
 def test_change_relative_plateau_and_several_fields():
     opt = FakeOpt(0.1, 0.2, momentum=0.9)
     mom = lrsched.constant(1.0)
-    sched = lrsched.Scheduler(opt, {"lr": STABLE, "momentum": mom}, relative=True,
-                              plateau=lrsched.plateau(patience=0, factor=0.5))  # fmt: skip
+    with pytest.warns(UserWarning, match="not near 1"):  # STABLE is absolute: multiplied, the lr is 1e-4
+        sched = lrsched.Scheduler(opt, {"lr": STABLE, "momentum": mom}, relative=True,
+                                  plateau=lrsched.plateau(patience=0, factor=0.5))  # fmt: skip
     sched.seek(100)
     sched.observe(1.0)
     sched.observe(2.0)  # worse: the lr multiplier halves
@@ -486,7 +487,8 @@ def test_a_cooldown_branched_from_a_checkpoint_resumes_with_keep():
 def test_keep_with_a_jump_relative_values_and_a_plateau():
     k = 700
     plateau = lrsched.plateau(patience=0, factor=0.5)
-    saver = lrsched.Scheduler(FakeOpt(0.1, 0.3), WC, relative=True, plateau=plateau)
+    with pytest.warns(UserWarning, match="not near 1"):  # WC is absolute: as multipliers, values of 3e-5 and less
+        saver = lrsched.Scheduler(FakeOpt(0.1, 0.3), WC, relative=True, plateau=plateau)
     for _ in range(k):
         saver.step()
     saver.observe(1.0)
@@ -494,7 +496,8 @@ def test_keep_with_a_jump_relative_values_and_a_plateau():
     state = json.loads(json.dumps(saver.state_dict()))
     longer = lrsched.extend(WC, 3_000)
     opt = FakeOpt(5.0, 5.0)  # values the groups hold now do not matter
-    sched = lrsched.Scheduler(opt, longer, relative=True, plateau=plateau)
+    with pytest.warns(UserWarning, match="not near 1"):
+        sched = lrsched.Scheduler(opt, longer, relative=True, plateau=plateau)
     with pytest.warns(UserWarning, match=r"kept this scheduler's schedules for \['lr'\], which differ from the saved "
                                          r"ones, from the saved step on; schedule change at step 700"):  # fmt: skip
         c = sched.load_state_dict(state, keep=True)
