@@ -18,7 +18,7 @@ ARGS = {
     "custom_trainer": lambda tmp: ["--steps", "90"],
     "switch_from_torch": lambda tmp: ["--steps", "3000"],
     "hf_trainer": lambda tmp: ["--steps", "12"],
-    "gallery": lambda tmp: [str(tmp / "gallery"), "--steps", "200", "--grid", str(tmp / "grid.png")],
+    "gallery": lambda tmp: ["--out", str(tmp / "grid.png"), "--steps", "200", "--each", str(tmp / "gallery")],
     "llm_cooldown": lambda tmp: ["--tokens", "1e6"],
 }
 NEEDS = {"custom_trainer": ["torch"], "switch_from_torch": ["torch"], "hf_trainer": ["torch", "transformers"],
@@ -37,7 +37,9 @@ def test_example_runs(script, tmp_path):
         assert np.load(tmp_path / "lr.npy").shape == (100_000,)
     if script.stem == "gallery":
         pngs = list((tmp_path / "gallery").glob("*.png"))
-        assert len(pngs) >= 20 and (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
+        grid = (tmp_path / "grid.png").read_bytes()
+        width, height = int.from_bytes(grid[16:20], "big"), int.from_bytes(grid[20:24], "big")  # the IHDR chunk
+        assert len(pngs) >= 15 and grid[:4] == b"\x89PNG" and (width, height) == (1800, 1125)  # 12 x 7.5 in, 150 dpi
 
 
 def test_the_examples_the_readme_names_exist():
