@@ -17,7 +17,7 @@ try:
     import torch
     import transformers
 except ImportError as exc:
-    print(f"skipped: {exc.name} is not installed (pip install transformers torch)")
+    print(f"skipped: {exc.name} is not installed (pip install transformers \"torch==2.13.*\", the CPU build)")
     sys.exit(0)
 
 import lrsched.transformers

@@ -101,6 +101,22 @@ def _have_torch():
     return True
 
 
+TORCH_PIN = 'pip install "torch==2.13.*"'  # the CPU build; a range that admits a newer torch pulls a CUDA build
+
+
+def _columns(head, rows):
+    """Lines of a text table: the first column left-aligned, the others right-aligned, each as wide as its
+    widest cell, so no value runs into its neighbour whatever the labels and the units."""
+    cells = [head, *rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(head))]
+
+    def line(r):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    top = line(head)
+    return [top, "-" * len(top), *(line(r) for r in rows)]
+
+
 def run(steps=1_000_000, *, quick=False, torch_steps=None):
     """The benchmark, as a printable text table."""
     import warnings
@@ -113,9 +129,11 @@ def run(steps=1_000_000, *, quick=False, torch_steps=None):
     scaled = f" and scaled to {n:,}" if torch_steps < n else ""
     lines = [f"lrsched bench: tables of {n:,} steps (best of {repeats}); torch loops timed over "
              f"{torch_steps:,} steps{scaled}" if have_torch else
-             f"lrsched bench: tables of {n:,} steps (best of {repeats}); torch: not installed", ""]  # fmt: skip
-    head = f"{'family':<20} {'lrsched':>10} {'NumPy':>10} {'÷ lrsched':>10} {'torch loop':>11} {'÷ lrsched':>10}"
-    lines += [head, "-" * len(head)]
+             f"lrsched bench: tables of {n:,} steps (best of {repeats}); torch is not installed "
+             f"({TORCH_PIN} to compare with it)",
+             "each kernel is compiled or loaded from the cache before it is timed", ""]  # fmt: skip
+    head = ("family", "lrsched", "NumPy", "÷ lrsched", "torch loop", "÷ lrsched")
+    rows = []
     for name, s, numpy_expr, make in _rows(n):
         s.table(n, out=buf)  # load the kernel first
         ours = _best(lambda: s.table(n, out=buf), repeats)
@@ -126,8 +144,8 @@ def run(steps=1_000_000, *, quick=False, torch_steps=None):
                 warnings.simplefilter("ignore")
                 torch_time = _torch_loop(make, float(s.at(0)) or 1.0, torch_steps) * (n / torch_steps)
         torch_text = _fmt(torch_time) if have_torch else "not installed"
-        lines.append(f"{name:<20} {_fmt(ours):>10} {_fmt(theirs):>10} {_ratio(theirs, ours):>10} "
-                     f"{torch_text:>11} {_ratio(torch_time, ours):>10}")  # fmt: skip
+        rows.append((name, _fmt(ours), _fmt(theirs), _ratio(theirs, ours), torch_text, _ratio(torch_time, ours)))
+    lines += _columns(head, rows)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's "scheduler.step() before optimizer.step()"
         lines += ["", _per_step(10_000 if not quick else 2_000, have_torch)]
@@ -138,8 +156,6 @@ def _per_step(k, have_torch):
     from .adapter import Scheduler
 
     lines = [f"per step ({k:,} steps of a cosine, 1 and 8 param groups)"]
-    head = f"{'':<36} {'1 group':>10} {'8 groups':>10}"
-    lines += [head, "-" * len(head)]
     rows = {}
     for groups in (1, 8):
         pg = [{"lr": 0.1} for _ in range(groups)]
@@ -160,12 +176,12 @@ def _per_step(k, have_torch):
                 opt = torch.optim.SGD([{"params": [p]} for p in params], lr=0.1)
                 sch = cls(opt, T_max=k)
                 rows.setdefault(label, []).append(_best(lambda: [sch.step() for _ in range(k)], 3) / k)
-    for label, times in rows.items():
-        lines.append(f"{label:<36} {_fmt(times[0]):>10} {_fmt(times[1]):>10}")
+    table = [(label, _fmt(times[0]), _fmt(times[1])) for label, times in rows.items()]
     if have_torch:
         ours = rows["lrsched.Scheduler.step()"]
         theirs = rows["torch CosineAnnealingLR.step()"]
-        lines.append(f"{'torch ÷ lrsched.Scheduler':<36} {_ratio(theirs[0], ours[0]):>10} {_ratio(theirs[1], ours[1]):>10}")
-    else:
-        lines.append("torch: not installed")
+        table.append(("torch ÷ lrsched.Scheduler", _ratio(theirs[0], ours[0]), _ratio(theirs[1], ours[1])))
+    lines += _columns(("", "1 group", "8 groups"), table)
+    if not have_torch:
+        lines.append(f"torch is not installed ({TORCH_PIN} to compare with it)")
     return "\n".join(lines)

@@ -3,13 +3,14 @@
 ::
 
     lrsched table    SPEC --steps N -o FILE.npy|.csv|.parquet [--dtype float32] [--start S] [-q]
-    lrsched plot     SPEC [SPEC ...] --steps N -o FILE.png|.svg|.pdf [--log] [--title T]
+    lrsched plot     SPEC [SPEC ...] --steps N -o FILE.png|.svg|.pdf|.html [--log] [--dpi D] [--title T]
     lrsched describe SPEC --steps N
     lrsched compare  SPEC SPEC --steps N [--rtol R]
     lrsched preview  SPEC --steps-per-epoch E --total 8ep [RUN FACTS]
     lrsched bench    [--steps N] [--quick]
-    lrsched names
+    lrsched names    [NAME]
     lrsched precompile
+    lrsched --version
 
 A SPEC is one of, always the same way in every command:
 
@@ -31,16 +32,22 @@ Lengths in units: with a run's facts (``--steps-per-epoch``, or
 ``--processes``, ``--seq-len``, ``--total``, ``--drop-last``), any length,
 in a SPEC or ``--steps``, may be a unit string: ``warmup_steps=2ep``,
 ``total_steps=1dur``, ``--steps 2e9tok`` (``lrsched.Run``'s units: ba, mb,
-sp, tok, ep, dur); ``ba`` and ``mb`` need no facts.  ``--steps`` defaults
-to ``--total``.  ``preview`` prints how each length resolves and the value
+sp, tok, ep, dur); ``ba`` and ``mb`` need no facts.  ``--steps`` takes a
+whole number (``1000``, ``1e6``) or a unit string; it defaults to
+``--total``, and without one to the schedules' horizon (the step from which
+each holds its end value), so ``lrsched describe cosine init_value=1
+steps=1000`` describes the 1,000 steps of the run.  ``preview`` prints how each length resolves and the value
 at the first update, the end of the warmup, each phase boundary and the
 last update.
 Options of the command itself start with ``-`` and never clash with a
 schedule's argument names.
 
-Exit status: 0 done, 2 a usage error (argparse's), 1 any other error, with
-a one-line message on stderr and no traceback (unknown name, bad argument,
-unwritable file, missing optional package).
+Exit status: 0 done; 2 a usage error: argparse's, an unknown schedule name
+or key (with the closest names: ``did you mean peak_value=?``), a missing
+key, ``--steps`` needed; 1 any other error (a bad value, an unwritable file,
+a missing optional package); each with a one-line message on stderr in the
+command line's words and no traceback.  A closed pipe (``| head``) ends the
+command quietly with status 141, as a Unix tool stopped by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -112,7 +119,8 @@ def _optimizer(base_lr):
     try:
         import torch
     except ImportError:
-        raise UserError('presets need torch, which is not installed: pip install "lrsched[torch]"') from None
+        raise UserError('presets need torch, which is not installed: pip install "lrsched[torch]" '
+                        '(or pip install "torch==2.13.*", the CPU build)') from None  # fmt: skip
     param = torch.nn.Parameter(torch.zeros(1))
     return torch.optim.SGD([param], lr=base_lr, momentum=0.9)
 
@@ -220,20 +228,40 @@ def _length_word(text):
     return text if is_length(text) else _whole("--total", text)
 
 
-def _steps(args, run=None):
-    """``--steps`` in updates (a whole number or a unit string), or ``--total`` when it is not given."""
+def _steps(args, run=None, schedules=()):
+    """``--steps`` in updates (a whole number or a unit string); else ``--total``; else the schedules' horizon
+    (the step from which each holds its end value: a table of that many steps is the whole run)."""
     run = _run(args) if run is None else run
     text = args.steps
     if text is None:
-        if run.total is None:
-            raise UsageError("--steps is required (or give the run's length with --total)")
-        return run.total
+        if run.total is not None:
+            return run.total
+        ends = [(label, horizon(s)) for label, s in schedules]
+        endless = [label for label, h in ends if h is None]
+        if not ends or endless:
+            which = f": {endless[0]} keeps changing (it has no end value to hold)" if endless else ""
+            raise UsageError(f"--steps is required{which}; give --steps N or the run's length with --total")
+        return max(h for _, h in ends)
     from .units import is_length
 
     n = run.updates(text, name="--steps") if is_length(text) else _whole("--steps", text)
     if n < 1:
         raise UserError(f"--steps must be a positive integer, got {text}")
     return n
+
+
+def horizon(schedule):
+    """The first step from which ``schedule`` holds its end value for ever, or None (it keeps changing, or
+    is constant from step 0).  Read off the Program: every layer must end in a constant segment."""
+    from ._program import Op
+
+    ends = []
+    for layer in schedule._program.layers():
+        last = layer[-1]
+        if last.op != Op.CONST:
+            return None
+        ends.append(last.start)
+    return max(ends) if ends and max(ends) > 0 else None
 
 
 def _steps_word(text):
@@ -280,12 +308,24 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _load_kernels(schedule, dtype):
+    """Compile or load the kernels ``schedule`` needs before anything is timed; the seconds it took."""
+    from ._kernels import KERNELS
+    from ._program import OUTPUTS
+
+    began = time.perf_counter()
+    for name in (*schedule._program.kernels(), *OUTPUTS.get(str(dtype), ())):
+        KERNELS[name].dispatcher  # noqa: B018 - creating the dispatcher compiles (or loads) it
+    return time.perf_counter() - began
+
+
 def _table(args):
     run = _run(args)
-    ((_, s),) = _specs(args.spec, 1, run)
-    n = _steps(args, run)
+    ((label, s),) = specs = _specs(args.spec, 1, run)
+    n = _steps(args, run, specs)
     path = Path(args.output)
     _fits(path, n, np.dtype(args.dtype).itemsize)
+    loading = _load_kernels(s, args.dtype)
     began = time.perf_counter()
     summary = save(s, path, n, start=args.start, dtype=np.dtype(args.dtype),
                    progress=_Progress(not args.quiet) if n > 10 * CHUNK else None)  # fmt: skip
@@ -293,7 +333,10 @@ def _table(args):
         return
     size = n * np.dtype(args.dtype).itemsize / 1e6
     print(repr(s))
-    print(f"wrote {n:,} steps ({args.dtype}, {size:.1f} MB of values) to {path} in {time.perf_counter() - began:.3f} s")
+    took = time.perf_counter() - began
+    print(f"wrote {n:,} steps ({args.dtype}, {size:.1f} MB of values) to {path} in {took:.3f} s, writing included")
+    if loading >= 0.01:  # the first use on a machine, or in a process: said apart, not hidden in the figure above
+        print(f"  plus {loading:.2f} s before it to compile its kernels, or load them from Numba's cache")
     print(f"  start   {summary.first:.6g}")
     print(f"  peak    {summary.peak:.6g} at step {summary.peak_at:,}")
     print(f"  end     {summary.last:.6g} at step {summary.start + n - 1:,}")
@@ -304,17 +347,18 @@ def _describe(args):
     from .report import describe
 
     run = _run(args)
-    ((label, s),) = _specs(args.spec, 1, run)
+    ((label, s),) = specs = _specs(args.spec, 1, run)
+    n = _steps(args, run, specs)
     print(repr(s))
-    print(describe(s, _steps(args, run)))
+    print(describe(s, n))
 
 
 def _compare(args):
     from .report import compare
 
     run = _run(args)
-    (la, a), (lb, b) = _specs(args.spec, 2, run)
-    c = compare(a, b, _steps(args, run), rtol=args.rtol)
+    (la, a), (lb, b) = specs = _specs(args.spec, 2, run)
+    c = compare(a, b, _steps(args, run, specs), rtol=args.rtol)
     print(f"A: {la}\nB: {lb}")
     print(c)
     if not c.identical:
@@ -327,9 +371,16 @@ def _plot(args):
     run = _run(args)
     specs = _specs(args.spec, run=run)
     out = Path(args.output)
-    n = _steps(args, run)
-    plot([s for _, s in specs], n, out, labels=[label for label, _ in specs], log=args.log,
-         title=args.title)  # fmt: skip
+    n = _steps(args, run, specs)
+    try:
+        plot([s for _, s in specs], n, out, labels=[label for label, _ in specs], log=args.log,
+             title=args.title, dpi=args.dpi)  # fmt: skip
+    except ValueError as exc:  # plot's words are the Python parameters': say the flags instead
+        if "`log`" in str(exc):
+            raise UserError(f"--log needs a value > 0 to draw: every value over the {n:,} steps is <= 0") from None
+        if "`dpi`" in str(exc):
+            raise UserError(f"--dpi must be a number in [10, 2400], got --dpi {args.dpi:g}") from None
+        raise
     if not args.quiet:
         print(f"wrote {out} ({len(specs)} schedule{'s' * (len(specs) > 1)}, {n:,} steps)")
 
@@ -353,8 +404,8 @@ def _preview(args):
     from .report import describe
 
     run = _run(args)
-    ((label, s),) = _specs(args.spec, 1, run)
-    n = _steps(args, run)
+    ((label, s),) = specs = _specs(args.spec, 1, run)
+    n = _steps(args, run, specs)
     print(repr(s))
     print(f"run      {run!r}")
     lines = [run.explain(path, v) for path, v in _lengths(s.to_dict())]
@@ -396,10 +447,114 @@ def _preview(args):
         print(f"warning: {w}")
 
 
-def _names(args):
-    from .registry import names
+_PEERS = ("torch", "transformers", "optax", "keras", "timm", "ignite", "deepspeed", "megatron", "fvcore")
 
-    print("\n".join(names()))
+
+def _doc_sections(fn):
+    """``(summary, body, see also)`` of a factory's NumPy-style docstring, with RST's ``double quotes`` dropped."""
+    import inspect
+
+    doc = inspect.cleandoc(fn.__doc__ or "").replace("``", "")
+    lines = doc.splitlines()
+    summary = lines[0] if lines else ""
+    heads = [i for i in range(1, len(lines) - 1) if lines[i + 1].strip() and set(lines[i + 1].strip()) == {"-"}]
+    body_end = next((i for i in heads if lines[i].strip() in ("Examples", "See also")), len(lines))
+    body = "\n".join(lines[1:body_end]).strip()
+    see = ""
+    for i in heads:
+        if lines[i].strip() == "See also":
+            rest = lines[i + 2:]
+            stop = next((k for k, line in enumerate(rest) if not line.strip()), len(rest))
+            see = " ".join(line.strip() for line in rest[:stop])
+    return summary, body, see
+
+
+def _peer_names(see):
+    """The peers' equivalents a docstring's See also names (not lrsched's own cross-references)."""
+    parts = [p.strip() for p in re.split(r",(?![^(]*\))", see) if p.strip()]
+    return [p for p in parts if p.lower().lstrip("'").startswith(_PEERS)]
+
+
+def _registry_peers():
+    """name -> the peers' names it stands for, from the table in ``help(lrsched.registry)`` (one source)."""
+    from . import registry
+
+    lines = (registry.__doc__ or "").splitlines()
+    rules = [i for i, line in enumerate(lines) if line.startswith("=====")]
+    if len(rules) < 3:
+        return {}
+    cols = [m.start() for m in re.finditer(r"=+", lines[rules[0]])]
+    out, name = {}, None
+    for line in lines[rules[1] + 1:rules[2]]:
+        if line[: cols[1]].strip():
+            name = line[: cols[1]].strip()
+            out[name] = line[cols[2]:].strip()
+        elif name is not None:
+            out[name] += " " + line[cols[2]:].strip()
+    return {k: v.replace("``", "") for k, v in out.items()}
+
+
+def _names(args):
+    from ._schedule import _REGISTRY
+    from .registry import _key, _names as table
+
+    names = table()
+    peers = _registry_peers()
+    if args.name is not None:
+        return _name_help(_key("names", args.name), names, peers)
+    width = max(map(len, names)) + 2
+    print(f"{len(names)} names (a SPEC starts with one; case is ignored, - is _). "
+          "`lrsched names NAME` shows one's arguments and formula.")  # fmt: skip
+    for name in sorted(names):
+        factory, fixed = names[name]
+        summary, _, see = _doc_sections(_REGISTRY[factory][0])
+        if factory != name:
+            fixed_text = ", ".join(f"{k}={v!r}" for k, v in fixed.items())
+            print(f"{name:<{width}}= {factory}({fixed_text})" if fixed_text else f"{name:<{width}}= {factory}")
+        else:
+            print(f"{name:<{width}}{summary}")
+            aliases = sorted(n for n, (f, _) in names.items() if f == name and n != name)
+            if aliases:
+                print(f"{'':<{width}}  also named {', '.join(aliases)}")
+        peer = _peers_of(name, peers, see if factory == name else "")
+        if peer:
+            print(f"{'':<{width}}  peers: {peer}")
+
+
+def _peers_of(name, peers, see):
+    """The peers' names for ``name``: the registry's table, then its factory's See also (each once)."""
+    found = [p.strip() for p in peers.get(name, "").split(";") if p.strip()] + _peer_names(see)
+    return "; ".join(dict.fromkeys(found))
+
+
+def _name_help(name, names, peers):
+    import inspect
+
+    from ._schedule import _REGISTRY
+
+    factory, fixed = names[name]
+    fn = _REGISTRY[factory][0]
+    summary, body, see = _doc_sections(fn)
+    params = [p for p in inspect.signature(fn).parameters.values() if p.name not in fixed]
+    words = []
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        words.append(f"{p.name}=" if p.default is p.empty else f"[{p.name}={json.dumps(p.default)}]")
+    title = name if factory == name else f"{name} (= {factory}" + "".join(f", {k}={v!r}" for k, v in fixed.items()) + ")"
+    print(f"{title}: {summary}")
+    print(f"usage: {name} {' '.join(words)}")
+    if body:
+        print()
+        print("\n".join("  " + line if line else "" for line in body.splitlines()))
+    aliases = sorted(n for n, (f, fx) in names.items() if f == factory and n != name)
+    peer = _peers_of(name, peers, see)
+    print()
+    if aliases:
+        print(f"also named: {', '.join(aliases)}")
+    if peer:
+        print(f"peers: {peer}")
+    print(f"Python: help(lrsched.{factory})")
 
 
 def _bench(args):
@@ -441,12 +596,22 @@ def _run_flags(p):
     g.add_argument("--drop-last", action="store_true", help="each process drops an epoch's last partial batch")
 
 
+def _version():
+    import platform
+    from importlib.metadata import version
+
+    from . import __version__
+
+    return f"lrsched {__version__} (numpy {np.__version__}, numba {version('numba')}, Python {platform.python_version()})"
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="lrsched", description="Learning-rate schedules as whole tables: write, plot, describe, compare, bench.",
         epilog="SPEC: " + _SPEC_HELP + ". A word without '=' starts the next SPEC.",
     )  # fmt: skip
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("table", help="write a schedule's values at steps S..S+N-1 to .npy, .csv or .parquet",
                        description="Write a schedule's values to a file, streamed in chunks. Example: lrsched table "
@@ -461,14 +626,21 @@ def _parser():
     _run_flags(p)
     p.set_defaults(run=_table)
 
-    p = sub.add_parser("plot", help="draw one or more schedules, overlaid, to .png, .svg or .pdf (needs matplotlib)",
-                       description="Draw schedules overlaid, with dotted lines at warmup ends, restarts and phase "
-                       "changes. Example: lrsched plot cosine init_value=1 steps=1000 sgdr peak_value=1 "
-                       "cycle_steps=100 --steps 1000 -o lr.png")  # fmt: skip
+    p = sub.add_parser("plot", help="draw schedules, overlaid, to .png, .svg, .pdf (needs matplotlib) or an "
+                       "interactive .html page (needs nothing more)",
+                       description="Draw schedules overlaid, with lines in each curve's colour at warmup ends, "
+                       "restarts and phase changes (named in the legend), and an inset of the first steps when a "
+                       "warmup is too short to see. An .html file is one self-contained page (no network): hover "
+                       "for each schedule's value, drag or wheel to zoom, double-click to reset. Example: lrsched "
+                       "plot cosine init_value=1 steps=1000 sgdr peak_value=1 cycle_steps=100 --steps 1000 -o lr.png")  # fmt: skip
     p.add_argument("spec", nargs="+", metavar="SPEC", help=_SPEC_HELP + "; several SPECs are overlaid")
     p.add_argument("--steps", type=_steps_word, help="steps to draw (default --total)")
-    p.add_argument("-o", "--output", required=True, help="output image: .png, .svg or .pdf")
-    p.add_argument("--log", action="store_true", help="logarithmic value axis")
+    p.add_argument("-o", "--output", required=True,
+                   help="output file, by its suffix: .png, .svg, .pdf (a picture) or .html (an interactive page)")
+    p.add_argument("--log", action="store_true",
+                   help="logarithmic value axis; values <= 0 (a warmup's start at 0) are left out, with a note")
+    p.add_argument("--dpi", type=float, default=150.0,
+                   help="resolution of a .png (default 150: 1200 x 675 pixels, sharp in a README)")
     p.add_argument("--title", default=None)
     p.add_argument("-q", "--quiet", action="store_true")
     _run_flags(p)
@@ -507,7 +679,10 @@ def _parser():
     p.add_argument("--quick", action="store_true", help="fewer repeats and a shorter torch loop")
     p.set_defaults(run=_bench)
 
-    p = sub.add_parser("names", help="list the schedule names a SPEC may start with")
+    p = sub.add_parser("names", help="the schedule names a SPEC may start with, what each is, its peers' names",
+                       description="Every name a SPEC may start with: a one-line description, its aliases and the "
+                       "peers' equivalents. With NAME: its arguments (key=value words) and formula.")  # fmt: skip
+    p.add_argument("name", nargs="?", metavar="NAME", help="show this name's arguments and formula")
     p.set_defaults(run=_names)
 
     p = sub.add_parser("precompile", help="compile the kernels into Numba's on-disk cache now (e.g. in a container build)",
@@ -517,14 +692,52 @@ def _parser():
     return parser
 
 
+def _usage_message(exc):
+    """An unknown name, an unknown key or a missing key, in the command line's words (``key=``, not a
+    Python parameter), or None for any other error.  The attributes are ``_validate``'s ArgumentError and
+    UnknownName, which every lrsched callable raises."""
+    unknown, missing = getattr(exc, "unknown", None), getattr(exc, "missing", None)
+    if (unknown or missing) and getattr(exc, "function", None) and getattr(exc, "allowed", None) is not None:
+        keys = ", ".join(f"{k}=" for k in exc.allowed if k != "run")  # a run's facts are flags here
+        if unknown:
+            words = []
+            for k in unknown:
+                close = exc.suggestions.get(k) or []
+                hint = exc.hints.get(k)
+                guess = f" (did you mean {' or '.join(f'{c}=' for c in close[:3])}?" if close else ""
+                guess += f" {k} is {hint})" if guess and hint else ")" if guess else ""
+                words.append(f"{k}={guess}")
+            what = f"unknown key{'s' * (len(unknown) > 1)} {', '.join(words)}"
+        else:
+            what = f"needs {', '.join(f'{k}=' for k in missing)}"
+        return f"{exc.function}: {what}; its keys are {keys}"
+    if hasattr(exc, "suggestions") and hasattr(exc, "name") and isinstance(exc, ValueError):  # an unknown name
+        close = list(exc.suggestions)[:3]
+        guess = f" (did you mean {' or '.join(close)}?)" if close else ""
+        return f"unknown schedule name {exc.name!r}{guess}; `lrsched names` lists them all"
+    return None
+
+
 def main(argv=None):
-    args = _parser().parse_args(argv)  # usage errors: argparse's message and exit status 2
+    parser = _parser()
+    args = parser.parse_args(argv)  # usage errors: argparse's message and exit status 2
+    if args.command is None:  # a bare `lrsched`: what it can do, not only "COMMAND is required"
+        parser.print_help(sys.stderr)
+        return 2
     try:
         args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:  # `lrsched describe ... | head -3`: stop quietly, as every Unix tool does
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE: what a shell reports for a tool stopped by a closed pipe
     except UsageError as exc:
         print(f"lrsched: error: {exc}", file=sys.stderr)
         return 2
     except (UserError, ValueError, TypeError, OSError, ImportError) as exc:
+        usage = _usage_message(exc)
+        if usage is not None:
+            print(f"lrsched: error: {usage}", file=sys.stderr)
+            return 2
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         # a fact a unit needs, in the flag's words: "Run(seq_len=...)" -> "--seq-len"
         message = re.sub(r"Run\((\w+)=\.\.\.\)", lambda m: "--" + m.group(1).replace("_", "-"), message)
@@ -535,6 +748,17 @@ def main(argv=None):
         print("lrsched: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null, so that the interpreter's last flush does not report the closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (a test's capture): nothing to flush at exit
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

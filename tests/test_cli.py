@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -47,12 +48,9 @@ def test_spec_file(tmp_path):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        pytest.param(["nope"], "'nope'", id="unknown-family"),
-        pytest.param(["cosine", "init_value=1"], "missing 1 required keyword-only argument: 'steps'", id="missing"),
         pytest.param(["cosine", "init_value=-1", "steps=3"], "`init_value` must be a finite number >= 0", id="bad"),
         pytest.param(["init_value=1"], "expected a schedule name, preset or spec file before 'init_value=1'",
                      id="no-name"),
-        pytest.param(["cosine", "init_value=1", "steps=3", "colour=2"], "unknown key 'colour'", id="unknown-key"),
         pytest.param(["cosine", "init_value=1", "steps=3", "linear"], "expected 1 schedule, got 2", id="two-specs"),
         pytest.param(["missing.json"], "missing.json", id="missing-file"),
         pytest.param(["numpy:cosine"], "unknown preset kind 'numpy'", id="unknown-preset-kind"),
@@ -67,11 +65,35 @@ def test_user_errors_exit_1_with_one_line_and_write_nothing(tmp_path, capsys, ar
 
 
 @pytest.mark.parametrize(
+    "args, message",
+    [
+        pytest.param(["nope"], "unknown schedule name 'nope'; `lrsched names` lists them all", id="unknown-name"),
+        pytest.param(["cosin", "init_value=1"], "unknown schedule name 'cosin' (did you mean cosine", id="misspelled"),
+        pytest.param(["cosine", "init_value=1"],
+                     "cosine: needs steps=; its keys are init_value=, steps=, end_value=, exponent=, k=", id="missing"),
+        pytest.param(["cosine", "init_value=1", "steps=3", "colour=2"],
+                     "cosine: unknown key colour=; its keys are init_value=, steps=", id="unknown-key"),
+        pytest.param(["warmup_cosine", "peak_lr=3e-4", "warmup_steps=10", "total_steps=100"],
+                     "warmup_cosine: unknown key peak_lr= (did you mean peak_value=?", id="peer-name"),
+        pytest.param(["cosine", "lr=0.1", "steps=3"], "cosine: unknown key lr= (did you mean init_value=?", id="lr"),
+        pytest.param(["torch:CosineAnnealingLR", "T_max=10", "eta_minn=0"],
+                     "CosineAnnealingLR: unknown key eta_minn= (did you mean eta_min=?", id="preset"),
+    ],
+)
+def test_unknown_names_and_keys_are_usage_errors_in_key_words(tmp_path, capsys, args, message):
+    out = tmp_path / "x.npy"
+    assert main(["table", *args, "--steps", "3", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lrsched: error: ") and message in err and err.count("\n") == 1, err
+    assert "lrsched.names()" not in err and "`d`" not in err and "()" not in err.split(";")[0]  # Python's words
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
     "args",
     [
         pytest.param(["table", "cosine", "--steps", "ten", "-o", "x.npy"], id="steps-not-int"),
         pytest.param(["frobnicate"], id="unknown-command"),
-        pytest.param([], id="no-command"),
     ],
 )
 def test_usage_errors_exit_2(args, capsys):
@@ -81,13 +103,115 @@ def test_usage_errors_exit_2(args, capsys):
     assert "usage: lrsched" in capsys.readouterr().err
 
 
-def test_steps_is_needed_unless_the_run_has_a_length(tmp_path, capsys):
+def test_a_bare_lrsched_shows_the_commands(capsys):
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "usage: lrsched" in err
+    for command in ("table", "plot", "preview", "describe", "compare", "bench", "names", "precompile"):
+        assert f"    {command}" in err, command
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    import numba
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"lrsched {version('lrsched')} ") and f"numba {numba.__version__}" in out
+
+
+def test_names_describe_every_name(capsys):
+    assert main(["names"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{len(lrsched.names())} names")
+    first = {line.split()[0]: line.split(None, 1)[1] for line in out[1:] if line and not line.startswith(" ")}
+    assert sorted(first) == lrsched.names()
+    assert first["warmup_cosine"].startswith("Warmup from init_value to peak_value, then half-cosine")
+    assert first["cosine_with_min_lr"] == "= warmup_cosine"
+    assert first["rsqrt"] == "= wsd(stable='rsqrt')"
+    text = "\n".join(out)
+    assert "also named cosine_warmup_with_min_lr, cosine_with_min_lr" in text  # warmup_cosine's aliases
+    assert "torch.optim.lr_scheduler.CosineAnnealingLR" in text  # a factory's See also, the peers' part of it
+    assert "``" not in text
+
+
+def test_names_name_shows_its_arguments_formula_and_peers(capsys):
+    assert main(["names", "Cosine-With-Min-LR"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("cosine_with_min_lr (= warmup_cosine): Warmup from")
+    assert "usage: cosine_with_min_lr peak_value= warmup_steps= total_steps= [end_value=0.0]" in out
+    assert "peers: transformers cosine_with_min_lr" in out and "help(lrsched.warmup_cosine)" in out
+    assert main(["names", "cosine"]) == 0
+    out = capsys.readouterr().out
+    assert "usage: cosine init_value= steps= [end_value=0.0] [exponent=1.0] [k=1.0]" in out
+    assert "Parameters" in out and "k-decay" in out  # the docstring's formula and arguments
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """``lrsched describe ... | head -1``: the reader goes away mid-output; no traceback, no Errno 32."""
+    cmd = [sys.executable, "-m", "lrsched", "describe", "sgdr", "peak_value=1", "cycle_steps=100", "--steps", "3e6"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()  # the repr is printed before the description is computed
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    code = proc.wait(timeout=120)
+    assert first.startswith(b"sgdr(")
+    assert err == "" and code == 141, (code, err)
+
+
+def test_missing_torch_is_named_with_the_cpu_pin(monkeypatch, capsys):
+    """Where torch is missing, the messages give the pinned CPU build: a bare `pip install torch` pulls CUDA."""
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    assert main(["describe", "torch:StepLR", "step_size=2", "--steps", "4"]) == 1
+    assert 'pip install "torch==2.13.*"' in capsys.readouterr().err
+    code = "import sys; sys.modules['torch'] = None\ntry:\n    import lrsched.torch\nexcept ImportError as e:\n    print(e)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "pip install 'torch==2.13.*'" in done.stdout, done
+
+
+def test_table_says_the_kernels_time_apart(tmp_path, capsys):
+    out = tmp_path / "t.npy"
+    assert main(["table", "polynomial", "init_value=1", "steps=10", "power=3.25", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "writing included" in text
+
+
+def test_steps_default_to_the_total_then_to_the_horizon(tmp_path, capsys):
     out = tmp_path / "x.npy"
-    assert main(["table", "cosine", "init_value=1", "steps=3", "-o", str(out)]) == 2
-    assert "--steps is required (or give the run's length with --total)" in capsys.readouterr().err
-    assert not out.exists()
+    # cosine steps=3 holds its end value from step 3: a 3-step table is the whole run
+    assert main(["table", "cosine", "init_value=1", "steps=3", "-q", "-o", str(out)]) == 0
+    np.testing.assert_allclose(np.load(out), [1.0, 0.75, 0.25], rtol=1e-12)  # (1 + cos(pi t / 3)) / 2, t = 0, 1, 2
+    # a join ends where its last piece does: 4 + 2
+    spec = '[{"type": "constant", "value": 1.0}, {"type": "linear", "init_value": 1.0, "end_value": 0.0, "steps": 2}]'
+    assert main(["table", "join", f"schedules={spec}", "boundaries=[4]", "-q", "-o", str(out)]) == 0
+    assert np.load(out).tolist() == [1.0, 1.0, 1.0, 1.0, 1.0, 0.5]
+    # --total wins over the horizon
     assert main(["table", "cosine", "init_value=1", "steps=3", "--total", "5", "-q", "-o", str(out)]) == 0
     assert np.load(out).size == 5
+    out.unlink()
+    # a schedule that keeps changing has no horizon: --steps is needed, and the message says why (exit 2)
+    assert main(["table", "step", "init_value=1", "step_size=3", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--steps is required: step init_value=1 step_size=3 keeps changing" in err and err.count("\n") == 1
+    assert not out.exists()
+    assert main(["describe", "constant", "value=1"]) == 2  # constant from step 0: no run length either
+    capsys.readouterr()
+    assert main(["compare", "cosine", "init_value=1", "steps=3", "cosine", "init_value=1", "steps=7"]) == 0
+    assert "of 7 steps" in capsys.readouterr().out  # the longer of the two horizons
+
+
+def test_horizon_is_read_off_the_program():
+    from lrsched.cli import horizon
+
+    assert horizon(lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100)) == 100
+    assert horizon(lrsched.sgdr(1.0, 100, cycle_limit=3)) == 300
+    assert horizon(lrsched.step(init_value=1.0, step_size=10, gamma=0.5)) is None
+    assert horizon(lrsched.constant(1.0)) is None
+    noisy = lrsched.noise(lrsched.cosine(init_value=1.0, steps=10), std=0.1, seed=0)
+    assert horizon(noisy) is None  # noise on every step: never constant
 
 
 def test_unwritable_output_and_bad_steps_are_one_line_errors(tmp_path, capsys):
@@ -226,8 +350,11 @@ def test_plot_writes_an_image_or_says_how_to_install_matplotlib(tmp_path, capsys
     assert main(["plot", "warmup_cosine", "peak_value=1", "warmup_steps=10", "total_steps=100", "--steps", "100",
                  "-q", "-o", str(svg)]) == 0  # fmt: skip
     assert "<svg" in svg.read_text()
-    # a log axis cannot show a zero
-    assert main(["plot", "cosine", "init_value=1", "steps=10", "--steps", "20", "--log", "-o", str(svg)]) == 1
+    # a log axis leaves a zero out (with a note), and refuses only a schedule with no value > 0
+    assert main(["plot", "cosine", "init_value=1", "steps=10", "--steps", "20", "--log", "-q", "-o", str(svg)]) == 0
+    svg.unlink()
+    assert main(["plot", "constant", "value=0", "--steps", "20", "--log", "-o", str(svg)]) == 1
+    assert not svg.exists()
 
 
 def test_plot_keeps_every_extreme_of_a_long_table():
@@ -245,11 +372,6 @@ def test_bench_prints_ratios(capsys):
     for name in ("warmup_cosine", "cosine", "step", "exponential", "linear", "sgdr"):
         assert name in out
     assert "lrsched.Scheduler.step()" in out and "×" in out
-
-
-def test_names_lists_the_registry(capsys):
-    assert main(["names"]) == 0
-    assert set(capsys.readouterr().out.split()) == set(lrsched.names())
 
 
 def test_python_dash_m(tmp_path):
@@ -333,8 +455,32 @@ def test_bench_without_torch_says_not_installed(monkeypatch, capsys):
     monkeypatch.setattr(bench, "_have_torch", lambda: False)
     assert main(["bench", "--steps", "5000", "--quick"]) == 0
     out = capsys.readouterr().out
-    assert "torch: not installed" in out and out.count("not installed") >= 7  # the header, 6 rows... and per step
+    assert "torch is not installed" in out and out.count("not installed") >= 8  # the header, 6 rows, per step
+    assert 'pip install "torch==2.13.*"' in out  # the CPU build the project pins, not a bare `pip install torch`
     assert "lrsched.Scheduler.step()" in out
+    _assert_aligned(out)
+
+
+def _assert_aligned(out):
+    """Every line of each table has its column ends where its header has them: no cell runs into the next."""
+    for block in out.split("\n\n"):
+        lines = block.splitlines()
+        rule = next((i for i, line in enumerate(lines) if set(line) == {"-"}), None)
+        if rule is None:
+            continue
+        head, rows = lines[rule - 1], lines[rule + 1:]
+        rows = [r for r in rows if not r.startswith("torch is not installed")]
+        ends = [m.end() for m in re.finditer(r"\S+(?= {2}|$)", head)]  # right-aligned columns end here
+        ends = ends if head.startswith(" ") else ends[1:]  # the first column is left-aligned
+        assert ends, head
+        for row in rows:
+            for end in ends:
+                assert end <= len(row) and row[end - 1] != " " and (end == len(row) or row[end] == " "), (head, row)
+
+
+def test_bench_columns_line_up(capsys):
+    assert main(["bench", "--steps", "5000", "--quick"]) == 0
+    _assert_aligned(capsys.readouterr().out)
 
 
 # -- lengths in units ---------------------------------------------------------------------------
