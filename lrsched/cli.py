@@ -35,7 +35,7 @@ in a SPEC or ``--steps``, may be a unit string: ``warmup_steps=2ep``,
 sp, tok, ep, dur); ``ba`` and ``mb`` need no facts.  ``--steps`` takes a
 whole number (``1000``, ``1e6``) or a unit string; it defaults to
 ``--total``, and without one to the schedules' horizon (the step from which
-each holds its end value), so ``lrsched describe cosine init_value=1
+each holds its end value; the longest, of those that have one), so ``lrsched describe cosine init_value=1
 steps=1000`` describes the 1,000 steps of the run.  ``preview`` prints how each length resolves and the value
 at the first update, the end of the warmup, each phase boundary and the
 last update.
@@ -230,18 +230,19 @@ def _length_word(text):
 
 def _steps(args, run=None, schedules=()):
     """``--steps`` in updates (a whole number or a unit string); else ``--total``; else the schedules' horizon
-    (the step from which each holds its end value: a table of that many steps is the whole run)."""
+    (the step from which each holds its end value: a table of that many steps is the whole run), the
+    longest of those that have one."""
     run = _run(args) if run is None else run
     text = args.steps
     if text is None:
         if run.total is not None:
             return run.total
         ends = [(label, horizon(s)) for label, s in schedules]
-        endless = [label for label, h in ends if h is None]
-        if not ends or endless:
-            which = f": {endless[0]} keeps changing (it has no end value to hold)" if endless else ""
+        known = [h for _, h in ends if h is not None]
+        if not known:  # overlaid with one that has a horizon, a schedule that keeps changing is drawn as far
+            which = f": {ends[0][0]} keeps changing (it has no end value to hold)" if ends else ""
             raise UsageError(f"--steps is required{which}; give --steps N or the run's length with --total")
-        return max(h for _, h in ends)
+        return max(known)
     from .units import is_length
 
     n = run.updates(text, name="--steps") if is_length(text) else _whole("--steps", text)

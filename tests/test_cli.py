@@ -201,6 +201,8 @@ def test_steps_default_to_the_total_then_to_the_horizon(tmp_path, capsys):
     capsys.readouterr()
     assert main(["compare", "cosine", "init_value=1", "steps=3", "cosine", "init_value=1", "steps=7"]) == 0
     assert "of 7 steps" in capsys.readouterr().out  # the longer of the two horizons
+    assert main(["compare", "step", "init_value=1", "step_size=3", "cosine", "init_value=1", "steps=7"]) == 0
+    assert "of 7 steps" in capsys.readouterr().out  # the one that has a horizon sets the length
 
 
 def test_horizon_is_read_off_the_program():
