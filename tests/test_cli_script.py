@@ -137,7 +137,7 @@ def _blocks(language):
 
 
 @pytest.mark.parametrize("index", range(len(_blocks("python"))))
-def test_readme_python_blocks_run(index, tmp_path, monkeypatch):
+def test_readme_python_blocks_run(index, tmp_path, monkeypatch, capsys):
     code = _blocks("python")[index]
     if "torch" in code:
         require("torch")
@@ -145,6 +145,10 @@ def test_readme_python_blocks_run(index, tmp_path, monkeypatch):
         require("transformers")
     monkeypatch.chdir(tmp_path)
     exec(compile(code, f"README.md python block {index}", "exec"), {"__name__": "__readme__"})
+    # pasted into a file and run, a block shows what it did (a bare expression would print nothing there);
+    # a block of imports only (the one-line switch) has nothing to show
+    if any(line.strip() and not line.startswith(("import ", "from ")) for line in code.splitlines()):
+        assert capsys.readouterr().out.strip(), f"README python block {index} prints nothing when run as a script"
 
 
 def _shell_commands():

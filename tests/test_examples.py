@@ -1,6 +1,7 @@
 """Every script in examples/ runs with a small step count and checks itself."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,9 @@ def test_example_runs(script, tmp_path):
     assert "skipped" not in out.stdout
     if script.stem == "precompute_table":
         assert np.load(tmp_path / "lr.npy").shape == (100_000,)
+        # the table's time is said apart from the first call's, which compiles or loads the kernels
+        assert re.search(r"100,000 steps in [\d.]+ ms \(the first call, compiling or loading the kernels, took "
+                         r"[\d.]+ s\)", out.stdout), out.stdout
     if script.stem == "gallery":
         pngs = list((tmp_path / "gallery").glob("*.png"))
         grid = (tmp_path / "grid.png").read_bytes()
