@@ -55,11 +55,51 @@ Where lrsched differs (none of it visible to torch's own tests):
   ``isinstance`` against torch's concrete classes (``OneCycleLR``, ...) does
   not hold (against ``LRScheduler``, ``ReduceLROnPlateau``, ``SequentialLR``
   and ``ChainedScheduler``, which are torch's own with checks added, it does).
+
+lrsched's own adapter as a torch scheduler
+------------------------------------------
+
+``Scheduler`` is ``lrsched.Scheduler`` (any fields, per-group schedules,
+``relative`` mode, a ``plateau`` on top of a schedule, ``change()``, a
+JSON-able state that resumes exactly in O(1)) as a subclass of torch's
+``LRScheduler``, so that trainers step it as a torch scheduler.  It is
+built with the core's arguments and delegates everything to a core
+``lrsched.Scheduler``; it adds torch's habits: ``step(metrics)`` feeds the
+plateau controller then steps, ``last_epoch`` (0 after construction),
+``_step_count``, ``get_lr()`` and torch's warnings.  Its name is the
+core's, so moving to it is one import line::
+
+    from lrsched import Scheduler          # any optimizer-like object
+    from lrsched.torch import Scheduler    # the same, and a torch LRScheduler
+
+    sched = Scheduler(opt, {"lr": lrsched.warmup_cosine(peak_value=3e-4, warmup_steps=100, total_steps=10_000),
+                            "weight_decay": lrsched.linear(init_value=0.0, end_value=0.1, steps=10_000)},
+                      plateau=lrsched.plateau(patience=200))
+
+``lightning_scheduler(sched, monitor=None)`` gives the dict Lightning's
+``configure_optimizers`` takes under ``"lr_scheduler"``:
+``{"scheduler": sched, "interval": "step", "frequency": 1}`` (one step per
+update, where Lightning's default is one per epoch), and with ``monitor``
+(a scheduler with a plateau) ``"reduce_on_plateau": True, "monitor": ...,
+"strict": True``, which makes Lightning call ``sched.step(metric)`` with the
+logged metric after each update (Lightning feeds a metric only to a
+``ReduceLROnPlateau`` or a config with ``reduce_on_plateau``)::
+
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self.parameters(), lr=3e-4)
+        sched = lrsched.torch.Scheduler(opt, schedule, plateau=lrsched.plateau(patience=200))
+        return {"optimizer": opt, "lr_scheduler": lrsched.torch.lightning_scheduler(sched, monitor="train_loss")}
+
+The Hugging Face Trainer (``optimizers=(opt, sched)``) and accelerate's
+``prepare`` step it once per update with no metric; feed a plateau there
+with ``sched.observe(metric)`` (from a ``TrainerCallback``'s
+``on_evaluate``, say).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import inspect
 import math
@@ -83,6 +123,7 @@ except ImportError as e:  # pragma: no cover - exercised in a process without to
 from . import _validate as V
 from ._program import MAX_STEP
 from ._schedule import Schedule
+from .adapter import Scheduler as _CoreScheduler
 from .adapter import _param_groups, _PresetScheduler, read_value, write_value
 from .cycles import cyclic, repeat, sgdr
 from .phases import piecewise_anneal
@@ -110,6 +151,8 @@ __all__ = [
     "CosineAnnealingWarmRestarts",
     "OneCycleLR",
     "LRScheduler",
+    "Scheduler",
+    "lightning_scheduler",
 ]
 
 LRScheduler = _lrs.LRScheduler
@@ -1679,3 +1722,314 @@ class ReduceLROnPlateau(PeerAttributes, _lrs.ReduceLROnPlateau):
         self.last_epoch = got["last_epoch"]
         if got["_last_lr"] is not None:
             self._last_lr = got["_last_lr"]
+
+
+# -- the core adapter as a torch LRScheduler ----------------------------------------------------
+
+
+@V.explain_arguments
+class Scheduler(LRScheduler):
+    """``lrsched.Scheduler`` as a torch ``LRScheduler``: the same arguments, values and state, torch's habits.
+
+    Everything is the core adapter's (``lrsched.Scheduler``, which this
+    class holds and delegates to): any fields (``{"lr": s, "momentum": m}``,
+    ``"betas[0]"``, ``"weight_decay"``), per-group schedules, ``relative``
+    mode, a ``plateau`` on top of the schedule, ``change()``, and a
+    JSON-able ``state_dict()`` that resumes exactly at any step (no
+    replay).  What it adds is what trainers look for in a torch scheduler:
+
+    - ``isinstance(sched, torch.optim.lr_scheduler.LRScheduler)``, so
+      Lightning steps it without an ``lr_scheduler_step`` hook, the
+      Hugging Face Trainer and accelerate treat it as torch's;
+    - ``step(metrics)`` feeds ``metrics`` (a number or a 0-d tensor) to the
+      plateau controller, then steps: how Lightning calls a scheduler
+      configured with ``reduce_on_plateau`` and a ``monitor``
+      (``lightning_scheduler(sched, monitor=...)``);
+    - ``last_epoch`` (torch's name for ``last_step``: 0 after construction,
+      ``k`` after ``k`` steps), ``_step_count``, ``get_lr()``, and torch's
+      warnings: ``step()`` before ``optimizer.step()``, an
+      ``optimizer.step`` replaced after construction, ``step(epoch=)``
+      deprecated, ``get_lr()`` outside ``step()``;
+    - a tensor value is filled in place (the core's rule), so a compiled
+      optimizer step does not recompile.
+
+    Parameters
+    ----------
+    optimizer, schedule, field, relative, last_step, plateau
+        As ``lrsched.Scheduler``'s (same checks, same errors).
+
+    Conventions (torch's, as the core's): after construction a group holds
+    ``s.at(last_step + 1)`` (``s.at(0)`` by default); after ``k`` calls to
+    ``step()`` it holds ``s.at(k)``, the value optimizer update ``k`` uses.
+    ``state_dict()`` is the core's (``"format": "lrsched.Scheduler/1"``), so
+    a state saved by either class loads into the other.
+
+    Examples
+    --------
+    >>> import torch, lrsched
+    >>> from lrsched.torch import Scheduler
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.0, momentum=0.0)
+    >>> sched = Scheduler(opt, {"lr": lrsched.linear(init_value=1.0, steps=4),
+    ...                         "momentum": lrsched.constant(0.9)})
+    >>> isinstance(sched, torch.optim.lr_scheduler.LRScheduler)
+    True
+    >>> opt.step(); sched.step(); opt.step(); sched.step()
+    >>> sched.last_epoch, sched.get_last_lr(), opt.param_groups[0]["momentum"]
+    (2, [0.5], 0.9)
+
+    See also
+    --------
+    lrsched.Scheduler : the adapter itself (any object with ``param_groups``).
+    lightning_scheduler : the ``lr_scheduler`` dict Lightning's ``configure_optimizers`` returns.
+    """
+
+    def __init__(self, optimizer, schedule, *, field="lr", relative=False, last_step=-1, plateau=None):
+        # every argument is the core's, checked by it; nothing here changes the groups before it has passed
+        self._core = _CoreScheduler(optimizer, schedule, field=field, relative=relative, last_step=last_step,
+                                    plateau=plateau)  # fmt: skip
+        self._has_plateau = plateau is not None
+        self.optimizer = optimizer
+        self._updates_watched = self._update_pending = False  # see _watch_updates
+        _track_step_calls(optimizer)
+        self._step_count = 1  # torch's count after its construction-time step
+
+    # -- stepping ---------------------------------------------------------------------
+
+    def step(self, metrics=None, epoch=None):
+        """Advance one update; ``step(metrics)`` first feeds ``metrics`` to the plateau controller.
+
+        ``epoch`` (deprecated in torch, with its warning) jumps to that step
+        instead of advancing, as ``seek(epoch)``.
+        """
+        if metrics is None and epoch is None and self._plain_steps:
+            self._core.step()  # the common case; _step_count follows from the step
+            return
+        self._update_pending = False
+        if metrics is not None and not self._has_plateau:
+            raise ValueError(
+                f"Scheduler.step: got metrics={V.shown(metrics)}, but this scheduler has no plateau to feed; build "
+                f"it with plateau=lrsched.plateau(...), or call step() without a metric (torch's deprecated jump "
+                f"to an epoch is step(epoch=...))."
+            )
+        if metrics is not None:  # checked (and observed) first: a refused metric changes nothing, warns nothing
+            self._core.observe(_number(metrics))
+        if self._first:  # torch's check at its _step_count == 1
+            self._first = False
+            self._plain_steps = not self._updates_watched
+            _warn_step_order(self.optimizer)
+        if epoch is None:
+            self._core.step()
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            count = self._step_count
+            self._core.seek(V.integer("Scheduler.step", "epoch", _number(epoch)))
+            self._step_count = count + 1
+
+    def observe(self, metric):
+        """Feed a metric to the plateau controller (``lrsched.Scheduler.observe``); a reduction applies at once."""
+        self._core.observe(_number(metric))
+
+    def advance_to(self, step):
+        """Move forward to ``step`` and write its values (``lrsched.Scheduler.advance_to``)."""
+        self._core.advance_to(step)
+
+    @V.explain_arguments
+    def seek(self, step):
+        """Jump to ``step`` in O(1) and write its values (``lrsched.Scheduler.seek``); the step count stays."""
+        count = self._step_count
+        self._core.seek(step)
+        self._step_count = count
+
+    @V.explain_arguments
+    def change(self, schedule, *, field=None):
+        """Switch to other schedules from the current step on (``lrsched.Scheduler.change``); returns the ``Change``."""
+        return self._core.change(schedule, field=field)
+
+    @property
+    def _step_count(self):
+        """torch's count of ``step()`` calls, 1 after construction (accelerate reads and moves it)."""
+        return self._core.last_step - self._count_origin
+
+    @_step_count.setter
+    def _step_count(self, value):
+        self._count_origin = self._core.last_step - value
+        self._first = value == 1
+        self._plain_steps = not (self._first or self._updates_watched)  # step()'s common case
+
+    def _watch_updates(self):
+        """Count an optimizer update that this scheduler has not stepped after yet into ``state_dict()``.
+
+        Lightning steps a scheduler configured with ``reduce_on_plateau``
+        after the checkpoints of the update (``ModelCheckpoint`` saves in
+        ``on_train_batch_end`` and ``on_validation_end``, before it), so the
+        state it saves would be one step behind the update it has made, and a
+        run resumed from it would lag by one step.  Watched (by an optimizer
+        step post-hook), such a state holds the step of the next update;
+        the metric of the update saved is not observed in it, as with torch's
+        ``ReduceLROnPlateau`` in Lightning.  ``lightning_scheduler`` turns
+        this on with a ``monitor``.
+        """
+        if self._updates_watched:
+            return
+        register = getattr(self.optimizer, "register_step_post_hook", None)
+        if register is None:
+            V.fail("lightning_scheduler", "scheduler", "a scheduler of a torch optimizer (Lightning's)",
+                   type(self.optimizer).__name__, TypeError)  # fmt: skip
+        register(_marks_pending(weakref.ref(self)))
+        self._updates_watched = True
+        self._plain_steps = False
+
+    # -- reading ----------------------------------------------------------------------
+
+    @property
+    def last_epoch(self):
+        """torch's name for the current step: 0 after construction, ``k`` after ``k`` steps (``seek`` moves it)."""
+        return self._core.last_step
+
+    @property
+    def last_step(self):
+        """The current step: the groups hold its values."""
+        return self._core.last_step
+
+    def get_last_lr(self):
+        """The lr of each group written at the current step (floats, also where the groups hold tensors)."""
+        return self._core.get_last_lr()
+
+    @property
+    def _last_lr(self):  # torch's attribute, read by its composites and print_lr
+        return self._core.get_last_lr()
+
+    def get_last_values(self, field=None):
+        """The values written at the current step for ``field`` (the first field by default), one per group."""
+        return self._core.get_last_values(field)
+
+    def get_lr(self):
+        """The lrs at ``last_epoch``; torch's warning outside ``step()`` (use ``get_last_lr``)."""
+        warnings.warn(_GET_LR_WARNING, UserWarning, stacklevel=2)
+        return self._core.get_last_lr()
+
+    @property
+    def schedules(self):
+        """``{field: [Schedule per group]}`` (with ``relative=True``: the multipliers)."""
+        return self._core.schedules
+
+    # -- state ------------------------------------------------------------------------
+
+    @V.explain_arguments
+    def state_dict(self):
+        """The core's state (``lrsched.Scheduler.state_dict``): plain JSON-able data, the optimizer excluded.
+
+        Configured for Lightning with a ``monitor`` (``lightning_scheduler``),
+        a state saved between an optimizer update and this scheduler's step
+        holds the next step (see ``_watch_updates``).
+        """
+        state = self._core.state_dict()
+        if self._update_pending and state["last_step"] < MAX_STEP:
+            state["last_step"] += 1
+        return state
+
+    @V.explain_arguments
+    def load_state_dict(self, state_dict, *, adopt=False, keep=False):
+        """Restore a ``state_dict()`` (``lrsched.Scheduler.load_state_dict``: checked in full, exact resume).
+
+        ``adopt=True`` takes saved schedules that differ from this
+        scheduler's, ``keep=True`` keeps this scheduler's from the saved step
+        on (warning with the ``Change``, which is returned).  The step count
+        becomes ``last_epoch + 1``, as for a run started at step 0.
+        """
+        change = self._core.load_state_dict(state_dict, adopt=adopt, keep=keep)
+        self._update_pending = False
+        self._step_count = self._core.last_step + 1
+        return change
+
+    # -- copies -------------------------------------------------------------------------
+
+    def __copy__(self):
+        """A shallow copy shares the optimizer (as torch's) but steps on its own (a copy of the core)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._core = copy.copy(self._core)
+        return new
+
+
+def _marks_pending(ref):
+    """An optimizer step post-hook: the scheduler behind ``ref`` (weakly held) has an update to step after."""
+
+    def hook(optimizer, args, kwargs):
+        sched = ref()
+        if sched is not None:
+            sched._update_pending = True
+
+    return hook
+
+
+@V.explain_arguments
+def lightning_scheduler(scheduler, *, monitor=None, name=None):
+    """The ``lr_scheduler`` dict Lightning's ``configure_optimizers`` returns for a scheduler stepped per update.
+
+    ``{"scheduler": scheduler, "interval": "step", "frequency": 1}``: one
+    ``step()`` per optimizer update (Lightning's default is once per epoch).
+    With ``monitor``, for a ``Scheduler`` built with a ``plateau``, also
+    ``"reduce_on_plateau": True, "monitor": monitor, "strict": True``:
+    Lightning then calls ``scheduler.step(metric)`` after each update with
+    the latest value logged under ``monitor`` (``self.log(monitor, ...)``),
+    which the plateau controller observes before the step, so ``patience``
+    and ``cooldown`` count updates.  Lightning makes that call after the
+    update's checkpoints (``ModelCheckpoint`` in ``on_train_batch_end`` or
+    ``on_validation_end``): the scheduler is told so, and a state saved
+    there holds the step of the next update (not the one before it), so a
+    resumed run does not lag by a step; the metric of the update saved is
+    not in it (as with torch's ``ReduceLROnPlateau`` in Lightning).  The metric must be logged by then at
+    every update (a training-step metric): with ``strict`` Lightning raises
+    if it is missing; without it Lightning would skip the step and the
+    schedule would fall behind.  For a metric of the validation loop, leave
+    ``monitor`` out and call ``scheduler.observe(metric)`` where it is
+    computed (``on_validation_epoch_end``).
+
+    Parameters
+    ----------
+    scheduler : torch LRScheduler
+        A ``lrsched.torch.Scheduler``, a drop-in, or any torch scheduler.
+    monitor : str, optional
+        The logged metric fed to ``step(metric)`` (a ``Scheduler`` with a plateau,
+        or a ``ReduceLROnPlateau``).
+    name : str, optional
+        Lightning's ``name`` (the key ``LearningRateMonitor`` logs under).
+
+    Returns
+    -------
+    dict
+        Lightning's ``lr_scheduler`` configuration.
+
+    Examples
+    --------
+    >>> import torch, lrsched
+    >>> from lrsched.torch import Scheduler, lightning_scheduler
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    >>> sched = Scheduler(opt, lrsched.constant(0.1), plateau=lrsched.plateau(patience=100))
+    >>> config = lightning_scheduler(sched, monitor="train_loss")
+    >>> sorted(config)
+    ['frequency', 'interval', 'monitor', 'reduce_on_plateau', 'scheduler', 'strict']
+    >>> {"optimizer": opt, "lr_scheduler": config}["lr_scheduler"]["interval"]  # what configure_optimizers returns
+    'step'
+    """
+    fn = "lightning_scheduler"
+    if not isinstance(scheduler, (LRScheduler, _lrs.ReduceLROnPlateau)):
+        V.fail(fn, "scheduler", "a torch LRScheduler (such as a lrsched.torch.Scheduler)", scheduler, TypeError)
+    config = {"scheduler": scheduler, "interval": "step", "frequency": 1}
+    if name is not None:
+        if not isinstance(name, str):
+            V.fail(fn, "name", "a str or None", name, TypeError)
+        config["name"] = name
+    if monitor is not None:
+        if not isinstance(monitor, str):
+            V.fail(fn, "monitor", "the name of a logged metric (a str) or None", monitor, TypeError)
+        if isinstance(scheduler, Scheduler) and not scheduler._has_plateau:
+            V.fail(fn, "monitor", "left out: the scheduler has no plateau to feed (build it with "
+                   "plateau=lrsched.plateau(...))", monitor)  # fmt: skip
+        if not isinstance(scheduler, (Scheduler, _lrs.ReduceLROnPlateau)):
+            V.fail(fn, "monitor", f"left out: a {type(scheduler).__name__} takes no metric", monitor)
+        config.update(reduce_on_plateau=True, monitor=monitor, strict=True)
+        if isinstance(scheduler, Scheduler):
+            scheduler._watch_updates()  # Lightning steps it after the update's checkpoints
+    return config

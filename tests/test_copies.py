@@ -120,6 +120,10 @@ class Scale:  # a callable object: its __dict__ is saved by torch's rule
 
 # Each drop-in class of lrsched.torch, in each way it can be built.  The keys must cover __all__.
 TORCH_BUILDS = {
+    "Scheduler": [lambda o: LT.Scheduler(o, lrsched.warmup_cosine(peak_value=0.1, warmup_steps=3, total_steps=30)),
+                  lambda o: LT.Scheduler(o, {"lr": lrsched.cosine(init_value=1.0, steps=20),
+                                             "momentum": lrsched.constant(0.9)},
+                                         relative=True, plateau=lrsched.plateau(patience=1))],  # fmt: skip
     "LambdaLR": [lambda o: LT.LambdaLR(o, half), lambda o: LT.LambdaLR(o, lrsched.linear(init_value=1.0, steps=20))],
     "MultiplicativeLR": [lambda o: LT.MultiplicativeLR(o, almost_one)],
     "StepLR": [lambda o: LT.StepLR(o, 3, 0.5), lambda o: LT.StepLR(o, 2.5, 0.5), lambda o: LT.StepLR(o, 3, 1.5)],
@@ -163,7 +167,9 @@ def _transformers_builds():
 
 
 def _step(sched, k):
-    if hasattr(sched, "_state") and not hasattr(sched, "_driver"):  # a metric-driven scheduler
+    if getattr(sched, "_has_plateau", False):  # lrsched.torch.Scheduler with a plateau: fed a metric
+        sched.step(1.0 / (k + 1) if k < 4 else 1.0)
+    elif hasattr(sched, "_state") and not hasattr(sched, "_driver"):  # a metric-driven scheduler
         sched.step(1.0 / (k + 1) if k < 4 else 1.0)
     else:
         sched.step()
@@ -195,7 +201,7 @@ def _changed(sched):
 
 
 def test_the_torch_builds_cover_every_drop_in():
-    assert set(TORCH_BUILDS) == set(LT.__all__) - {"LRScheduler"}
+    assert set(TORCH_BUILDS) == set(LT.__all__) - {"LRScheduler", "lightning_scheduler"}  # a class, a function
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
