@@ -22,6 +22,7 @@ from lrsched._schedule import _REGISTRY
 torch = pytest.importorskip("torch")
 import lrsched.torch as LT  # noqa: E402
 import lrsched.transformers as LH  # noqa: E402
+import lrsched.timm as LTM  # noqa: E402
 
 BOGUS = "bogus_arg"
 
@@ -52,6 +53,7 @@ HOT_METHODS = {
     "at",  # Schedule.at: a per-step lookup
     "record",  # LRFinder.record: once per update of the range test
     "is_better", "scale_fn",  # torch's per-step helpers
+    "step_update", "update_groups",  # timm's per-update step and its group writer
 }  # fmt: skip
 # Methods that take **kwargs by design and pass them on to a checked callable (a bogus keyword reaches it).
 FORWARDING_METHODS = {
@@ -65,7 +67,8 @@ FORWARDING_METHODS = {
 
 def _public():
     out = {}
-    for module, prefix in ((lrsched, "lrsched"), (LT, "lrsched.torch"), (LH, "lrsched.transformers")):
+    for module, prefix in ((lrsched, "lrsched"), (LT, "lrsched.torch"), (LH, "lrsched.transformers"),
+                           (LTM, "lrsched.timm")):
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isfunction(obj) or inspect.isclass(obj):

@@ -268,6 +268,10 @@ def _schedule():
     return lrsched.warmup_cosine(peak_value=1e-3, warmup_steps=10, total_steps=100)
 
 
+def _timm():
+    return importlib.import_module("lrsched.timm")
+
+
 def _finder():
     finder = lrsched.LRFinder(opt(), min_value=1e-4, max_value=1.0, steps=20)
     for k in range(12):
@@ -309,6 +313,15 @@ OBJECTS = {
     "lrsched.cli.UserError": lambda tmp: importlib.import_module("lrsched.cli").UserError("bad input"),
     "lrsched.cli.UsageError": lambda tmp: importlib.import_module("lrsched.cli").UsageError("--steps is required"),
     "lrsched.finder.LRFinder": lambda tmp: _finder(),
+    **{f"lrsched.timm.{name}": build for name, build in {
+        "CosineLRScheduler": lambda tmp: _timm().CosineLRScheduler(opt(), 20, warmup_t=3, cycle_limit=2, noise_range_t=5),
+        "PolyLRScheduler": lambda tmp: _timm().PolyLRScheduler(opt(), 20, power=2.0, warmup_t=2),
+        "TanhLRScheduler": lambda tmp: _timm().TanhLRScheduler(opt(), 20, cycle_mul=2.0, cycle_limit=3),
+        "StepLRScheduler": lambda tmp: _timm().StepLRScheduler(opt(), 5, decay_rate=0.5, warmup_t=2),
+        "MultiStepLRScheduler": lambda tmp: _timm().MultiStepLRScheduler(opt(), [5, 9], decay_rate=0.5),
+        "WSDLRScheduler": lambda tmp: _timm().WSDLRScheduler(opt(), 20, 4, warmup_t=2),
+        "PlateauLRScheduler": lambda tmp: _timm().PlateauLRScheduler(opt(), patience_t=1, warmup_t=2),
+    }.items()},
     "lrsched.finder.Suggestion": lambda tmp: _finder().suggest(),
     "lrsched.units.Run": lambda tmp: lrsched.Run(dataset_size=1_000, micro_batch_size=8, seq_len=16, total="2ep"),
     "lrsched.surgery.Change": lambda tmp: lrsched.Scheduler(opt(), _schedule(), last_step=49).change(
