@@ -75,6 +75,10 @@ def _torch_scheduler(opt, spec):
         if spec["cls"] == "ChainedScheduler":
             return cls(children, optimizer=opt)
         return cls(opt, children, **args)
+    if spec["cls"] == "Scheduler":  # the core Scheduler as a torch LRScheduler: a schedule and a plateau as data
+        args["schedule"] = lrsched.from_dict(args["schedule"])
+        if "plateau" in args:
+            args["plateau"] = lrsched.plateau(**args["plateau"])
     if spec["cls"] in ("LambdaLR", "MultiplicativeLR"):
         lam = args.pop("lr_lambda")
         args["lr_lambda"] = lrsched.from_dict(lam) if isinstance(lam, dict) else LAMBDAS[lam]
@@ -102,7 +106,7 @@ def build(job):
 
     elif kind == "torch":
         sched = _torch_scheduler(opt, job["spec"])
-        if job["spec"]["cls"] == "ReduceLROnPlateau":
+        if job["spec"]["cls"] == "ReduceLROnPlateau" or metrics is not None:  # a metric-fed step
 
             def update(k):
                 sched.step(metrics[k])

@@ -147,6 +147,11 @@ def preset_jobs(rng, n):
                      spec=dict(cls="ChainedScheduler", children=[
                          dict(cls="ConstantLR", args=dict(factor=0.5, total_iters=15)),
                          dict(cls="ExponentialLR", args=dict(gamma=0.98))])))
+    # lrsched.torch.Scheduler: the core adapter as a torch LRScheduler, relative, a plateau fed through step(metric)
+    wc = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=n, end_value=0.05).to_dict()
+    jobs.append(dict(name="torch-Scheduler", kind="torch", lrs=[0.1, 0.02], optimizer="sgd", metrics=_metrics(rng, n),
+                     spec=dict(cls="Scheduler", args=dict(schedule=wc, relative=True,
+                                                          plateau=dict(factor=0.5, patience=3)))))
     # ReduceLROnPlateau holds no lr: the optimizer's state carries it, as in torch
     jobs.append(dict(name="torch-ReduceLROnPlateau", kind="torch", lrs=[0.1, 0.02], optimizer="sgd",
                      restore_optimizer=True, metrics=_metrics(rng, n),
@@ -261,7 +266,7 @@ def test_every_preset_resumes_exactly_after_sigkill(tmp_path):
     n = 120
     jobs = preset_jobs(random.Random(2), n)
     classes = {j["spec"]["cls"] for j in jobs if j["kind"] == "torch"}
-    assert classes == set(LT.__all__) - {"LRScheduler"}
+    assert classes == set(LT.__all__) - {"LRScheduler", "lightning_scheduler"}  # torch's own base; a function
     assert {j["sched_name"] for j in jobs if j["kind"] == "transformers"} == set(SCHEDULER_TYPES)
     _run(tmp_path, jobs, seed=20240802, kills=8, n=n, delay=0.005)
 
