@@ -49,8 +49,8 @@ PANELS = {
                                                                       transition_steps=n),
                                    "inverse_time": lrsched.inverse_time(init_value=1.0, decay_rate=5.0,
                                                                         decay_steps=n)}, n, "upper right"),
-    "warmup shapes": ({shape: lrsched.warmup(lrsched.constant(1.0), 3 * n // 5, 0.0, shape)
-                       for shape in ("linear", "cosine", "exponential", "1-sqrt")}, n, "lower right"),
+    "warmup shapes": ({shape: lrsched.warmup(lrsched.constant(1.0), 2 * n // 5, 0.0, shape)
+                       for shape in ("linear", "cosine", "exponential", "1-sqrt", "log")}, n, "lower right"),
     "warmup_cosine": ({"warmup_cosine": lrsched.warmup_cosine(peak_value=1.0, warmup_steps=w, total_steps=n,
                                                               end_value=0.1)}, e, None),
     "SGDR: restarts, cycles x2": ({"sgdr": lrsched.sgdr(1.0, c, 2, end_value=0.02, cycle_decay=0.8)}, 7 * c, None),

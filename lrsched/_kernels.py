@@ -1153,6 +1153,48 @@ def fill_invpoly(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     _fill_invpoly(halves_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
 
 
+@kernel(OP_SIGNATURE)
+def fill_logwarm(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """LOGWARM: a g + b (1 - g), 1 - g = log(t + 1) / log(L), g = log(L / (t + 1)) / log(L) (DeepSpeed's log warmup).
+
+    Both logs of a block come from one call of the block ``log_pos``: log(t + 1) of an exact integer,
+    and g's log1p(u), u = (L - 1 - t) / (t + 1), as log(w) + (u - (w - 1)) / w with w = fl(1 + u)
+    (the correction of ``pow_pair``), so that g keeps its relative accuracy as it falls to 0 at
+    t = L - 1.  At t = 0, g = 1 exactly (the value a, as every other warmup's step 0; the block log of L
+    times 1 / log(L) would be an ulp off).
+    """
+    x, xc, g, gc, work, bits, tb, at, vb, state = _block_scratch()
+    both = np.empty(2 * BLOCK, np.float64)  # log(t + 1) in the first m values, log(w) in the next m
+    logs = np.empty(2 * BLOCK, np.float64)
+    wide = np.empty(4 * BLOCK, np.int64)
+    while True:
+        q, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
+        if m == 0:
+            return
+        length = iparams[q, 0]
+        inv = 1.0 / math.log(float(length)) if length > 1 else 0.0
+        one = 1.0 if length == 1 else 0.0
+        head = both[:m]
+        tail = both[m : 2 * m]
+        for i in range(m):
+            t = tb[i]
+            u = (length - 1 - t) / (t + 1.0)
+            w = 1.0 + u
+            w = w if w > 5e-324 else 5e-324  # past the segment (t >= L) u only nears -1
+            head[i] = t + 1.0
+            tail[i] = w
+            work[i] = (u - (w - 1.0)) / w
+        log_pos(both, logs, wide, 2 * m)
+        lh = logs[:m]
+        lt = logs[m : 2 * m]
+        for i in range(m):
+            gc[i] = lh[i] * inv
+            # step 0 is exactly a, as every warmup's: a hand-off (rewarm, branch) must not move by an ulp
+            g[i] = 1.0 if tb[i] == 0 else (lt[i] + work[i]) * inv + one
+        _two_point(_target(dst, dst32, j, vb, m), fparams[q, 0], fparams[q, 1], g, gc, m)
+        _emit(dst, dst32, j, at, vb, m)
+
+
 @inline
 def _noise_scratch():
     """The scratch arrays of a noise kernel: w, x, work (float64), bits (int64, 3 BLOCK), tb, at

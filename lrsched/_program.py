@@ -61,6 +61,7 @@ class Op(IntEnum):
     POLY_HALVES = 21  # POLY_POW whose power and k are whole or half numbers
     NOISE_CENTRAL = 22  # NOISE, gaussian whose quantiles stay central (h = f[4] <= 0.425): no log
     NOISE_UNIFORM = 23  # NOISE, uniform (i[2] = 1)
+    LOGWARM = 24  # two-point, 1 - g = log(t + 1) / log(L)  (DeepSpeed's "log" warmup: b already at t = L - 1)
 
 
 # The compiled functions of ``_kernels.py`` each op needs, by name: the one place that says which
@@ -93,6 +94,7 @@ NEEDS = {
     Op.POLY_HALVES: ("fill_poly_halves",),
     Op.NOISE_CENTRAL: ("fill_noise_central",),
     Op.NOISE_UNIFORM: ("fill_noise_uniform",),
+    Op.LOGWARM: ("fill_logwarm",),
 }
 
 # A cycle's body segments take their runs in batches from the tiler: there a constant needs a kernel too.
@@ -104,7 +106,7 @@ OUTPUTS = {"float32": ("narrow",)}
 CYCLES = (Op.CYCLE, Op.CYCLE_PULL)
 NOISES = (Op.NOISE, Op.NOISE_CENTRAL, Op.NOISE_UNIFORM)
 TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2, Op.COSINE_POW, Op.POLY_POW,
-             Op.LINEAR_REAL, Op.COSINE_REAL, Op.COSINE_HALVES, Op.POLY_HALVES)  # fmt: skip
+             Op.LINEAR_REAL, Op.COSINE_REAL, Op.COSINE_HALVES, Op.POLY_HALVES, Op.LOGWARM)  # fmt: skip
 
 # shape parameters an op falls back to when a factory gives fewer
 _DEFAULT_SHAPE = {Op.COSINE: (1.0, 1.0), Op.POLY: (1.0, 1.0)}  # (exponent or power, k-decay)

@@ -348,6 +348,7 @@ PEER_ALIASES = {
     "warmup_iters": (_WARMUP, "what detectron2 and mmcv call it"),
     "warmup_num_steps": (_WARMUP, "what DeepSpeed calls it"),
     "warmup_lr_init": (("init_value",), "what timm calls it"),
+    "warmup_type": (("warmup_shape", "shape"), "what DeepSpeed calls it ('log' is its default)"),
     "num_training_steps": (_HORIZON, "what transformers calls it"),
     "total_iters": (_HORIZON, "what torch calls it"),
     "t_initial": (_HORIZON, "what timm calls it"),

@@ -200,7 +200,7 @@ def wsd(
     ``S = total_steps - W - D`` steps, decaying over the last ``D`` to
     ``v_min = min_ratio * peak_value``, then ``v_min``.
 
-    - warmup: ``warmup_shape`` from ``init_value`` (linear, cosine, 1-sqrt, exponential);
+    - warmup: ``warmup_shape`` from ``init_value`` (linear, cosine, 1-sqrt, exponential, log);
     - stable: ``"constant"`` holds ``peak_value``; ``"rsqrt"`` is
       ``peak * sqrt(tau / (t - W + tau))`` with ``tau = timescale`` (default ``max(W, 1)``);
     - decay from the stable phase's last value ``v_s``:

@@ -14,7 +14,7 @@ from . import _validate as V
 from ._program import Op, Program, Segment
 from ._schedule import Schedule, family, make
 
-WARMUP_SHAPES = ("linear", "cosine", "exponential", "1-sqrt")
+WARMUP_SHAPES = ("linear", "cosine", "exponential", "1-sqrt", "log")
 
 
 def _program(*segments):
@@ -509,6 +509,7 @@ def _warmup_segment(shape, init, target, length):
         "cosine": (Op.COSINE, (1.0,)),  # init + (target - init) (1 - cos(pi p)) / 2
         "1-sqrt": (Op.POLY, (0.5,)),  # init + (target - init) (1 - sqrt(1 - p))
         "exponential": (Op.EXPWARM, (5.0,)),
+        "log": (Op.LOGWARM, ()),  # init + (target - init) log(t + 1) / log(length): target at length - 1
     }[shape]
     return Segment(0, op, init, target, shape_params, length=length)
 
@@ -535,10 +536,14 @@ def warmup(schedule, warmup_steps, init_value=0.0, shape="linear") -> Schedule:
     cosine         ``init + (v* - init) (1 - cos(pi p)) / 2``
     1-sqrt         ``init + (v* - init) (1 - sqrt(1 - p))``
     exponential    ``init + (v* - init) (1 - exp(-5 p)) / (1 - exp(-5))``
+    log            ``init + (v* - init) log(t + 1) / log(W)`` (``init`` if ``W = 1``)
     ============== ===============================================================
 
     The exponential ramp is the classic ``v* (1 - exp(-5 t / W))`` normalised so
-    that it reaches ``v*`` at ``W`` instead of stopping 0.7 % short.
+    that it reaches ``v*`` at ``W`` instead of stopping 0.7 % short.  The log
+    ramp is DeepSpeed's default warmup (``WarmupLR(warmup_type="log")``), value
+    for value: it is 0 of the way at step 0 and already reaches ``v*`` at step
+    ``W - 1``, one step before the others.
 
     Parameters
     ----------
@@ -547,13 +552,15 @@ def warmup(schedule, warmup_steps, init_value=0.0, shape="linear") -> Schedule:
         ``W`` (0 returns the schedule's values unchanged).
     init_value : float, default 0.0
         Value at step 0, >= 0.
-    shape : {"linear", "cosine", "exponential", "1-sqrt"}
+    shape : {"linear", "cosine", "exponential", "1-sqrt", "log"}
 
     Examples
     --------
     >>> import lrsched
     >>> lrsched.warmup(lrsched.constant(1.0), 4)(range(6))
     array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
+    >>> lrsched.warmup(lrsched.constant(1.0), 4, shape="log")(range(5)).round(4)
+    array([0.    , 0.5   , 0.7925, 1.    , 1.    ])
     """
     fn = "warmup"
     if not isinstance(schedule, Schedule):

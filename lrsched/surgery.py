@@ -228,7 +228,7 @@ def rewarm(schedule, at, *, warmup_steps, peak_value=None, then=None, shape="lin
     then : Schedule, optional
         The schedule after the warmup, in its local time (for instance a
         cosine decay over the new data).
-    shape : {"linear", "cosine", "exponential", "1-sqrt"}
+    shape : {"linear", "cosine", "exponential", "1-sqrt", "log"}
         The ramp's shape, as ``warmup``'s.
 
     Examples
@@ -305,7 +305,7 @@ def multi_wsd(
         period.  Each ``D_k`` is >= 1, ``D_0 <= L_0`` and ``R + D_k <= L_k``.
     init_value : float, default 0.0
         The value at step 0.
-    warmup_shape, rewarm_shape : {"linear", "cosine", "exponential", "1-sqrt"}
+    warmup_shape, rewarm_shape : {"linear", "cosine", "exponential", "1-sqrt", "log"}
     decay_shape : {"1-sqrt", "linear", "cosine", "minus_sqrt", "exponential", "power"}
     power : float, default 1.0
         The exponent of ``decay_shape="power"``, > 0.

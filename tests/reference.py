@@ -86,6 +86,11 @@ def _warmup(shape, init, target, w, t):
     elif shape == "exponential":  # f = (1 - exp(-5 p)) / (1 - exp(-5))
         f = math.expm1(-5 * p) / math.expm1(-5)
         fc = math.expm1(5 * (w - t) / w) / math.expm1(5)  # 1 - f, rewritten without cancellation
+    elif shape == "log":  # DeepSpeed's: f = log(t + 1) / log(w), 1 at t = w - 1 (0 throughout when w = 1)
+        if w == 1:
+            f, fc = 0.0, 1.0
+        else:  # 1 - f = log(w / (t + 1)) / log(w), as log1p of an exact difference over t + 1
+            f, fc = math.log(t + 1) / math.log(w), math.log1p((w - 1 - t) / (t + 1)) / math.log(w)
     else:
         raise AssertionError(shape)
     return init * fc + target * f

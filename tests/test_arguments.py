@@ -23,6 +23,7 @@ torch = pytest.importorskip("torch")
 import lrsched.torch as LT  # noqa: E402
 import lrsched.transformers as LH  # noqa: E402
 import lrsched.timm as LTM  # noqa: E402
+import lrsched.deepspeed as LDS  # noqa: E402
 
 BOGUS = "bogus_arg"
 
@@ -36,6 +37,8 @@ def opt(lr=1.0, groups=1):
 # Callables that take **kwargs by design and pass them on: a bogus keyword reaches the callable they
 # forward to, whose ArgumentError names it.  (public name -> (arguments it needs, the name in the error))
 FORWARDS = {
+    "lrsched.deepspeed.from_config": (lambda: dict(config={"type": "WarmupLR", "params": {}}, optimizer=opt()),
+                                      "from_config: WarmupLR params"),  # the overrides are the params' keys
     "lrsched.get": (lambda: dict(name="cosine"), "cosine"),
     "lrsched.sweep": (lambda: dict(family="cosine", n=10, init_value=[1.0], steps=10), "cosine"),
     "lrsched.transformers.get_reduce_on_plateau_schedule": (lambda: dict(optimizer=opt()), "ReduceLROnPlateau"),
@@ -54,6 +57,7 @@ HOT_METHODS = {
     "record",  # LRFinder.record: once per update of the range test
     "is_better", "scale_fn",  # torch's per-step helpers
     "step_update", "update_groups",  # timm's per-update step and its group writer
+    "get_mom", "get_lr_ratio",  # DeepSpeed's per-step reads (get_lr_ratio inside get_lr)
 }  # fmt: skip
 # Methods that take **kwargs by design and pass them on to a checked callable (a bogus keyword reaches it).
 FORWARDING_METHODS = {
@@ -68,7 +72,7 @@ FORWARDING_METHODS = {
 def _public():
     out = {}
     for module, prefix in ((lrsched, "lrsched"), (LT, "lrsched.torch"), (LH, "lrsched.transformers"),
-                           (LTM, "lrsched.timm")):
+                           (LTM, "lrsched.timm"), (LDS, "lrsched.deepspeed")):
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isfunction(obj) or inspect.isclass(obj):
@@ -191,7 +195,7 @@ def test_every_spec_type_explains_an_unknown_key(kind):
 # -- the wrapper is invisible ---------------------------------------------------------------
 
 MODULES = ["schedules", "cycles", "phases", "plateau", "surgery", "finder", "units", "registry", "_schedule",
-           "tables", "sweep", "adapter", "torch", "transformers"]  # fmt: skip
+           "tables", "sweep", "adapter", "torch", "transformers", "timm", "deepspeed", "report", "plotting"]  # fmt: skip
 
 
 WRAPPER_CODE = V._explaining(len, "len").__code__  # the code every wrapper runs

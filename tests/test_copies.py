@@ -268,6 +268,10 @@ def _schedule():
     return lrsched.warmup_cosine(peak_value=1e-3, warmup_steps=10, total_steps=100)
 
 
+def _ds():
+    return importlib.import_module("lrsched.deepspeed")
+
+
 def _timm():
     return importlib.import_module("lrsched.timm")
 
@@ -313,6 +317,14 @@ OBJECTS = {
     "lrsched.cli.UserError": lambda tmp: importlib.import_module("lrsched.cli").UserError("bad input"),
     "lrsched.cli.UsageError": lambda tmp: importlib.import_module("lrsched.cli").UsageError("--steps is required"),
     "lrsched.finder.LRFinder": lambda tmp: _finder(),
+    **{f"lrsched.deepspeed.{name}": build for name, build in {
+        "WarmupLR": lambda tmp: _stepped(lambda o: _ds().WarmupLR(o, warmup_num_steps=10)),
+        "WarmupDecayLR": lambda tmp: _stepped(lambda o: _ds().WarmupDecayLR(o, 40, warmup_num_steps=10)),
+        "WarmupCosineLR": lambda tmp: _stepped(lambda o: _ds().WarmupCosineLR(o, 40, warmup_num_steps=10)),
+        "OneCycle": lambda tmp: _stepped(lambda o: _ds().OneCycle(opt("adam"), 1e-3, 1e-2, cycle_first_step_size=5)),
+        "LRRangeTest": lambda tmp: _stepped(lambda o: _ds().LRRangeTest(o, lr_range_test_step_size=3,
+                                                                         lr_range_test_staircase=True)),
+    }.items()},
     **{f"lrsched.timm.{name}": build for name, build in {
         "CosineLRScheduler": lambda tmp: _timm().CosineLRScheduler(opt(), 20, warmup_t=3, cycle_limit=2, noise_range_t=5),
         "PolyLRScheduler": lambda tmp: _timm().PolyLRScheduler(opt(), 20, power=2.0, warmup_t=2),
@@ -345,7 +357,7 @@ def test_every_public_object_copies_and_pickles(name, tmp_path):
     obj = OBJECTS[name](tmp_path)
     for twin in (copy.copy(obj), copy.deepcopy(obj), pickle.loads(pickle.dumps(obj))):
         assert type(twin) is type(obj)
-        if name.endswith(("Scheduler", "LRFinder")):
+        if name.endswith(("Scheduler", "LRFinder")) or name.startswith("lrsched.deepspeed."):
             assert same(twin.state_dict(), obj.state_dict())
         elif name.endswith(("UserError", "UsageError")):
             assert str(twin) == str(obj)

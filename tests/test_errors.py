@@ -19,7 +19,7 @@ NAN, INF, BIG = float("nan"), float("inf"), 2**62 + 1
 S = lrsched.constant(1.0)
 VALUE, POSITIVE = "a finite number >= 0", "a finite number > 0"
 COUNT, LENGTH = "an integer >= 0", "a positive integer"
-SHAPES = "one of 'linear', 'cosine', 'exponential', '1-sqrt'"
+SHAPES = "one of 'linear', 'cosine', 'exponential', '1-sqrt', 'log'"
 CALL_RULE = "Schedule.__call__: `steps` must be integers in [0, 2**62] (an int, or an array-like of integer dtype)"
 
 

@@ -114,6 +114,16 @@ FIXTURES = {
         lrsched.warmup(lrsched.constant(1.0), 2, shape="exponential"),
         [0, (1 - math.exp(-2.5)) / (1 - math.exp(-5)), 1, 1],
     ),
+    # DeepSpeed's WarmupLR(warmup_type="log"): log(t + 1) / log(W), the peak already at W - 1
+    "warmup-log-shape": (
+        lrsched.warmup(lrsched.constant(1.0), 4, shape="log"),
+        [0, math.log(2) / math.log(4), math.log(3) / math.log(4), 1, 1, 1],
+    ),
+    "warmup-log-shape-one-step": (lrsched.warmup(lrsched.constant(2.0), 1, 0.5, "log"), [0.5, 2, 2]),
+    "warmup_linear-log-from-init": (
+        lrsched.warmup_linear(peak_value=1.0, warmup_steps=3, total_steps=5, init_value=0.25, warmup_shape="log"),
+        [0.25, 0.25 + 0.75 * math.log(2) / math.log(3), 1, 1, 0.5, 0, 0],
+    ),
     "join-local-time": (
         lrsched.join([lrsched.constant(9.0), lrsched.linear(init_value=1.0, steps=2)], [2]),
         [9, 9, 1, 0.5, 0, 0],
@@ -159,6 +169,10 @@ CONFIGS = {
     # z moves 6 per step: the per-block exp tables must not overflow (they did without Numba, found by CI)
     "tanh-one-steep-step": lrsched.tanh(init_value=0.0, steps=1, end_value=1.0, lower=0.0, upper=6.0),
     "warmup-exp-over-poly": lrsched.warmup(lrsched.polynomial(init_value=1.0, steps=5_000), 333, 0.01, "exponential"),
+    # DeepSpeed's log warmup over a long ramp, and falling from a large init to a tiny peak (g near 0 keeps its digits)
+    "warmup_cosine-log-warmup": lrsched.warmup_cosine(peak_value=3e-4, warmup_steps=200_000, total_steps=1_000_000,
+                                                      end_value=3e-5, warmup_shape="log"),
+    "warmup-log-down-to-tiny": lrsched.warmup(lrsched.constant(1e-8), 77_777, 10.0, "log"),
     # powers that are whole or half numbers take multiplies and a sqrt instead of log and exp
     "polynomial-power-2.5": lrsched.polynomial(init_value=2.0, steps=99_999, end_value=0.01, power=2.5),
     "polynomial-power-7-k-3": lrsched.polynomial(init_value=1.0, steps=5_000, power=7.0, k=3.0),

@@ -130,6 +130,7 @@ def test_every_op_states_the_kernels_it_needs():
 
 # the kernels each kind of schedule needs, read from its ops
 NEEDED = {
+    "warmup-log": (lrsched.warmup(lrsched.constant(1.0), 20, 0.0, "log"), {"fill_logwarm"}),
     "warmup_cosine": (lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100),
                       {"fill_linear", "fill_cosine"}),
     "cosine-exponent": (lrsched.cosine(init_value=1.0, steps=50, exponent=2.0), {"fill_cosine_halves"}),

@@ -45,13 +45,15 @@ def decay_f(shape, p, power=1.0):
     }[shape]()
 
 
-def ramp_r(shape, p):
-    """warmup's ramps: 0 at p = 0, 1 at p = 1."""
+def ramp_r(shape, t, w):
+    """warmup's ramps at step t of a w-step warmup: 0 at t = 0, 1 at t = w (log: DeepSpeed's, 1 from t = w - 1)."""
+    p = t / w
     return {
         "linear": lambda: p,
         "cosine": lambda: (1.0 - math.cos(math.pi * p)) / 2.0,
         "1-sqrt": lambda: 1.0 - math.sqrt(1.0 - p),
         "exponential": lambda: (1.0 - math.exp(-5.0 * p)) / (1.0 - math.exp(-5.0)),
+        "log": lambda: math.log(t + 1) / math.log(w),
     }[shape]()
 
 
@@ -128,7 +130,7 @@ def test_rewarm_hands_off_exactly_then_follows_then_in_local_time(shape):
     v, peak = s.at(at), then.at(0)
     assert r.at(at - 1) == s.at(at - 1) and r.at(at) == v == 3e-5
     for t in range(at, at + w):
-        close(r.at(t), v + (peak - v) * ramp_r(shape, (t - at) / w), peak)
+        close(r.at(t), v + (peak - v) * ramp_r(shape, t - at, w), peak)
     for u in (0, 1, 250, 499, 500, 10**6):
         assert r.at(at + w + u) == then.at(u)
 
@@ -194,13 +196,13 @@ def test_shift_by_0_and_the_bounds():
 def multi_wsd_reference(t, peak, w, periods, decays, init, low, rewarm, dshape, rshape, power=1.0):
     """The documented rule, step by step."""
     if t < w:
-        return init + (peak - init) * ramp_r("linear", t / w)
+        return init + (peak - init) * ramp_r("linear", t, w)
     start = w
     for k, (n, d) in enumerate(zip(periods, decays)):
         if t < start + n:
             u = t - start
             if k and u < rewarm:
-                return low + (peak - low) * ramp_r(rshape, u / rewarm)
+                return low + (peak - low) * ramp_r(rshape, u, rewarm)
             if u < n - d:
                 return peak
             return low + (peak - low) * decay_f(dshape, (u - (n - d)) / d, power)
