@@ -574,10 +574,27 @@ def test_lightning_drives_the_config_scheduler_and_resumes(tmp_path):
 
 @pytest.fixture(scope="module")
 def single_process_group():
-    for k, v in {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29517", "RANK": "0", "LOCAL_RANK": "0",
-                 "WORLD_SIZE": "1"}.items():  # fmt: skip
-        os.environ.setdefault(k, v)
-    yield
+    """The environment of a one-process DeepSpeed job, on a free port; afterwards the process group is
+    destroyed and the environment restored, so that later tests (and the subprocesses they start, which
+    inherit it) do not believe they are rank 0 of a distributed job."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def test_deepspeed_engine_steps_our_drop_in_as_its_client_scheduler(single_process_group, tmp_path):
