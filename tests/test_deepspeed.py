@@ -630,3 +630,45 @@ def test_deepspeed_engine_steps_our_drop_in_as_its_client_scheduler(single_proce
     resumed, sched = run(lambda o: LD.from_config(block, o), 10, load=tmp_path)
     assert sched.last_batch_iteration == 19
     assert_close(np.array(resumed), np.array(want[10:]), rtol=1e-12, floor=1e-15)
+
+
+def test_deepspeed_engine_steps_the_full_core_scheduler_as_it_is(single_process_group, tmp_path):
+    """``lrsched.torch.Scheduler`` (the core adapter as a torch LRScheduler, here with two fields: the lr and
+    the weight decay) handed to ``deepspeed.initialize``: stepped once per update, saved in the engine's
+    checkpoint and loaded back, every update's lr and weight decay as the schedules say."""
+    import lrsched.torch as LTO
+
+    lr = lrsched.warmup_cosine(peak_value=0.05, warmup_steps=5, total_steps=20, end_value=0.005)
+    wd = lrsched.linear(init_value=0.0, end_value=0.1, steps=20)
+    config = {"train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 1}
+
+    def run(steps, save=None, load=None):
+        model = Regression()
+        opt = torch.optim.AdamW(model.parameters(), lr=0.05)
+        sched = LTO.Scheduler(opt, {"lr": lr, "weight_decay": wd})
+        engine, _, _, stepped = deepspeed.initialize(model=model, optimizer=opt, lr_scheduler=sched,
+                                                     config=dict(config), dist_init_required=True)  # fmt: skip
+        assert stepped is sched
+        if load is not None:
+            engine.load_checkpoint(str(load))
+        data = dataset()
+        used = []
+        for k in range(steps):
+            batch = data[(8 * k) % 64 : (8 * k) % 64 + 8]
+            x = torch.stack([b["x"] for b in batch])
+            y = torch.stack([b["labels"] for b in batch])
+            group = opt.param_groups[0]
+            used.append((float(group["lr"]), float(group["weight_decay"])))
+            engine.backward(engine(x, y)["loss"])
+            engine.step()
+            if save is not None and k + 1 == save:
+                engine.save_checkpoint(str(tmp_path))
+        return np.array(used), sched
+
+    want = np.array([(lr.at(k), wd.at(k)) for k in range(20)])  # update k uses the schedules' value at k
+    got, sched = run(20, save=10)
+    assert sched.last_step == 20
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-18)
+    resumed, again = run(10, load=tmp_path)
+    assert again.last_step == 20
+    np.testing.assert_allclose(resumed, want[10:], rtol=1e-12, atol=1e-18)
