@@ -2,6 +2,10 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# Keras 3 picks its backend at its first import, process-wide, and defaults to tensorflow, which the test
+# extra does not install: every test module that imports keras (directly or through lrsched.keras) runs on jax.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 # The first example of a run may load compiled kernels; no deadline anywhere.
 settings.register_profile(
     "default", deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow]
