@@ -24,6 +24,8 @@ import lrsched.torch as LT  # noqa: E402
 import lrsched.transformers as LH  # noqa: E402
 import lrsched.timm as LTM  # noqa: E402
 import lrsched.deepspeed as LDS  # noqa: E402
+import lrsched.keras as LKE  # noqa: E402
+import lrsched.optax as LOX  # noqa: E402
 
 BOGUS = "bogus_arg"
 
@@ -58,6 +60,7 @@ HOT_METHODS = {
     "is_better", "scale_fn",  # torch's per-step helpers
     "step_update", "update_groups",  # timm's per-update step and its group writer
     "get_mom", "get_lr_ratio",  # DeepSpeed's per-step reads (get_lr_ratio inside get_lr)
+    "on_epoch_end", "get_config",  # Keras's hooks, called by Keras (per epoch; on model.save)
 }  # fmt: skip
 # Methods that take **kwargs by design and pass them on to a checked callable (a bogus keyword reaches it).
 FORWARDING_METHODS = {
@@ -72,7 +75,8 @@ FORWARDING_METHODS = {
 def _public():
     out = {}
     for module, prefix in ((lrsched, "lrsched"), (LT, "lrsched.torch"), (LH, "lrsched.transformers"),
-                           (LTM, "lrsched.timm"), (LDS, "lrsched.deepspeed")):
+                           (LTM, "lrsched.timm"), (LDS, "lrsched.deepspeed"), (LOX, "lrsched.optax"),
+                           (LKE, "lrsched.keras")):
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isfunction(obj) or inspect.isclass(obj):
@@ -195,7 +199,7 @@ def test_every_spec_type_explains_an_unknown_key(kind):
 # -- the wrapper is invisible ---------------------------------------------------------------
 
 MODULES = ["schedules", "cycles", "phases", "plateau", "surgery", "finder", "units", "registry", "_schedule",
-           "tables", "sweep", "adapter", "torch", "transformers", "timm", "deepspeed", "report", "plotting"]  # fmt: skip
+           "tables", "sweep", "adapter", "torch", "transformers", "timm", "deepspeed", "report", "plotting", "optax", "keras"]  # fmt: skip
 
 
 WRAPPER_CODE = V._explaining(len, "len").__code__  # the code every wrapper runs

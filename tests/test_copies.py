@@ -268,6 +268,13 @@ def _schedule():
     return lrsched.warmup_cosine(peak_value=1e-3, warmup_steps=10, total_steps=100)
 
 
+def _keras():
+    from peers import require
+
+    require("keras")
+    return importlib.import_module("lrsched.keras")
+
+
 def _ds():
     return importlib.import_module("lrsched.deepspeed")
 
@@ -317,6 +324,9 @@ OBJECTS = {
     "lrsched.cli.UserError": lambda tmp: importlib.import_module("lrsched.cli").UserError("bad input"),
     "lrsched.cli.UsageError": lambda tmp: importlib.import_module("lrsched.cli").UsageError("--steps is required"),
     "lrsched.finder.LRFinder": lambda tmp: _finder(),
+    "lrsched.keras.Schedule": lambda tmp: _keras().Schedule(_schedule(), 100),
+    "lrsched.keras.ReduceOnPlateau": lambda tmp: _keras().ReduceOnPlateau(_keras().Schedule(_schedule(), 100),
+                                                                         monitor="loss", patience=1),
     **{f"lrsched.deepspeed.{name}": build for name, build in {
         "WarmupLR": lambda tmp: _stepped(lambda o: _ds().WarmupLR(o, warmup_num_steps=10)),
         "WarmupDecayLR": lambda tmp: _stepped(lambda o: _ds().WarmupDecayLR(o, 40, warmup_num_steps=10)),
@@ -361,12 +371,22 @@ def test_every_public_object_copies_and_pickles(name, tmp_path):
             assert same(twin.state_dict(), obj.state_dict())
         elif name.endswith(("UserError", "UsageError")):
             assert str(twin) == str(obj)
+        elif name.startswith("lrsched.keras."):  # Keras objects hold backend variables: compared by their configs
+            assert _keras_config(twin) == _keras_config(obj), name
         elif name.endswith(("ArgumentError", "UnknownName")):
             assert str(twin) == str(obj) and _attributes(twin) == _attributes(obj)
         elif type(obj).__eq__ is object.__eq__:  # no equality of its own: the same attributes
             assert same(_attributes(twin), _attributes(obj)), name
         else:
             assert twin == obj, name
+
+
+def _keras_config(o):
+    """A Keras schedule's config, or a plateau callback's settings and state with its schedule's config."""
+    if not hasattr(o, "monitor"):  # the schedule (the callback watches a monitored metric)
+        return json.dumps(o.get_config(), sort_keys=True)
+    plain = {k: v for k, v in vars(o).items() if isinstance(v, (int, float, str, bool, type(None)))}
+    return json.dumps(plain, sort_keys=True, default=repr), _keras_config(o.schedule)
 
 
 def _attributes(o):
