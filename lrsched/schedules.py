@@ -26,14 +26,22 @@ def _decay(op, init, end, length, shape=()):
     return _program(Segment(0, op, init, end, shape, length=length), Segment(length, Op.CONST, end))
 
 
-def _decay_family(fn, op, init_value, steps, end_value, **shape):
-    """linear, cosine and polynomial: check, build, and keep the spec; ``shape`` values are > 0."""
+def _decay_family(fn, op, init_value, steps, end_value, transition_begin=0, **shape):
+    """linear, cosine and polynomial: check, build, and keep the spec; ``shape`` values are > 0.
+
+    ``transition_begin`` (optax's) holds ``init_value`` for that many steps, then
+    the decay runs in local time; the spec keeps it only when it is not 0.
+    """
     init = V.value(fn, "init_value", init_value)
     end = V.value(fn, "end_value", end_value)
     length = V.integer(fn, "steps", steps, minimum=1)
+    begin = V.integer(fn, "transition_begin", transition_begin)
     shape = {name: V.real(fn, name, v, minimum=0.0, low_open=True) for name, v in shape.items()}
     program = _decay(op, init, end, length, tuple(shape.values()))
-    return make(program, fn, init_value=init, steps=length, end_value=end, **shape)
+    if begin:
+        program = Program.join([_program(Segment(0, Op.CONST, init)), program], [begin])
+    begins = {"transition_begin": begin} if begin else {}
+    return make(program, fn, init_value=init, steps=length, end_value=end, **begins, **shape)
 
 
 # -- single-phase families ---------------------------------------------------
@@ -59,10 +67,13 @@ def constant(value) -> Schedule:
 
 
 @family("linear")
-def linear(*, init_value, steps, end_value=0.0) -> Schedule:
+def linear(*, init_value, steps, end_value=0.0, transition_begin=0) -> Schedule:
     """A straight line from ``init_value`` to ``end_value`` over ``steps``, then ``end_value``.
 
-    .. math:: v(t) = v_0 + (v_1 - v_0) \\min(t, L) / L
+    .. math:: v(t) = v_0 + (v_1 - v_0) \\min(\\max(t - B, 0), L) / L
+
+    With ``transition_begin = B`` (optax's ``linear_schedule`` argument, value
+    for value) the value holds ``init_value`` for ``B`` steps first.
 
     Parameters
     ----------
@@ -70,18 +81,22 @@ def linear(*, init_value, steps, end_value=0.0) -> Schedule:
         Values at step 0 and at step ``steps`` (finite, >= 0).
     steps : int
         Length of the ramp, >= 1.
+    transition_begin : int, default 0
+        ``B``, >= 0: steps at ``init_value`` before the ramp.
 
     Examples
     --------
     >>> import lrsched
     >>> lrsched.linear(init_value=1.0, end_value=0.0, steps=4)([0, 1, 2, 3, 4, 5])
     array([1.  , 0.75, 0.5 , 0.25, 0.  , 0.  ])
+    >>> lrsched.linear(init_value=1.0, steps=2, transition_begin=2)([0, 1, 2, 3, 4, 5])
+    array([1. , 1. , 1. , 0.5, 0. , 0. ])
 
     See also
     --------
     torch.optim.lr_scheduler.LinearLR, optax.linear_schedule
     """
-    return _decay_family("linear", Op.LINEAR, init_value, steps, end_value)
+    return _decay_family("linear", Op.LINEAR, init_value, steps, end_value, transition_begin)
 
 
 @family("cosine")
@@ -118,10 +133,13 @@ def cosine(*, init_value, steps, end_value=0.0, exponent=1.0, k=1.0) -> Schedule
 
 
 @family("polynomial")
-def polynomial(*, init_value, steps, end_value=0.0, power=1.0, k=1.0) -> Schedule:
+def polynomial(*, init_value, steps, end_value=0.0, power=1.0, k=1.0, transition_begin=0) -> Schedule:
     """A polynomial decay from ``init_value`` to ``end_value`` over ``steps``, then ``end_value``.
 
-    .. math:: v(t) = v_1 + (v_0 - v_1) (1 - \\min(t, L) / L)^{p}
+    .. math:: v(t) = v_1 + (v_0 - v_1) (1 - \\min(\\max(t - B, 0), L) / L)^{p}
+
+    With ``transition_begin = B`` (optax's ``polynomial_schedule`` argument,
+    value for value) the value holds ``init_value`` for ``B`` steps first.
 
     Parameters
     ----------
@@ -133,6 +151,8 @@ def polynomial(*, init_value, steps, end_value=0.0, power=1.0, k=1.0) -> Schedul
         ``p`` above, > 0.
     k : float, default 1.0
         k-decay (timm): ``min(t, L) / L`` is raised to ``k`` first, > 0.
+    transition_begin : int, default 0
+        ``B``, >= 0: steps at ``init_value`` before the decay.
 
     Examples
     --------
@@ -144,7 +164,7 @@ def polynomial(*, init_value, steps, end_value=0.0, power=1.0, k=1.0) -> Schedul
     --------
     torch.optim.lr_scheduler.PolynomialLR, optax.polynomial_schedule
     """
-    return _decay_family("polynomial", Op.POLY, init_value, steps, end_value, power=power, k=k)
+    return _decay_family("polynomial", Op.POLY, init_value, steps, end_value, transition_begin, power=power, k=k)
 
 
 @family("exponential")
@@ -573,27 +593,43 @@ def warmup(schedule, warmup_steps, init_value=0.0, shape="linear") -> Schedule:
 
 
 def _warmup_decay_family(fn, op, peak_value, warmup_steps, total_steps, end_value, init_value, warmup_shape,
-                         **shape):  # fmt: skip
+                         end_ratio=None, **shape):  # fmt: skip
     """warmup_cosine, _linear and _polynomial: a warmup to the peak, then the decay to ``total_steps``."""
     peak = V.value(fn, "peak_value", peak_value)
     w = V.integer(fn, "warmup_steps", warmup_steps)
     total = V.integer(fn, "total_steps", total_steps, minimum=1)
     if total <= w:
         V.fail(fn, "total_steps", f"> warmup_steps={w} (the decay needs at least one step)", total_steps)
-    end = V.value(fn, "end_value", end_value)
+    end, ends = _end_of(fn, peak, end_value, end_ratio)
     init = V.value(fn, "init_value", init_value)
     ramp = V.choice(fn, "warmup_shape", warmup_shape, WARMUP_SHAPES)
     shape = {name: V.real(fn, name, v, minimum=0.0, low_open=True) for name, v in shape.items()}
     program = _with_warmup(_decay(op, peak, end, total - w, tuple(shape.values())), peak, w, init, ramp)
     return make(
-        program, fn, peak_value=peak, warmup_steps=w, total_steps=total, end_value=end, init_value=init,
+        program, fn, peak_value=peak, warmup_steps=w, total_steps=total, **ends, init_value=init,
         **shape, warmup_shape=ramp,
     )  # fmt: skip
 
 
+def _end_of(fn, peak, end_value, end_ratio):
+    """The end value from ``end_value`` or ``end_ratio * peak`` (as ``branch``), and the spec entries.
+
+    The spec keeps ``end_ratio`` only when it was given, so specs without it are unchanged.
+    """
+    if end_ratio is None:
+        end = V.value(fn, "end_value", 0.0 if end_value is None else end_value)
+        return end, {"end_value": end}
+    if end_value is not None:
+        raise ValueError(f"{fn}: give `end_value` or `end_ratio`, not both, got end_value={V.shown(end_value)} "
+                         f"and end_ratio={V.shown(end_ratio)}.")  # fmt: skip
+    ratio = V.real(fn, "end_ratio", end_ratio, minimum=0.0, maximum=1.0)
+    return ratio * peak, {"end_value": None, "end_ratio": ratio}
+
+
 @family("warmup_cosine")
 def warmup_cosine(
-    *, peak_value, warmup_steps, total_steps, end_value=0.0, init_value=0.0, exponent=1.0, warmup_shape="linear"
+    *, peak_value, warmup_steps, total_steps, end_value=None, init_value=0.0, exponent=1.0, warmup_shape="linear",
+    end_ratio=None,
 ) -> Schedule:
     """Warmup from ``init_value`` to ``peak_value``, then half-cosine to ``end_value``.
 
@@ -601,12 +637,24 @@ def warmup_cosine(
     at ``warmup_steps``; then ``cosine`` to ``end_value`` at ``total_steps``
     (which includes the warmup, as in optax); then ``end_value``.
 
+    .. math:: v(t) = v_e + (v_p - v_e) \\frac{1 + \\cos(\\pi (t - W) / (T - W))}{2}
+              \\quad (W \\le t \\le T)
+
+    ``end_ratio=r`` sets ``v_e = r \\, v_p`` ("cosine to 10 % of peak"): the
+    values of transformers' ``get_cosine_with_min_lr_schedule_with_warmup(
+    min_lr_rate=r)`` times ``peak_value`` up to ``total_steps`` (after it,
+    transformers' cosine rises again; this one holds ``v_e``).  Give
+    ``end_value`` (default 0.0) or ``end_ratio`` (in [0, 1]), not both.
+
     Examples
     --------
     >>> import lrsched
     >>> s = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=110, end_value=0.1)
     >>> [round(s.at(t), 12) for t in (0, 5, 10, 60, 110, 10**9)]
     [0.0, 0.5, 1.0, 0.55, 0.1, 0.1]
+    >>> r = lrsched.warmup_cosine(peak_value=2.0, warmup_steps=10, total_steps=110, end_ratio=0.1)
+    >>> r.at(110), r.to_dict()["end_ratio"]
+    (0.2, 0.1)
 
     See also
     --------
@@ -614,15 +662,20 @@ def warmup_cosine(
     """
     return _warmup_decay_family(
         "warmup_cosine", Op.COSINE, peak_value, warmup_steps, total_steps, end_value, init_value, warmup_shape,
-        exponent=exponent,
+        end_ratio, exponent=exponent,
     )  # fmt: skip
 
 
 @family("warmup_linear")
 def warmup_linear(
-    *, peak_value, warmup_steps, total_steps, end_value=0.0, init_value=0.0, warmup_shape="linear"
+    *, peak_value, warmup_steps, total_steps, end_value=None, init_value=0.0, warmup_shape="linear", end_ratio=None
 ) -> Schedule:
     """Warmup to ``peak_value`` at ``warmup_steps``, then linear to ``end_value`` at ``total_steps``.
+
+    .. math:: v(t) = v_p + (v_e - v_p) (t - W) / (T - W) \\quad (W \\le t \\le T)
+
+    ``end_ratio=r`` sets ``v_e = r \\, v_p``; give ``end_value`` (default 0.0)
+    or ``end_ratio`` (in [0, 1]), not both.
 
     Examples
     --------
@@ -635,15 +688,23 @@ def warmup_linear(
     transformers.get_linear_schedule_with_warmup
     """
     return _warmup_decay_family(
-        "warmup_linear", Op.LINEAR, peak_value, warmup_steps, total_steps, end_value, init_value, warmup_shape
+        "warmup_linear", Op.LINEAR, peak_value, warmup_steps, total_steps, end_value, init_value, warmup_shape,
+        end_ratio,
     )
 
 
 @family("warmup_polynomial")
 def warmup_polynomial(
-    *, peak_value, warmup_steps, total_steps, end_value=0.0, power=1.0, init_value=0.0, warmup_shape="linear"
+    *, peak_value, warmup_steps, total_steps, end_value=None, power=1.0, init_value=0.0, warmup_shape="linear",
+    end_ratio=None,
 ) -> Schedule:
     """Warmup to ``peak_value`` at ``warmup_steps``, then ``polynomial`` to ``end_value`` at ``total_steps``.
+
+    .. math:: v(t) = v_e + (v_p - v_e) (1 - (t - W) / (T - W))^{p} \\quad (W \\le t \\le T)
+
+    ``end_ratio=r`` sets ``v_e = r \\, v_p`` (transformers'
+    ``get_polynomial_decay_schedule_with_warmup`` takes ``lr_end`` as a value
+    instead); give ``end_value`` (default 0.0) or ``end_ratio`` (in [0, 1]), not both.
 
     Examples
     --------
@@ -658,7 +719,7 @@ def warmup_polynomial(
     """
     return _warmup_decay_family(
         "warmup_polynomial", Op.POLY, peak_value, warmup_steps, total_steps, end_value, init_value, warmup_shape,
-        power=power,
+        end_ratio, power=power,
     )  # fmt: skip
 
 

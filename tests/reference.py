@@ -132,7 +132,10 @@ def value(spec, t):
         return g("value")
     if kind in ("linear", "cosine", "polynomial"):
         power = g("exponent", g("power", 1.0))
-        return _decay(kind, g("init_value"), g("end_value"), g("steps"), t, power, g("k", 1.0))
+        begin = g("transition_begin", 0)
+        if t < begin:
+            return g("init_value")
+        return _decay(kind, g("init_value"), g("end_value"), g("steps"), t - begin, power, g("k", 1.0))
     if kind == "exponential":
         return _exponential(
             g("init_value"), g("decay_rate"), g("transition_steps"), g("staircase"),
@@ -173,7 +176,8 @@ def value(spec, t):
         shape = kind.split("_")[1]
         length = g("total_steps") - g("warmup_steps")
         power = g("exponent", g("power", 1.0))
-        return _with_warmup(spec, t, lambda u: _decay(shape, g("peak_value"), g("end_value"), length, u, power))
+        end = g("end_value") if g("end_value") is not None else g("end_ratio") * g("peak_value")
+        return _with_warmup(spec, t, lambda u: _decay(shape, g("peak_value"), end, length, u, power))
     if kind == "warmup_constant":
         return _with_warmup(spec, t, lambda u: g("peak_value"))
     if kind == "warmup_exponential":

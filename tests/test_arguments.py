@@ -231,7 +231,7 @@ def test_wrapped_functions_keep_their_identity_and_doctests(module_name):
 
 def test_the_signature_is_the_factorys():
     assert list(inspect.signature(lrsched.warmup_cosine).parameters) == [
-        "peak_value", "warmup_steps", "total_steps", "end_value", "init_value", "exponent", "warmup_shape"]
+        "peak_value", "warmup_steps", "total_steps", "end_value", "init_value", "exponent", "warmup_shape", "end_ratio"]
     assert list(inspect.signature(LT.CosineAnnealingLR).parameters) == ["optimizer", "T_max", "eta_min", "last_epoch"]
 
 
@@ -292,7 +292,7 @@ def test_the_message_of_a_peers_name():
     assert str(info.value) == (
         "warmup_cosine: unknown argument 'peak_lr' (did you mean 'peak_value'? 'peak_lr' is what torch and "
         "transformers call it); missing required argument 'peak_value'; its arguments are peak_value, warmup_steps, "
-        "total_steps, end_value, init_value, exponent, warmup_shape."
+        "total_steps, end_value, init_value, exponent, warmup_shape, end_ratio."
     )
 
 

@@ -293,10 +293,10 @@ GET_ERRORS = [
         "cosine: " + _warms_up("init_value, steps, end_value, exponent, k",
                                      "transformers' and Megatron-LM's 'cosine'", "", "warmup_cosine")),
     err("peer-linear", ("Linear",), dict(peak_value=1.0, warmup_steps=10, total_steps=100), TypeError,
-        "linear: " + _warms_up("init_value, steps, end_value", "transformers' and Megatron-LM's 'linear'", "",
+        "linear: " + _warms_up("init_value, steps, end_value, transition_begin", "transformers' and Megatron-LM's 'linear'", "",
                                      "warmup_linear")),
     err("peer-polynomial", ("polynomial",), dict(peak_value=1.0, warmup_steps=10, total_steps=100), TypeError,
-        "polynomial: " + _warms_up("init_value, steps, end_value, power, k", "transformers' 'polynomial'", "s",
+        "polynomial: " + _warms_up("init_value, steps, end_value, power, k, transition_begin", "transformers' 'polynomial'", "s",
                                          "warmup_polynomial")),
     err("peer-constant", ("constant",), dict(peak_value=1.0, warmup_steps=10), TypeError,
         "constant: unknown arguments 'peak_value' and 'warmup_steps'; missing required argument 'value'; timm's and "
@@ -441,7 +441,7 @@ LOAD_ERRORS = [
     bad_file("name-unknown-key", "lr.json", json.dumps({**NAMED, "lr": 1.0}), TypeError,
              "load: {path}: warmup_cosine: unknown argument 'lr' (did you mean 'peak_value'? 'lr' is what torch and "
              "transformers call it); the name 'cosine_with_min_lr' builds warmup_cosine; its arguments are peak_value, "
-             "warmup_steps, total_steps, end_value, init_value, exponent, warmup_shape, num_warmup_steps, "
+             "warmup_steps, total_steps, end_value, init_value, exponent, warmup_shape, end_ratio, num_warmup_steps, "
              "num_training_steps, min_lr, min_lr_rate."),
     bad_file("to_dict-unknown-type", "lr.json", json.dumps({**TO_DICT, "type": "cosin"}), ValueError,
              "load: {path}: " + from_dict_error({**TO_DICT, "type": "cosin"})),
