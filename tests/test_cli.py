@@ -142,7 +142,8 @@ def test_names_name_shows_its_arguments_formula_and_peers(capsys):
     assert main(["names", "Cosine-With-Min-LR"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("cosine_with_min_lr (= warmup_cosine): Warmup from")
-    assert "usage: cosine_with_min_lr peak_value= warmup_steps= total_steps= [end_value=0.0]" in out
+    assert "usage: cosine_with_min_lr peak_value= warmup_steps= total_steps= [end_value=null]" in out
+    assert "[end_ratio=null]" in out  # null: not given (end_value then defaults to 0, see the formula)
     assert "peers: transformers cosine_with_min_lr" in out and "help(lrsched.warmup_cosine)" in out
     assert main(["names", "cosine"]) == 0
     out = capsys.readouterr().out
