@@ -679,3 +679,16 @@ def explain_arguments(fn=None, *, function=None):
     functools.update_wrapper(wrapper, fn)
     wrapper.__explains_arguments__ = True
     return wrapper
+
+
+def import_torch(module, why=""):
+    """``torch`` for a module that needs it (``lrsched.torch``, ``.timm``, ``.deepspeed``), or one ImportError
+    that says how to install the CPU build the project pins: an unpinned torch pulls a multi-GB CUDA build."""
+    try:
+        import torch
+    except ImportError as e:
+        raise ImportError(
+            f"{module} needs PyTorch{why}: pip install 'lrsched[torch]' (or pip install 'torch==2.13.*', the CPU "
+            "build; a newer or unpinned torch pulls a multi-GB CUDA build). The rest of lrsched works without it."
+        ) from e
+    return torch

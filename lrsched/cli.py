@@ -694,29 +694,29 @@ def _parser():
 
 
 def _usage_message(exc):
-    """An unknown name, an unknown key or a missing key, in the command line's words (``key=``, not a
-    Python parameter), or None for any other error.  The attributes are ``_validate``'s ArgumentError and
-    UnknownName, which every lrsched callable raises."""
-    unknown, missing = getattr(exc, "unknown", None), getattr(exc, "missing", None)
-    if (unknown or missing) and getattr(exc, "function", None) and getattr(exc, "allowed", None) is not None:
-        keys = ", ".join(f"{k}=" for k in exc.allowed if k != "run")  # a run's facts are flags here
-        if unknown:
-            words = []
-            for k in unknown:
-                close = exc.suggestions.get(k) or []
-                hint = exc.hints.get(k)
-                guess = f" (did you mean {' or '.join(f'{c}=' for c in close[:3])}?" if close else ""
-                guess += f" {k} is {hint})" if guess and hint else ")" if guess else ""
-                words.append(f"{k}={guess}")
-            what = f"unknown key{'s' * (len(unknown) > 1)} {', '.join(words)}"
-        else:
-            what = f"needs {', '.join(f'{k}=' for k in missing)}"
-        return f"{exc.function}: {what}; its keys are {keys}"
-    if hasattr(exc, "suggestions") and hasattr(exc, "name") and isinstance(exc, ValueError):  # an unknown name
+    """An unknown name, an unknown key or a missing key (``_validate``'s ArgumentError and UnknownName, which
+    every lrsched callable raises), in the command line's words (``key=``, not a Python parameter); None for
+    any other error."""
+    from ._validate import ArgumentError, UnknownName
+
+    if isinstance(exc, UnknownName):
         close = list(exc.suggestions)[:3]
         guess = f" (did you mean {' or '.join(close)}?)" if close else ""
         return f"unknown schedule name {exc.name!r}{guess}; `lrsched names` lists them all"
-    return None
+    if not isinstance(exc, ArgumentError) or not (exc.unknown or exc.missing):
+        return None
+    keys = ", ".join(f"{k}=" for k in exc.allowed if k != "run")  # a run's facts are flags here
+    if exc.unknown:
+        words = []
+        for k in exc.unknown:
+            close, hint = exc.suggestions.get(k) or [], exc.hints.get(k)
+            guess = f" (did you mean {' or '.join(f'{c}=' for c in close[:3])}?" if close else ""
+            guess += f" {k} is {hint})" if guess and hint else ")" if guess else ""
+            words.append(f"{k}={guess}")
+        what = f"unknown key{'s' * (len(exc.unknown) > 1)} {', '.join(words)}"
+    else:
+        what = f"needs {', '.join(f'{k}=' for k in exc.missing)}"
+    return f"{exc.function}: {what}; its keys are {keys}"
 
 
 def main(argv=None):

@@ -100,20 +100,14 @@ import inspect
 import math
 import warnings
 
-try:
-    import torch as _torch
-except ImportError as e:  # pragma: no cover - exercised in a process without torch
-    raise ImportError(
-        "lrsched.deepspeed needs PyTorch: pip install 'lrsched[torch]' (or pip install 'torch==2.13.*', the CPU "
-        "build). DeepSpeed itself is not needed. The rest of lrsched works without it."
-    ) from e
-
 from . import _validate as V
 from ._program import MAX_STEP
 from ._schedule import Schedule
 from .adapter import _caller_level, _param_groups, _PresetScheduler, _scaled
 from .phases import piecewise_anneal
 from .schedules import constant, inverse_time, join, linear, piecewise_constant, warmup
+
+_torch = V.import_torch("lrsched.deepspeed", " (DeepSpeed itself is not needed)")
 
 __all__ = ["WarmupLR", "WarmupDecayLR", "WarmupCosineLR", "OneCycle", "LRRangeTest", "from_config"]
 

@@ -121,14 +121,6 @@ import math
 import warnings
 import weakref
 
-try:
-    import torch as _torch
-except ImportError as e:  # pragma: no cover - exercised in a process without torch
-    raise ImportError(
-        "lrsched.timm needs PyTorch (timm's noise is drawn with torch.Generator): pip install 'lrsched[torch]' "
-        "(or pip install 'torch==2.13.*', the CPU build). The rest of lrsched works without it."
-    ) from e
-
 from . import _validate as V
 from ._program import MAX_STEP
 from ._schedule import Schedule
@@ -139,6 +131,8 @@ from .schedules import constant, join, linear, multistep, product
 from .schedules import step as _step_schedule
 from .schedules import tanh as _tanh
 from .surgery import shift
+
+_torch = V.import_torch("lrsched.timm", " (timm's noise is drawn with torch.Generator)")
 
 __all__ = [
     "CosineLRScheduler",

@@ -110,16 +110,6 @@ import weakref
 from collections import Counter
 from fractions import Fraction
 
-try:
-    import torch as _torch
-    from torch.optim import lr_scheduler as _lrs
-except ImportError as e:  # pragma: no cover - exercised in a process without torch
-    raise ImportError(
-        "lrsched.torch needs PyTorch: pip install 'lrsched[torch]' (or pip install 'torch==2.13.*', the CPU "
-        "build; a newer or unpinned torch pulls a multi-GB CUDA build). "
-        "The rest of lrsched works without it."
-    ) from e
-
 from . import _validate as V
 from ._program import MAX_STEP
 from ._schedule import Schedule
@@ -133,6 +123,9 @@ from .schedules import (
     constant, cosine, exponential, join, linear, multistep, piecewise_constant, polynomial, product, scale,
 )  # fmt: skip
 from .schedules import step as _step_schedule
+
+_torch = V.import_torch("lrsched.torch")
+_lrs = _torch.optim.lr_scheduler
 
 __all__ = [
     "LambdaLR",

@@ -18,6 +18,7 @@ from deepspeed.runtime import lr_schedules as DS  # noqa: E402
 
 import lrsched  # noqa: E402
 import lrsched.deepspeed as LD  # noqa: E402
+from trainers import Regression, dataset  # noqa: E402
 
 logging.getLogger("DeepSpeed").setLevel(logging.ERROR)  # DeepSpeed's "before it has started" on every construction
 
@@ -446,23 +447,6 @@ DS_CONFIG = {
 }  # fmt: skip
 
 
-class Regression(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        torch.manual_seed(0)
-        self.linear = torch.nn.Linear(2, 1)
-
-    def forward(self, x, labels=None):
-        y = self.linear(x).squeeze(-1)
-        return {"loss": torch.nn.functional.mse_loss(y, labels), "logits": y}
-
-
-def dataset(n=64):
-    g = torch.Generator().manual_seed(1)
-    x = torch.randn(n, 2, generator=g)
-    return [{"x": x[i], "labels": 3 * x[i, 0] - x[i, 1]} for i in range(n)]
-
-
 # the HF Trainer reads get_last_lr() before the first step, which OneCycle (DeepSpeed's, and so lrsched's) refuses
 # with its AssertionError outside a DeepSpeed engine: the Trainer runs a cosine one
 HF_CONFIG = {
@@ -572,6 +556,30 @@ def test_lightning_drives_the_config_scheduler_and_resumes(tmp_path):
     assert_close(crossed, want[10:], rtol=1e-12, floor=1e-15)
 
 
+def engine_run(make, config, steps, read, save=None, load=None):
+    """Train the regression under a DeepSpeed engine with ``lr_scheduler=make(optimizer)`` for ``steps``
+    updates of 8 samples: ``(read(optimizer) before each update, the engine's scheduler)``; ``save=(k, dir)``
+    checkpoints after update k, ``load=dir`` resumes from one first."""
+    model = Regression()
+    opt = torch.optim.AdamW(model.parameters(), lr=0.05)
+    engine, _, _, sched = deepspeed.initialize(model=model, optimizer=opt, lr_scheduler=make(opt),
+                                               config=dict(config), dist_init_required=True)  # fmt: skip
+    if load is not None:
+        engine.load_checkpoint(str(load))
+    data = dataset()
+    used = []
+    for k in range(steps):
+        batch = data[(8 * k) % 64 : (8 * k) % 64 + 8]
+        x = torch.stack([b["x"] for b in batch])
+        y = torch.stack([b["labels"] for b in batch])
+        used.append(read(opt))
+        engine.backward(engine(x, y)["loss"])
+        engine.step()
+        if save is not None and k + 1 == save[0]:
+            engine.save_checkpoint(str(save[1]))
+    return used, sched
+
+
 @pytest.fixture(scope="module")
 def single_process_group():
     """The environment of a one-process DeepSpeed job, on a free port; afterwards the process group is
@@ -604,24 +612,7 @@ def test_deepspeed_engine_steps_our_drop_in_as_its_client_scheduler(single_proce
     block = {"type": "WarmupDecayLR", "params": {"total_num_steps": 15, "warmup_num_steps": 5, "warmup_max_lr": 0.05}}
 
     def run(make, steps, save=None, load=None):
-        model = Regression()
-        opt = torch.optim.AdamW(model.parameters(), lr=0.05)
-        engine, _, _, sched = deepspeed.initialize(model=model, optimizer=opt, lr_scheduler=make(opt),
-                                                   config=dict(config), dist_init_required=True)  # fmt: skip
-        if load is not None:
-            engine.load_checkpoint(str(load))
-        data = dataset()
-        used = []
-        for k in range(steps):
-            batch = data[(8 * k) % 64 : (8 * k) % 64 + 8]
-            x = torch.stack([b["x"] for b in batch])
-            y = torch.stack([b["labels"] for b in batch])
-            used.append(used_values(opt)[0])
-            engine.backward(engine(x, y)["loss"])
-            engine.step()
-            if save is not None and k + 1 == save[0]:
-                engine.save_checkpoint(str(save[1]))
-        return used, sched
+        return engine_run(make, config, steps, lambda opt: used_values(opt)[0], save, load)
 
     want, ds = run(lambda o: DS.WarmupDecayLR(o, **block["params"]), 20)
     got, ours = run(lambda o: LD.from_config(block, o), 20, save=(10, tmp_path))
@@ -643,27 +634,19 @@ def test_deepspeed_engine_steps_the_full_core_scheduler_as_it_is(single_process_
     config = {"train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 1}
 
     def run(steps, save=None, load=None):
-        model = Regression()
-        opt = torch.optim.AdamW(model.parameters(), lr=0.05)
-        sched = LTO.Scheduler(opt, {"lr": lr, "weight_decay": wd})
-        engine, _, _, stepped = deepspeed.initialize(model=model, optimizer=opt, lr_scheduler=sched,
-                                                     config=dict(config), dist_init_required=True)  # fmt: skip
-        assert stepped is sched
-        if load is not None:
-            engine.load_checkpoint(str(load))
-        data = dataset()
-        used = []
-        for k in range(steps):
-            batch = data[(8 * k) % 64 : (8 * k) % 64 + 8]
-            x = torch.stack([b["x"] for b in batch])
-            y = torch.stack([b["labels"] for b in batch])
+        def read(opt):
             group = opt.param_groups[0]
-            used.append((float(group["lr"]), float(group["weight_decay"])))
-            engine.backward(engine(x, y)["loss"])
-            engine.step()
-            if save is not None and k + 1 == save:
-                engine.save_checkpoint(str(tmp_path))
-        return np.array(used), sched
+            return float(group["lr"]), float(group["weight_decay"])
+
+        made = []
+
+        def make(opt):
+            made.append(LTO.Scheduler(opt, {"lr": lr, "weight_decay": wd}))
+            return made[-1]
+
+        used, stepped = engine_run(make, config, steps, read, save and (save, tmp_path), load)
+        assert stepped is made[-1]  # the engine steps our scheduler itself, not a wrapper
+        return np.array(used), stepped
 
     want = np.array([(lr.at(k), wd.at(k)) for k in range(20)])  # update k uses the schedules' value at k
     got, sched = run(20, save=10)

@@ -23,6 +23,7 @@ from peers import assert_close, record, require
 torch = require("torch")
 TS = timm_peer.require()
 import lrsched.timm as LTM  # noqa: E402
+from trainers import Regression, dataset  # noqa: E402
 
 RTOL = 1e-12  # timm's values are closed forms of t
 LRS = (0.1, 0.05, 0.3)
@@ -393,23 +394,6 @@ def test_import_lrsched_does_not_import_lrsched_timm():
 # -- inside the trainers ------------------------------------------------------------------------
 
 STEPS = 24
-
-
-class Regression(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        torch.manual_seed(0)
-        self.linear = torch.nn.Linear(2, 1)
-
-    def forward(self, x, labels=None):
-        y = self.linear(x).squeeze(-1)
-        return {"loss": torch.nn.functional.mse_loss(y, labels), "logits": y}
-
-
-def dataset(n=64):
-    g = torch.Generator().manual_seed(1)
-    x = torch.randn(n, 2, generator=g)
-    return [{"x": x[i], "labels": 3 * x[i, 0] - x[i, 1]} for i in range(n)]
 
 
 def timm_kwargs():
