@@ -11,7 +11,7 @@ from ._validate import explain_arguments as _explain_arguments
 from ._program import MAX_STEP
 from .adapter import Scheduler
 from ._schedule import Schedule, from_dict
-from .cycles import cosine_restarts, cyclic, repeat, sgdr
+from .cycles import cosine_restarts, cyclic, repeat, restarts, sgdr
 from .finder import LRFinder, Suggestion, range_test
 from .tables import save
 from .phases import one_cycle, one_cycle_momentum, piecewise_anneal, wsd
@@ -93,6 +93,7 @@ __all__ = [
     "product",
     "range_test",
     "repeat",
+    "restarts",
     "rewarm",
     "save",
     "scale",

@@ -1154,6 +1154,109 @@ def fill_invpoly(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
 
 
 @kernel(OP_SIGNATURE)
+def fill_poly_cycle(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """POLY_CYCLE: a g + b (1 - g), g = (1 - t / L_t) ** power with L_t = L max(1, ceil(t / L)) (Keras'
+    ``PolynomialDecay(cycle=True)``: each cycle ends at b and the next, longer, starts higher)."""
+    x, xc, g, gc, work, bits, tb, at, vb, state = _block_scratch()
+    while True:
+        q, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
+        if m == 0:
+            return
+        length = iparams[q, 0]
+        for i in range(m):
+            t = tb[i]
+            n = (t + length - 1) // length
+            span = (n if n > 1 else 1) * length
+            x[i] = t / span
+            xc[i] = (span - t) / span
+        any_pow_pair(xc, x, fparams[q, 2], g, gc, work, bits, m)
+        _two_point(_target(dst, dst32, j, vb, m), fparams[q, 0], fparams[q, 1], g, gc, m)
+        _emit(dst, dst32, j, at, vb, m)
+
+
+@kernel(OP_SIGNATURE)
+def fill_stable_decay(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """STABLE_DECAY: b + (max(a S, b) - b) D, the decay D multiplying a stable phase S that may still fall
+    (timm's WSD): S = (ts / (t + off + ts)) ** p, D = f_shape(x), x = min(t, L) / L (1 for L = 0); for p = 0,
+    b + (a - b) D, a two-point decay by the shape.
+
+    f = [a, b, p, e] (e: the power of "1-power" and "polynomial", the ratio r of "exponential");
+    i = [L, ts, off, shape] with shape 1 linear 1 - x, 2 cosine (1 + cos(pi x)) / 2, 3 1-sqrt,
+    4 1-power 1 - x ** e, 5 polynomial (1 - x) ** e, 6 exponential (r ** x - r) / (1 - r).
+    Each D comes with 1 - D to a small relative error, so the end value is exact at x = 1.
+    """
+    x, xc, g, gc, work, bits, tb, at, vb, state = _block_scratch()
+    top = np.empty(BLOCK, np.float64)
+    while True:
+        q, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
+        if m == 0:
+            return
+        a = fparams[q, 0]
+        b = fparams[q, 1]
+        p = fparams[q, 2]
+        e = fparams[q, 3]
+        length = iparams[q, 0]
+        ts = float(iparams[q, 1])
+        off = iparams[q, 2]
+        shape = iparams[q, 3]
+        if p == 0.0:  # a constant stable phase: a decay from a to b (up or down), as the two-point ops
+            for i in range(m):
+                top[i] = a
+        else:
+            for i in range(m):
+                u = float(tb[i] + off)
+                x[i] = ts / (u + ts)
+                xc[i] = u / (u + ts)
+            any_pow_pair(x, xc, p, g, gc, work, bits, m)
+            for i in range(m):
+                v = a * g[i]
+                top[i] = v if v > b else b
+        if length == 0:
+            for i in range(m):
+                g[i] = 1.0
+                gc[i] = 0.0
+        else:
+            inv = 1.0 / length
+            for i in range(m):
+                t = tb[i] if tb[i] < length else length
+                x[i] = quotient(t, length, inv)
+                xc[i] = quotient(length - t, length, inv)
+            if shape == 1:
+                for i in range(m):
+                    g[i] = xc[i]
+                    gc[i] = x[i]
+            elif shape == 2:
+                c = math.pi / (2.0 * length)
+                for i in range(m):
+                    t = tb[i] if tb[i] < length else length
+                    g[i], gc[i] = _cos2_sin2(t, length, c)
+            elif shape == 3:  # 1 - sqrt(x) = (1 - x) / (1 + sqrt(x)): no cancellation near x = 1
+                for i in range(m):
+                    r = math.sqrt(x[i])
+                    g[i] = xc[i] / (1.0 + r)
+                    gc[i] = r
+            elif shape == 4:
+                any_pow_pair(x, xc, e, gc, g, work, bits, m)
+            elif shape == 5:
+                any_pow_pair(xc, x, e, g, gc, work, bits, m)
+            else:  # (r ** x - r) / (1 - r) and (1 - r ** x) / (1 - r), r ** x = exp(x log r)
+                lr = math.log(e)
+                for i in range(m):
+                    work[i] = x[i] * lr
+                exp_pair_neg(work, g, gc, bits, m)
+                s = 1.0 / (1.0 - e)
+                for i in range(m):
+                    d = (g[i] - e) * s
+                    done = x[i] == 1.0
+                    g[i] = 0.0 if done or d < 0.0 else d
+                    gc[i] = 1.0 if done else gc[i] * s
+        d = _target(dst, dst32, j, vb, m)
+        for i in range(m):
+            d[i] = top[i] * g[i] + b * gc[i]
+        _emit(dst, dst32, j, at, vb, m)
+
+
+@kernel(OP_SIGNATURE)
 def fill_logwarm(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     """LOGWARM: a g + b (1 - g), 1 - g = log(t + 1) / log(L), g = log(L / (t + 1)) / log(L) (DeepSpeed's log warmup).
 
@@ -1434,7 +1537,7 @@ def cycle_runs(fparams, iparams, seg_start, seg_origin, k, t0, n, times, j, runs
                     if peaks:
                         if si[row, 5] & (1 << x):
                             sf[row, x] *= c
-                    else:
+                    elif sf[row, x] != anchor:  # the anchor itself stays exact (SGDR's floor, cyclic's base)
                         sf[row, x] = anchor * rest_c + sf[row, x] * c
             slot = b - lo
             at = counts[slot]

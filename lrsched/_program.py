@@ -62,6 +62,8 @@ class Op(IntEnum):
     NOISE_CENTRAL = 22  # NOISE, gaussian whose quantiles stay central (h = f[4] <= 0.425): no log
     NOISE_UNIFORM = 23  # NOISE, uniform (i[2] = 1)
     LOGWARM = 24  # two-point, 1 - g = log(t + 1) / log(L)  (DeepSpeed's "log" warmup: b already at t = L - 1)
+    POLY_CYCLE = 25  # two-point, g = (1 - t / L_t) ** power, L_t = L max(1, ceil(t / L))  (Keras' cycle=True)
+    STABLE_DECAY = 26  # b + (max(a S, b) - b) D: a decay D times a falling stable phase S (timm's WSD)
 
 
 # The compiled functions of ``_kernels.py`` each op needs, by name: the one place that says which
@@ -95,6 +97,8 @@ NEEDS = {
     Op.NOISE_CENTRAL: ("fill_noise_central",),
     Op.NOISE_UNIFORM: ("fill_noise_uniform",),
     Op.LOGWARM: ("fill_logwarm",),
+    Op.POLY_CYCLE: ("fill_poly_cycle",),
+    Op.STABLE_DECAY: ("fill_stable_decay",),
 }
 
 # A cycle's body segments take their runs in batches from the tiler: there a constant needs a kernel too.
@@ -106,7 +110,8 @@ OUTPUTS = {"float32": ("narrow",)}
 CYCLES = (Op.CYCLE, Op.CYCLE_PULL)
 NOISES = (Op.NOISE, Op.NOISE_CENTRAL, Op.NOISE_UNIFORM)
 TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2, Op.COSINE_POW, Op.POLY_POW,
-             Op.LINEAR_REAL, Op.COSINE_REAL, Op.COSINE_HALVES, Op.POLY_HALVES, Op.LOGWARM)  # fmt: skip
+             Op.LINEAR_REAL, Op.COSINE_REAL, Op.COSINE_HALVES, Op.POLY_HALVES, Op.LOGWARM,
+             Op.POLY_CYCLE)  # fmt: skip
 
 # shape parameters an op falls back to when a factory gives fewer
 _DEFAULT_SHAPE = {Op.COSINE: (1.0, 1.0), Op.POLY: (1.0, 1.0)}  # (exponent or power, k-decay)
@@ -301,6 +306,22 @@ class Program:
         return cls._stack(layers)
 
     @classmethod
+    def overlay(cls, head, tail, at):
+        """``head`` on steps ``[0, at)``, then ``tail`` in its own (global) time: ``tail`` with its
+        first ``at`` steps replaced (a warmup that covers a schedule's start instead of preceding it)."""
+        heads, tails = head.layers(), tail.layers()
+        layers = []
+        for depth in range(max(len(heads), len(tails))):
+            first = heads[depth] if depth < len(heads) else [Segment(0, Op.CONST, 1.0)]
+            rest = tails[depth] if depth < len(tails) else [Segment(0, Op.CONST, 1.0)]
+            kept = [s for s in first if s.start < at]
+            later = [s for s in rest if s.start > at]
+            holding = [s for s in rest if s.start <= at][-1]  # the tail's segment that holds step ``at``
+            holding.start = at
+            layers.append(_drop_empty([*kept, holding, *later]))
+        return cls._stack(layers)
+
+    @classmethod
     def product(cls, programs):
         """Pointwise product: the layers of every factor, stacked."""
         return cls._stack([layer for p in programs for layer in p.layers()])
@@ -325,13 +346,21 @@ class Program:
         out = 1.0
         for layer in self.layers():
             top = 0.0
-            for seg in [s for s in layer] + [b for s in layer for b in (s.body or ())]:
-                a, b = abs(seg.f[0]), abs(seg.f[1])
-                if seg.op in (Op.EXP, Op.EXP_STAIR) and seg.f[2] > 1.0:
-                    a *= seg.f[4]  # a growing exponential stops at a * hi
-                if seg.op in NOISES:
-                    a *= 2.0
-                top = max(top, a, b)
+            for k, s in enumerate(layer):
+                segs = [s, *(s.body or ())]
+                grow = 1.0
+                if s.op in CYCLES and s.f[2] > 1.0:  # growing cycles: up to decay ** (n - 1) in n cycles
+                    end = layer[k + 1].start if k + 1 < len(layer) else MAX_STEP
+                    grow = _power(s.f[2], _cycles_in(end - s.start, s.i[0], s.i[1], s.f[4]) - 1)
+                for seg in segs:
+                    a, b = abs(seg.f[0]), abs(seg.f[1])
+                    if seg.op in (Op.EXP, Op.EXP_STAIR) and seg.f[2] > 1.0:
+                        a *= seg.f[4]  # a growing exponential stops at a * hi
+                    if seg.op in NOISES:
+                        a *= 2.0
+                    if seg is not s and grow != 1.0:
+                        a, b = (a + abs(s.f[0])) * grow + abs(s.f[0]), (b + abs(s.f[0])) * grow + abs(s.f[0])
+                    top = max(top, a, b)
             out *= top
         return out
 
@@ -361,6 +390,23 @@ class Program:
                 for b in s.body or ():
                     rows.append(f"    body from {b.start}: {Op(b.op).name} origin={b.origin} f={b.f} i={b.i}")
         return "Program(\n" + "\n".join(rows) + "\n)"
+
+
+def _power(x, n):
+    """x ** n, inf where it overflows."""
+    try:
+        return math.pow(x, n)
+    except OverflowError:
+        return math.inf
+
+
+def _cycles_in(span, first, m, mult):
+    """An upper bound of the number of cycles that start in ``span`` steps (cycle lengths
+    ``first * m**i``, or growing by the float ``mult``)."""
+    if m == 1 or (m == 0 and mult == 1.0):
+        return -(-span // first)
+    growth = m if m > 1 else mult
+    return int(math.log(span * (growth - 1.0) / first + 1.0) / math.log(growth)) + 2
 
 
 def _drop_empty(segments):

@@ -12,11 +12,12 @@ import math
 from . import _validate as V
 from ._program import CYCLE_PER_STEP, CYCLE_STRETCH, MAX_STEP, PEAK_A, PEAK_B, Op, Program, Segment
 from ._schedule import Schedule, family, make
-from .schedules import _program, _with_warmup
+from .schedules import _end_of, _with_warmup, warmup_cosine
 
 _BEYOND = MAX_STEP + 1
 
 SGDR_SHAPES = ("cosine", "linear", "polynomial")
+DECAY_MODES = ("peak", "amplitude")  # what a cycle_decay multiplies
 CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 
 
@@ -106,15 +107,21 @@ def _multiplier(fn, value):
 
 @family("sgdr")
 def sgdr(
-    peak_value, cycle_steps, cycle_mult=1, end_value=0.0, cycle_decay=1.0, cycle_limit=None, *,
-    shape="cosine", power=1.0, k=1.0, warmup_steps=0,
+    peak_value, cycle_steps, cycle_mult=1, end_value=None, cycle_decay=1.0, cycle_limit=None, *,
+    shape="cosine", power=1.0, k=1.0, warmup_steps=0, decay_mode="peak", end_ratio=None,
 ) -> Schedule:  # fmt: skip
     """Warm restarts (SGDR): cycles that each decay from a peak to ``end_value``, then restart.
 
-    Cycle ``i`` (from 0) lasts ``L_i = cycle_steps * cycle_mult**i`` steps and peaks
-    at ``p_i = peak_value * cycle_decay**i``; inside it, at local step ``tau``,
+    Cycle ``i`` (from 0) lasts ``L_i = cycle_steps * cycle_mult**i`` steps; inside it,
+    at local step ``tau``,
 
-    .. math:: v = e + (p_i - e)\\, g(\\tau / L_i)
+    .. math:: v = e + A_i\\, g(\\tau / L_i)
+
+    with ``e = end_value`` and the amplitude ``A_i = peak_value * cycle_decay**i - e``
+    (``decay_mode="peak"``: the peak decays, timm's ``cycle_decay``) or
+    ``A_i = (peak_value - e) * cycle_decay**i`` (``decay_mode="amplitude"``: the
+    height above the fixed floor ``e`` decays, Keras' ``m_mul``; the two agree
+    where ``e = 0``),
 
     with ``g`` the half cosine ``(1 + cos(pi x)) / 2`` (``shape="cosine"``),
     ``1 - x`` (``"linear"``) or ``(1 - x)^power`` (``"polynomial"``), ``x``
@@ -141,9 +148,14 @@ def sgdr(
     end_value : float, default 0.0
         The value each cycle decays to (torch's ``eta_min``), >= 0.
     cycle_decay : float, default 1.0
-        Peak multiplier per cycle (timm's ``cycle_decay``, Keras' ``m_mul``), in (0, 1].
+        Peak (or amplitude) multiplier per cycle (timm's ``cycle_decay``, Keras' ``m_mul``), > 0;
+        above 1 (growing cycles) only with a ``cycle_limit``, so that every value stays finite.
     cycle_limit : int, optional
         Number of cycles; ``end_value`` after them.
+    decay_mode : {"peak", "amplitude"}
+        What ``cycle_decay`` multiplies: the peak (timm) or the height above ``end_value`` (Keras).
+    end_ratio : float, optional
+        ``end_value`` as a fraction of ``peak_value`` (Keras' ``alpha``), in [0, 1]; not with ``end_value``.
     shape : {"cosine", "linear", "polynomial"}
     power : float, default 1.0
         The cosine's exponent or the polynomial's power, > 0.
@@ -166,13 +178,16 @@ def sgdr(
     """
     fn = "sgdr"
     peak = V.value(fn, "peak_value", peak_value)
-    end = V.value(fn, "end_value", end_value)
+    end, ends = _end_of(fn, peak, end_value, end_ratio)
     if end > peak:
         V.fail(fn, "end_value", f"<= peak_value={peak}", end_value)
     first = V.integer(fn, "cycle_steps", cycle_steps, minimum=1)
     mult = _multiplier(fn, cycle_mult)
-    decay = V.real(fn, "cycle_decay", cycle_decay, minimum=0.0, maximum=1.0, low_open=True)
+    decay = V.real(fn, "cycle_decay", cycle_decay, minimum=0.0, low_open=True)
     limit = None if cycle_limit is None else V.integer(fn, "cycle_limit", cycle_limit, minimum=1)
+    mode = V.choice(fn, "decay_mode", decay_mode, DECAY_MODES)
+    if decay > 1.0 and limit is None:
+        V.fail(fn, "cycle_decay", "<= 1 without a cycle_limit (growing cycles would overflow)", cycle_decay)
     shape = V.choice(fn, "shape", shape, SGDR_SHAPES)
     power = V.real(fn, "power", power, minimum=0.0, low_open=True)
     k = V.real(fn, "k", k, minimum=0.0, low_open=True)
@@ -181,20 +196,83 @@ def sgdr(
         V.fail(fn, "warmup_steps", f"< cycle_steps={first} (each cycle needs a decay)", warmup_steps)
 
     body = []
-    keep = decay == 1.0  # with decaying peaks, peak == end_value still rises and falls in later cycles
+    keep = decay == 1.0 or mode == "amplitude"  # decaying peaks from peak == end still rise and fall later
     if w:
         body.append(Segment(0, Op.LINEAR, end, peak, length=w, ints=(0, 0, 0, 0, PEAK_B), collapse=keep))
     op, shape_params = (Op.COSINE, (power, k)) if shape == "cosine" else (Op.POLY, (1.0 if shape == "linear" else power, k))
     body.append(Segment(w, op, peak, end, shape_params, length=first - w, ints=(0, 0, 0, 0, PEAK_A), collapse=keep))
     m, fmult, period = (int(mult), 0.0, 0.0) if float(mult).is_integer() else (0, float(mult), float(first))
-    cyc = _cycle(body, first=first, m=m, mult=fmult, period=period, anchor=end, decay=decay, peaks=True,
-                 flags=CYCLE_STRETCH)  # fmt: skip
+    cyc = _cycle(body, first=first, m=m, mult=fmult, period=period, anchor=end, decay=decay,
+                 peaks=mode == "peak", flags=CYCLE_STRETCH)  # fmt: skip
     end_at = _BEYOND if limit is None else _cycles_start(limit, first, m, fmult, period)
     program = _then_hold(cyc, end_at, end)
+    if not math.isfinite(program.bound()):
+        V.fail(fn, "cycle_decay", f"small enough that {limit} cycles stay finite", cycle_decay)
+    extra = {} if mode == "peak" else {"decay_mode": mode}
     return make(
-        program, fn, peak_value=peak, cycle_steps=first, cycle_mult=mult, end_value=end, cycle_decay=decay,
-        cycle_limit=limit, shape=shape, power=power, k=k, warmup_steps=w,
+        program, fn, peak_value=peak, cycle_steps=first, cycle_mult=mult, **ends, cycle_decay=decay,
+        cycle_limit=limit, shape=shape, power=power, k=k, warmup_steps=w, **extra,
     )  # fmt: skip
+
+
+@family("restarts", schedule_args={"cycles": "list"})
+def restarts(cycles) -> Schedule:
+    """Warm restarts with one explicit cycle each: optax's ``sgdr_schedule``, value for value.
+
+    Cycle ``k`` is ``warmup_cosine(**cycles[k])`` in its own time: a warmup from
+    its ``init_value`` to its ``peak_value``, then a cosine to its ``end_value``
+    at its ``total_steps``, where cycle ``k + 1`` starts.  The last cycle holds its
+    end value.  Each dict takes ``warmup_cosine``'s arguments, and optax's
+    ``decay_steps`` for ``total_steps`` (a cycle's whole length, warmup included),
+    so optax's own ``cosine_kwargs`` work unchanged.
+
+    Parameters
+    ----------
+    cycles : list of dict or Schedule
+        At least one: dicts of ``warmup_cosine`` arguments, or ``warmup_cosine`` schedules.
+
+    Examples
+    --------
+    >>> import lrsched
+    >>> s = lrsched.restarts([dict(peak_value=1.0, warmup_steps=1, total_steps=3),
+    ...                       dict(peak_value=0.5, warmup_steps=0, decay_steps=2, end_value=0.1)])
+    >>> s(range(6)).round(4).tolist()
+    [0.0, 1.0, 0.5, 0.5, 0.3, 0.1]
+
+    See also
+    --------
+    optax.sgdr_schedule, sgdr (cycles from a rule), join
+    """
+    fn = "restarts"
+    if not isinstance(cycles, (list, tuple)):
+        V.fail(fn, "cycles", "a list of dicts of warmup_cosine arguments", cycles, TypeError)
+    if not cycles:
+        V.fail(fn, "cycles", "a list of at least one cycle", cycles)
+    pieces, boundaries, at = [], [], 0
+    for k, c in enumerate(cycles):
+        where = f"{fn}: cycles[{k}]: "
+        if isinstance(c, Schedule) and c.to_dict()["type"] == "warmup_cosine":
+            c = {key: v for key, v in c.to_dict().items() if key != "type"}
+        if not isinstance(c, dict):
+            V.fail(fn, f"cycles[{k}]", "a dict of warmup_cosine arguments or a warmup_cosine schedule", c, TypeError)
+        c = dict(c)
+        if "decay_steps" in c:  # optax's name
+            if "total_steps" in c:
+                raise ValueError(f"{where}give `total_steps` or optax's `decay_steps`, not both, got "
+                                 f"total_steps={V.shown(c['total_steps'])} and decay_steps={V.shown(c['decay_steps'])}.")
+            c["total_steps"] = c.pop("decay_steps")
+        try:
+            piece = warmup_cosine(**c)
+        except V.ArgumentError as e:
+            raise e.replace(prefix=where) from None
+        except (TypeError, ValueError) as e:
+            raise type(e)(where + str(e)) from None
+        pieces.append(piece)
+        at += piece.to_dict()["total_steps"]
+        boundaries.append(at)
+    if at > MAX_STEP:
+        V.fail(fn, "cycles", f"cycles of at most 2**62 steps in all (they sum to {at})", f"[{len(cycles)} cycles]")
+    return make(Program.join([p.program for p in pieces], boundaries[:-1]), fn, cycles=pieces)
 
 
 @family("cosine_restarts")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._program import CYCLES
+from ._program import CYCLES, Op
 from .cycles import float_cycle_start
 
 EXACT_LIMIT = 2**22  # up to this many steps, previews read every step
@@ -41,9 +41,11 @@ def sample_steps(schedule, steps: int) -> np.ndarray:
             if seg.start >= steps:
                 break
             edges.add(seg.start)
+            end = min(layer[k + 1].start if k + 1 < len(layer) else steps, steps)
             if seg.op in CYCLES:
-                end = layer[k + 1].start if k + 1 < len(layer) else steps
-                edges.update(_cycle_edges(seg, min(end, steps)))
+                edges.update(_cycle_edges(seg, end))
+            elif seg.op == Op.POLY_CYCLE:
+                edges.update(poly_restarts(seg, end).tolist())
     points = {0, steps - 1}
     top = sorted(e for e in edges if 0 <= e < steps)
     for e in top:
@@ -75,6 +77,25 @@ def _cycle_edges(seg, end):
             if lo <= g < hi:
                 out.append(int(g))
     return out
+
+
+def poly_restarts(seg, end, limit=ALL_CYCLES):
+    """Global steps in ``[seg.start, end)`` where a POLY_CYCLE segment restarts: one step after each
+    multiple of its length ``L`` (``origin + j L + 1``, j >= 1); past ``limit`` of them the first and last
+    ``limit // 4`` and ``limit // 2`` spread between."""
+    length, origin = seg.i[0], seg.origin
+    lo = max(1, -(-(seg.start - origin - 1) // length))
+    hi = max(lo, (end - origin - 2) // length + 1)
+    return origin + thin(lo, hi, limit) * length + 1
+
+
+def thin(lo, hi, limit):
+    """Integers lo .. hi - 1, or past ``limit`` of them the first and last ``limit // 4`` and ``limit // 2`` between."""
+    if limit is None or hi - lo <= limit:
+        return np.arange(lo, hi, dtype=np.int64)
+    q = limit // 4
+    spread = np.linspace(lo + q, hi - q - 1, limit // 2, dtype=np.int64)
+    return np.unique(np.r_[np.arange(lo, lo + q), spread, np.arange(hi - q, hi)].astype(np.int64))
 
 
 def cycle_start(seg, i):

@@ -43,7 +43,7 @@ import numpy as np
 from . import _validate as V
 from ._program import CYCLES, MAX_STEP, TWO_POINT, Op
 from ._schedule import Schedule
-from .preview import ALL_CYCLES, EXACT_LIMIT, cycle_index, cycle_start, cycle_starts, sample_steps
+from .preview import ALL_CYCLES, EXACT_LIMIT, cycle_index, cycle_start, cycle_starts, poly_restarts, sample_steps, thin
 from .tables import scaled, sum_in_units
 
 # a change smaller than this fraction of the largest |value| is "no change"
@@ -170,15 +170,6 @@ class _Structure:
     program: object
 
 
-def _thin(lo, hi, limit):
-    """Integers lo .. hi - 1, or past ``limit`` of them the first and last ``limit // 4`` and ``limit // 2`` between."""
-    if limit is None or hi - lo <= limit:
-        return np.arange(lo, hi, dtype=np.int64)
-    q = limit // 4
-    spread = np.linspace(lo + q, hi - q - 1, limit // 2, dtype=np.int64)
-    return np.unique(np.r_[np.arange(lo, lo + q), spread, np.arange(hi - q, hi)].astype(np.int64))
-
-
 def _sorted_unique(x):
     """``np.unique`` of an int array, by a sort (faster than its hashing for millions of steps)."""
     x = np.sort(x)
@@ -217,12 +208,16 @@ def _structure(program, steps, limit):
                 edges.append(starts)
                 for b in seg.body[1:]:
                     edges.append((starts + b.start)[b.start < lengths])
+            elif seg.op == Op.POLY_CYCLE:  # restarts one step after each multiple of L
+                starts = poly_restarts(seg, end, limit)
+                cycles.append(starts)
+                edges.append(starts)
             elif seg.op in _STAIRS:  # the stairs origin + j T inside the segment
                 period = seg.i[0]
                 j0 = (seg.start - seg.origin) // period + 1
                 j1 = (end - 1 - seg.origin) // period + 1
                 if j1 > j0:
-                    edges.append(seg.origin + _thin(j0, j1, limit) * period)
+                    edges.append(seg.origin + thin(j0, j1, limit) * period)
     edges, cycles = _sorted_unique(np.concatenate(edges)), _sorted_unique(np.concatenate(cycles))
     holds = [_hold(layer) for layer in program.layers()]
     hold_from = None if any(h is None for h in holds) else max(h[0] for h in holds)

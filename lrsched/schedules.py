@@ -26,22 +26,31 @@ def _decay(op, init, end, length, shape=()):
     return _program(Segment(0, op, init, end, shape, length=length), Segment(length, Op.CONST, end))
 
 
-def _decay_family(fn, op, init_value, steps, end_value, transition_begin=0, **shape):
+def _decay_family(fn, op, init_value, steps, end_value, transition_begin=0, cycle=False, **shape):
     """linear, cosine and polynomial: check, build, and keep the spec; ``shape`` values are > 0.
 
     ``transition_begin`` (optax's) holds ``init_value`` for that many steps, then
-    the decay runs in local time; the spec keeps it only when it is not 0.
+    the decay runs in local time; ``cycle`` (Keras') makes a polynomial restart in
+    ever longer cycles instead of holding.  The spec keeps each only when it is set.
     """
     init = V.value(fn, "init_value", init_value)
     end = V.value(fn, "end_value", end_value)
     length = V.integer(fn, "steps", steps, minimum=1)
     begin = V.integer(fn, "transition_begin", transition_begin)
+    cycle = V.boolean(fn, "cycle", cycle)
     shape = {name: V.real(fn, name, v, minimum=0.0, low_open=True) for name, v in shape.items()}
-    program = _decay(op, init, end, length, tuple(shape.values()))
+    if cycle and shape.get("k", 1.0) != 1.0:
+        V.fail(fn, "k", "1 with cycle=True (Keras' cycles have no k-decay)", shape["k"])
+    if cycle:
+        program = _program(Segment(0, Op.POLY_CYCLE, init, end, (shape["power"],), length=length, collapse=False))
+    else:
+        program = _decay(op, init, end, length, tuple(shape.values()))
     if begin:
         program = Program.join([_program(Segment(0, Op.CONST, init)), program], [begin])
-    begins = {"transition_begin": begin} if begin else {}
-    return make(program, fn, init_value=init, steps=length, end_value=end, **begins, **shape)
+    extra = {"transition_begin": begin} if begin else {}
+    if cycle:
+        extra["cycle"] = True
+    return make(program, fn, init_value=init, steps=length, end_value=end, **extra, **shape)
 
 
 # -- single-phase families ---------------------------------------------------
@@ -133,13 +142,19 @@ def cosine(*, init_value, steps, end_value=0.0, exponent=1.0, k=1.0) -> Schedule
 
 
 @family("polynomial")
-def polynomial(*, init_value, steps, end_value=0.0, power=1.0, k=1.0, transition_begin=0) -> Schedule:
+def polynomial(*, init_value, steps, end_value=0.0, power=1.0, k=1.0, transition_begin=0, cycle=False) -> Schedule:
     """A polynomial decay from ``init_value`` to ``end_value`` over ``steps``, then ``end_value``.
 
     .. math:: v(t) = v_1 + (v_0 - v_1) (1 - \\min(\\max(t - B, 0), L) / L)^{p}
 
     With ``transition_begin = B`` (optax's ``polynomial_schedule`` argument,
     value for value) the value holds ``init_value`` for ``B`` steps first.
+
+    With ``cycle=True`` (Keras' ``PolynomialDecay(cycle=True)``, value for value)
+    it never holds: the length becomes ``L_t = L * max(1, ceil(t / L))`` and
+    ``v(t) = v_1 + (v_0 - v_1) (1 - t / L_t)^p``, so ``end_value`` is reached at
+    every multiple of ``L`` and the next step restarts from a higher value
+    (``1 - 1 / (2L)``-th of the way back up at ``L + 1``, and so on).
 
     Parameters
     ----------
@@ -153,18 +168,23 @@ def polynomial(*, init_value, steps, end_value=0.0, power=1.0, k=1.0, transition
         k-decay (timm): ``min(t, L) / L`` is raised to ``k`` first, > 0.
     transition_begin : int, default 0
         ``B``, >= 0: steps at ``init_value`` before the decay.
+    cycle : bool, default False
+        Restart in cycles of growing length instead of holding ``end_value`` (then ``k`` must be 1).
 
     Examples
     --------
     >>> import lrsched
     >>> lrsched.polynomial(init_value=1.0, steps=4, power=2.0)([0, 1, 2, 3, 4, 5])
     array([1.    , 0.5625, 0.25  , 0.0625, 0.    , 0.    ])
+    >>> lrsched.polynomial(init_value=1.0, steps=2, cycle=True)([0, 1, 2, 3, 4, 5]).round(4).tolist()
+    [1.0, 0.5, 0.0, 0.25, 0.0, 0.1667]
 
     See also
     --------
-    torch.optim.lr_scheduler.PolynomialLR, optax.polynomial_schedule
+    torch.optim.lr_scheduler.PolynomialLR, optax.polynomial_schedule, keras.optimizers.schedules.PolynomialDecay
     """
-    return _decay_family("polynomial", Op.POLY, init_value, steps, end_value, transition_begin, power=power, k=k)
+    return _decay_family("polynomial", Op.POLY, init_value, steps, end_value, transition_begin, cycle, power=power,
+                         k=k)  # fmt: skip
 
 
 @family("exponential")
@@ -408,12 +428,15 @@ def step(*, init_value, step_size, gamma=0.1) -> Schedule:
 
 
 @family("multistep")
-def multistep(*, init_value, milestones, gamma=0.1) -> Schedule:
+def multistep(*, init_value, milestones, gamma=0.1, switch="at") -> Schedule:
     """``init_value`` times ``gamma`` once for each milestone reached.
 
     .. math:: v(t) = v_0 \\, \\gamma^{\\#\\{m \\in M : m \\le t\\}}
 
     A milestone listed twice applies ``gamma`` twice (as torch's ``MultiStepLR``).
+    ``switch`` says where a milestone ``m`` takes effect: ``"at"`` (step ``m``:
+    torch, optax), ``"before"`` (step ``m - 1``: timm's ``MultiStepLRScheduler``)
+    or ``"after"`` (step ``m + 1``: Keras).
 
     Parameters
     ----------
@@ -423,12 +446,16 @@ def multistep(*, init_value, milestones, gamma=0.1) -> Schedule:
         Non-decreasing steps >= 0.
     gamma : float, default 0.1
         > 0.
+    switch : {"at", "before", "after"}, default "at"
+        The step a milestone ``m`` applies from: ``m``, ``m - 1`` (then every ``m >= 1``) or ``m + 1``.
 
     Examples
     --------
     >>> import lrsched
     >>> lrsched.multistep(init_value=1.0, milestones=[2, 2, 5], gamma=0.5)(range(7))
     array([1.   , 1.   , 0.25 , 0.25 , 0.25 , 0.125, 0.125])
+    >>> lrsched.multistep(init_value=1.0, milestones=[2, 5], gamma=0.5, switch="before")(range(7))
+    array([1.  , 0.5 , 0.5 , 0.5 , 0.25, 0.25, 0.25])
 
     See also
     --------
@@ -444,31 +471,51 @@ def multistep(*, init_value, milestones, gamma=0.1) -> Schedule:
         levels = [math.inf]
     if not all(map(math.isfinite, levels)):
         V.fail(fn, "gamma", f"small enough that init_value * gamma**{len(ms)} stays finite", gamma)
-    segments = [Segment(m, Op.CONST, v) for m, v in zip((0, *ms), levels)]
-    return make(_program(*segments), fn, init_value=init, milestones=ms, gamma=g)
+    shift = _switch(fn, "milestones", ms, switch)
+    segments = [Segment(0, Op.CONST, init), *(Segment(m + shift, Op.CONST, v) for m, v in zip(ms, levels[1:]))]
+    extra = {"switch": switch} if shift else {}
+    return make(_program(*segments), fn, init_value=init, milestones=ms, gamma=g, **extra)
+
+
+SWITCHES = {"at": 0, "before": -1, "after": 1}  # where a boundary b takes effect: b + SWITCHES[switch]
+
+
+def _switch(fn, name, steps, switch):
+    """The shift of the steps where values change (``SWITCHES``); ``"before"`` needs every step >= 1."""
+    shift = SWITCHES[V.choice(fn, "switch", switch, tuple(SWITCHES))]
+    if shift < 0 and steps and steps[0] < 1:
+        V.fail(fn, name, "steps >= 1 with switch='before' (a change one step before step 0)", list(steps))
+    return shift
 
 
 @family("piecewise_constant")
-def piecewise_constant(*, boundaries, values) -> Schedule:
+def piecewise_constant(*, boundaries, values, switch="at") -> Schedule:
     """``values[k]`` on ``[boundaries[k-1], boundaries[k])``: the switch happens *at* a boundary.
+
+    With ``switch="after"`` it happens one step later, on ``(boundaries[k-1],
+    boundaries[k]]`` (Keras' ``PiecewiseConstantDecay``: a boundary is the last
+    step of the value before it); with ``"before"`` one step earlier.
 
     Parameters
     ----------
     boundaries : list of int
-        Strictly increasing steps >= 0.
+        Strictly increasing steps >= 0 (>= 1 with ``switch="before"``).
     values : list of float
         One more than ``boundaries``; finite, >= 0.
+    switch : {"at", "before", "after"}, default "at"
+        The step a boundary ``b`` switches at: ``b``, ``b - 1`` or ``b + 1``.
 
     Examples
     --------
     >>> import lrsched
     >>> lrsched.piecewise_constant(boundaries=[2, 4], values=[1.0, 0.5, 0.1])(range(6))
     array([1. , 1. , 0.5, 0.5, 0.1, 0.1])
+    >>> lrsched.piecewise_constant(boundaries=[2, 4], values=[1.0, 0.5, 0.1], switch="after")(range(6))
+    array([1. , 1. , 1. , 0.5, 0.5, 0.1])
 
     See also
     --------
-    optax.piecewise_constant_schedule (same switch step), keras PiecewiseConstantDecay
-    (switches one step later)
+    optax.piecewise_constant_schedule (switch="at"), keras PiecewiseConstantDecay (switch="after")
     """
     fn = "piecewise_constant"
     bounds = V.step_list(fn, "boundaries", boundaries, strictly_increasing=True)
@@ -478,8 +525,10 @@ def piecewise_constant(*, boundaries, values) -> Schedule:
             f"{fn}: `values` must have one more item than `boundaries`, "
             f"got {len(vals)} values and {len(bounds)} boundaries."
         )
-    segments = [Segment(b, Op.CONST, v) for b, v in zip((0, *bounds), vals)]
-    return make(_program(*segments), fn, boundaries=bounds, values=vals)
+    shift = _switch(fn, "boundaries", bounds, switch)
+    segments = [Segment(0, Op.CONST, vals[0]), *(Segment(b + shift, Op.CONST, v) for b, v in zip(bounds, vals[1:]))]
+    extra = {"switch": switch} if shift else {}
+    return make(_program(*segments), fn, boundaries=bounds, values=vals, **extra)
 
 
 @family("piecewise_linear")
@@ -542,12 +591,15 @@ def _with_warmup(program, target, warmup_steps, init, shape):
 
 
 @family("warmup", schedule_args={"schedule": "one"})
-def warmup(schedule, warmup_steps, init_value=0.0, shape="linear") -> Schedule:
+def warmup(schedule, warmup_steps, init_value=0.0, shape="linear", prefix=True) -> Schedule:
     """Prepend a warmup of ``warmup_steps`` steps that ends on ``schedule``'s first value.
 
     The result is ``ramp(t)`` for ``t < W`` and ``schedule(t - W)`` after:
-    the wrapped schedule starts (local step 0) at step ``W``.  With ``p = t / W``
-    and ``v* = schedule.at(0)``:
+    the wrapped schedule starts (local step 0) at step ``W``.  With
+    ``prefix=False`` (timm's ``warmup_prefix=False``, its default) the ramp
+    covers the schedule's first ``W`` steps instead: ``schedule(t)`` from step
+    ``W`` on, in the schedule's own time, so it ends where it would have without
+    a warmup.  With ``p = t / W`` and ``v* = schedule.at(0)``:
 
     ============== ===============================================================
     shape          ramp
@@ -573,6 +625,8 @@ def warmup(schedule, warmup_steps, init_value=0.0, shape="linear") -> Schedule:
     init_value : float, default 0.0
         Value at step 0, >= 0.
     shape : {"linear", "cosine", "exponential", "1-sqrt", "log"}
+    prefix : bool, default True
+        The warmup precedes the schedule (True) or covers its first ``W`` steps (False).
 
     Examples
     --------
@@ -581,6 +635,8 @@ def warmup(schedule, warmup_steps, init_value=0.0, shape="linear") -> Schedule:
     array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
     >>> lrsched.warmup(lrsched.constant(1.0), 4, shape="log")(range(5)).round(4)
     array([0.    , 0.5   , 0.7925, 1.    , 1.    ])
+    >>> lrsched.warmup(lrsched.linear(init_value=1.0, steps=8), 4, prefix=False)(range(9)).tolist()
+    [0.0, 0.25, 0.5, 0.75, 0.5, 0.375, 0.25, 0.125, 0.0]
     """
     fn = "warmup"
     if not isinstance(schedule, Schedule):
@@ -588,8 +644,13 @@ def warmup(schedule, warmup_steps, init_value=0.0, shape="linear") -> Schedule:
     w = V.integer(fn, "warmup_steps", warmup_steps)
     init = V.value(fn, "init_value", init_value)
     shape = V.choice(fn, "shape", shape, WARMUP_SHAPES)
-    program = _with_warmup(schedule.program, schedule.at(0), w, init, shape)
-    return make(program, fn, schedule=schedule, warmup_steps=w, init_value=init, shape=shape)
+    prefix = V.boolean(fn, "prefix", prefix)
+    if prefix or not w:
+        program = _with_warmup(schedule.program, schedule.at(0), w, init, shape)
+    else:
+        program = Program.overlay(_program(_warmup_segment(shape, init, schedule.at(0), w)), schedule.program, w)
+    extra = {} if prefix else {"prefix": False}
+    return make(program, fn, schedule=schedule, warmup_steps=w, init_value=init, shape=shape, **extra)
 
 
 def _warmup_decay_family(fn, op, peak_value, warmup_steps, total_steps, end_value, init_value, warmup_shape,

@@ -82,7 +82,7 @@ TanhLRScheduler           the same with ``tanh`` cycles (``repeat`` or a ``join`
 PolyLRScheduler           the same with ``sgdr(shape="polynomial")``
 StepLRScheduler           ramp, then ``step``
 MultiStepLRScheduler      ramp, then ``multistep`` at ``m - 1``
-WSDLRScheduler            ramp, then ``wsd`` (a constant stable phase, the decay, ``lr_min``)
+WSDLRScheduler            ramp, then ``wsd`` (its stable phase, the decay times it, ``lr_min``)
 PlateauLRScheduler        ramp (epochs ``<= W``), then ``lrsched.torch.ReduceLROnPlateau`` as
                           ``self.lr_scheduler`` (lrsched's plateau controller, torch's rules), as
                           timm wraps torch's class
@@ -94,9 +94,8 @@ Where lrsched differs:
   ``cycle_mul`` that is not a whole number (cycles of real length),
   ``cycle_mul < 1``, ``cycle_decay > 1``, ``lr_min`` above a base lr, more
   than 256 cycles of a tanh with decaying peaks, a fractional ``decay_t``,
-  unsorted milestones, a ``decay_rate`` above 1, a WSD other than a
-  constant stable phase with a ``linear``, ``1-sqrt`` or ``cosine`` decay
-  (``rsqrt``/``power`` stable phases, ``power``/``exp``/callable decays) --
+  unsorted milestones, a ``decay_rate`` above 1, a WSD with a callable
+  ``decay_fn`` or a fractional ``stable_timescale`` --
   give a Python function of the step
   with timm's formula instead of a Schedule.  Its values are timm's, but
   ``sched.schedules`` raises ``AttributeError`` (no tables).
@@ -843,7 +842,8 @@ class MultiStepLRScheduler(_Steps):
 
 _STABLE_FNS = ("constant", "rsqrt", "power")
 _DECAY_FNS = ("linear", "1-sqrt", "cosine", "power", "exp")
-_WSD_SHAPES = {"linear": "linear", "1-sqrt": "1-sqrt", "cosine": "cosine"}
+# timm's decay_fn -> lrsched's wsd decay_shape (timm's "power" is 1 - p ** q, lrsched's "1-power")
+_WSD_SHAPES = {"linear": "linear", "1-sqrt": "1-sqrt", "cosine": "cosine", "power": "1-power", "exp": "exponential"}
 
 
 class WSDLRScheduler(_TimmScheduler):
@@ -947,11 +947,12 @@ class WSDLRScheduler(_TimmScheduler):
         if not (_is_whole(total) and _is_whole(d)) or callable(f) or lo > v or v == 0.0:
             return None
         total, d = int(total), int(d)
-        stable = self.stable_fn
-        if stable == "constant" and f in _WSD_SHAPES and lo / v * v == lo:
-            return _wsd(peak_value=v, total_steps=total, warmup_steps=0, decay_steps=d, decay_shape=_WSD_SHAPES[f],
-                        min_ratio=lo / v)  # fmt: skip
-        return None
+        stable, tau = self.stable_fn, self.stable_timescale
+        if stable != "constant" and not _is_whole(tau):
+            return None
+        return _wsd(peak_value=v, total_steps=total, warmup_steps=0, decay_steps=d, decay_shape=_WSD_SHAPES[f],
+                    end_value=lo, stable=stable, timescale=None if stable == "constant" else int(tau),
+                    stable_power=self.stable_power, power=self.decay_power, decay_ratio=self.decay_ratio)  # fmt: skip
 
 
 # -- plateau ------------------------------------------------------------------------------------

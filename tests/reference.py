@@ -71,6 +71,9 @@ def _decay(shape, init, end, length, t, power=1.0, k=1.0):
         return init * g + end * gc
     if shape == "exponential":  # g = 2 ** (1 - r) - 1
         return init * math.expm1(q * math.log(2)) + end * -2 * math.expm1(-r * math.log(2))
+    if shape == "1-power":  # g = 1 - r ** power
+        gc, g = pow_pair(r, q, power)
+        return init * g + end * gc
     raise AssertionError(shape)
 
 
@@ -135,6 +138,11 @@ def value(spec, t):
         begin = g("transition_begin", 0)
         if t < begin:
             return g("init_value")
+        if g("cycle"):  # Keras: the length grows to the next multiple of steps that holds t
+            u, n = t - begin, g("steps")
+            span = n * max(1, -(-(t - begin) // n))
+            f, fc = pow_pair((span - u) / span, u / span, power)
+            return g("init_value") * f + g("end_value") * fc
         return _decay(kind, g("init_value"), g("end_value"), g("steps"), t - begin, power, g("k", 1.0))
     if kind == "exponential":
         return _exponential(
@@ -153,10 +161,12 @@ def value(spec, t):
         return g("init_value") * down + g("end_value") * up
     if kind == "step":
         return g("init_value") * g("gamma") ** (t // g("step_size"))
-    if kind == "multistep":
-        return g("init_value") * g("gamma") ** bisect.bisect_right(g("milestones"), t)
+    if kind == "multistep":  # a milestone m applies from m (at), m - 1 (before) or m + 1 (after)
+        shift = {"at": 0, "before": -1, "after": 1}[g("switch", "at")]
+        return g("init_value") * g("gamma") ** sum(1 for m in g("milestones") if t >= m + shift)
     if kind == "piecewise_constant":
-        return g("values")[bisect.bisect_right(g("boundaries"), t)]
+        shift = {"at": 0, "before": -1, "after": 1}[g("switch", "at")]
+        return g("values")[sum(1 for b in g("boundaries") if t >= b + shift)]
     if kind == "piecewise_linear":
         ks, vs = g("knots"), g("values")
         if t < ks[0]:
@@ -171,7 +181,7 @@ def value(spec, t):
         w = g("warmup_steps")
         if t < w:
             return _warmup(g("shape"), g("init_value"), target, w, t)
-        return value(inner, t - w)
+        return value(inner, t - w if g("prefix", True) else t)
     if kind in ("warmup_cosine", "warmup_linear", "warmup_polynomial"):
         shape = kind.split("_")[1]
         length = g("total_steps") - g("warmup_steps")
@@ -202,6 +212,12 @@ def value(spec, t):
         return value(g("schedule"), t % g("period"))
     if kind == "sgdr":
         return _sgdr(spec, t)
+    if kind == "restarts":  # optax's sgdr_schedule: each cycle in its own time, for its total_steps
+        for c in g("cycles")[:-1]:
+            if t < c["total_steps"]:
+                return value(c, t)
+            t -= c["total_steps"]
+        return value(g("cycles")[-1], t)
     if kind == "cosine_restarts":
         w, total, n = g("warmup_steps"), g("total_steps"), g("num_cycles")
         if t < w:
@@ -236,7 +252,7 @@ def value(spec, t):
         v = value(g("schedule"), at)
         end = g("end_value") if g("end_ratio") is None else g("end_ratio") * v
         shape = {"minus_sqrt": "1-sqrt", "power": "polynomial"}.get(g("shape"), g("shape"))
-        return _decay(shape, v, end, g("steps"), t - at, g("power") if shape == "polynomial" else 1.0)
+        return _decay(shape, v, end, g("steps"), t - at, g("power") if shape in ("polynomial", "1-power") else 1.0)
     if kind == "rewarm":
         at, w, then = g("at"), g("warmup_steps"), g("then")
         if t < at:
@@ -300,9 +316,13 @@ def _sgdr(spec, t):
         i, start, length = _integer_cycle(t, first, int(mult))
     else:
         i, start, length = _float_cycle(t, float(first), float(mult))
-    end = g("end_value")
+    end = g("end_value") if g("end_value") is not None else g("end_ratio") * g("peak_value")
     if limit is not None and i >= limit:
         return end
+    if g("decay_mode", "peak") == "amplitude":  # Keras' m_mul: the height above the floor decays
+        amp = g("cycle_decay") ** i
+        inner = dict(spec, decay_mode="peak", cycle_decay=1.0, cycle_limit=None, end_value=end, end_ratio=None)
+        return end + amp * (_sgdr(inner, t) - end)
     peak = g("peak_value") * g("cycle_decay") ** i
     tau, w = t - start, g("warmup_steps")
     if tau < w:
@@ -332,14 +352,15 @@ def _one_cycle(spec, t):
     g = spec.get
     total = g("total_steps")
     up = int(g("pct_start") * total)
+    back = 2 * up if g("pct_final") is None else int(g("pct_final") * total)  # optax's pct_final
     if spec["type"] == "one_cycle":
         v0 = g("max_value") / g("div_factor")
         pts = [(0, v0), (up, g("max_value"))]
-        pts += [(2 * up, v0), (total, v0 / g("final_div_factor"))] if g("three_phase") else [
+        pts += [(back, v0), (total, v0 / g("final_div_factor"))] if g("three_phase") else [
             (total, v0 / g("final_div_factor"))]  # fmt: skip
     else:
         lo, hi = g("base_momentum"), g("max_momentum")
-        pts = [(0, hi), (up, lo), (2 * up, hi), (total, hi)] if g("three_phase") else [(0, hi), (up, lo), (total, hi)]
+        pts = [(0, hi), (up, lo), (back, hi), (total, hi)] if g("three_phase") else [(0, hi), (up, lo), (total, hi)]
     if t >= total:
         return pts[-1][1]
     k = max(j for j in range(len(pts) - 1) if pts[j][0] <= t)
@@ -348,26 +369,44 @@ def _one_cycle(spec, t):
 
 
 def _wsd(spec, t):
+    """timm's and Big Vision's rule: the decay factor multiplies the stable phase at the same step."""
     g = spec.get
     total = g("total_steps")
     w = g("warmup_steps") if isinstance(g("warmup_steps"), int) else math.ceil(g("warmup_steps") * total)
     d = g("decay_steps") if isinstance(g("decay_steps"), int) else math.ceil(g("decay_steps") * total)
-    peak, low = g("peak_value"), g("min_ratio") * g("peak_value")
+    peak = g("peak_value")
+    low = g("end_value") if g("end_value") is not None else (g("min_ratio") or 0.0) * peak
     stable = total - w - d
     ts = g("timescale") or max(w, 1)
     if t < w:
         return _warmup(g("warmup_shape"), g("init_value"), peak, w, t)
     u = t - w
-    if g("stable") == "rsqrt":
-        top = peak * math.sqrt(ts / (stable + ts))
-        if u < stable:
-            return peak * math.sqrt(ts / (u + ts))
-    else:
+    if g("stable") == "constant":
         top = peak
-        if u < stable:
-            return peak
-    shape = {"minus_sqrt": "1-sqrt", "power": "polynomial"}.get(g("decay_shape"), g("decay_shape"))
-    return _decay(shape, top, low, d, u - stable, g("power") if shape == "polynomial" else 1.0)
+    else:
+        p = 0.5 if g("stable") == "rsqrt" else g("stable_power")
+        top = max(peak * (ts / (u + ts)) ** p, low)
+    if u < stable:
+        return top
+    k = min(u - stable, d)
+    if k == d:
+        return low
+    x, xc = k / d, (d - k) / d
+    shape, e = g("decay_shape"), g("power")
+    if shape == "exponential":
+        r = g("decay_ratio") or 0.5
+        f, fc = (r**x - r) / (1 - r), (1 - r**x) / (1 - r)
+    elif shape == "1-power":
+        fc, f = pow_pair(x, xc, e)
+    elif shape == "power":
+        f, fc = pow_pair(xc, x, e)
+    elif shape in ("1-sqrt", "minus_sqrt"):
+        fc, f = pow_pair(x, xc, 0.5)
+    elif shape == "cosine":
+        f, fc = math.sin(math.pi * xc / 2) ** 2, math.sin(math.pi * x / 2) ** 2
+    else:
+        f, fc = xc, x
+    return top * f + low * fc
 
 
 def _multi_wsd_decays(spec):
@@ -393,7 +432,7 @@ def _multi_wsd(spec, t):
                 return _warmup(g("rewarm_shape"), low, peak, r, u)
             if u < n - d:
                 return peak
-            return _decay(shape, peak, low, d, u - (n - d), g("power") if shape == "polynomial" else 1.0)
+            return _decay(shape, peak, low, d, u - (n - d), g("power") if shape in ("polynomial", "1-power") else 1.0)
         start += n
     return low
 
@@ -511,10 +550,10 @@ def boundaries(spec):
             out.add(g(key))
     for key in ("milestones", "boundaries", "knots"):
         if isinstance(g(key), list):
-            out.update(max(0, math.floor(x)) for x in g(key))
+            out.update(max(0, math.floor(x) + d) for x in g(key) for d in (-1, 0, 1))  # switch before, at, after
     if kind == "warmup":
         out.add(g("warmup_steps"))
-        out.update(b + g("warmup_steps") for b in boundaries(g("schedule")))
+        out.update(b + (g("warmup_steps") if g("prefix", True) else 0) for b in boundaries(g("schedule")))
     if kind in ("join",):
         offsets = [0, *g("boundaries")]
         for off, s in zip(offsets, g("schedules")):
@@ -549,7 +588,14 @@ def boundaries(spec):
         out.update(k * c + b for k in range(4) for b in (0, g("step_size_up")))
     if kind in ("one_cycle", "one_cycle_momentum"):
         up = int(g("pct_start") * g("total_steps"))
-        out.update((up, 2 * up))
+        out.update((up, 2 * up if g("pct_final") is None else int(g("pct_final") * g("total_steps"))))
+    if kind in ("linear", "cosine", "polynomial") and g("cycle"):  # Keras' restarts, one step after k * steps
+        out.update(g("transition_begin", 0) + k * g("steps") + d for k in range(1, 5) for d in (0, 1))
+    if kind == "restarts":
+        at = 0
+        for c in g("cycles"):
+            out.update(at + b for b in boundaries(c))
+            at += c["total_steps"]
     if kind == "wsd":
         total = g("total_steps")
         w = g("warmup_steps") if isinstance(g("warmup_steps"), int) else math.ceil(g("warmup_steps") * total)

@@ -44,7 +44,10 @@ def _decays(draw):
         kw["exponent"] = draw(powers)
     if kind == "polynomial":
         kw["power"] = draw(powers)
-    if kind in ("cosine", "polynomial") and draw(st.booleans()):
+    if kind == "polynomial" and draw(st.booleans()):  # Keras' cycle=True (no k-decay)
+        kw["cycle"] = True
+        kw["transition_begin"] = draw(st.sampled_from([0, 0, 3]) | st.integers(0, 10**4))
+    elif kind in ("cosine", "polynomial") and draw(st.booleans()):
         kw["k"] = draw(st.one_of(st.sampled_from([2.0, 3.0, 0.5, 1.5]), st.floats(0.2, 5.0)))
     if kind == "tanh":
         lo = draw(st.floats(-10.0, 0.0))
@@ -72,14 +75,18 @@ def _pieces(draw):
     n = draw(st.integers(1, 6))
     steps = sorted(draw(st.lists(st.integers(0, 10**5), min_size=n, max_size=n, unique=True)))
     kind = draw(st.sampled_from(["multistep", "piecewise_constant", "piecewise_linear"]))
+    switch = draw(st.sampled_from(["at", "after", "before"]))
+    if switch == "before":
+        steps = [b + 1 for b in steps]
     if kind == "multistep":
+        ms = sorted(draw(st.lists(st.integers(0, 10**5), max_size=6)))
         return lrsched.multistep(
-            init_value=draw(values), milestones=sorted(draw(st.lists(st.integers(0, 10**5), max_size=6))),
-            gamma=draw(st.floats(0.01, 2.0)),
+            init_value=draw(values), milestones=[m + 1 for m in ms] if switch == "before" else ms,
+            gamma=draw(st.floats(0.01, 2.0)), switch=switch,
         )  # fmt: skip
     vals = draw(st.lists(values, min_size=n + 1, max_size=n + 1))
     if kind == "piecewise_constant":
-        return lrsched.piecewise_constant(boundaries=steps, values=vals)
+        return lrsched.piecewise_constant(boundaries=steps, values=vals, switch=switch)
     knots = sorted(draw(st.lists(st.integers(0, 10**5), min_size=n, max_size=n)))  # repeats: jumps
     return lrsched.piecewise_linear(knots=knots, values=vals[:n])
 
@@ -89,11 +96,26 @@ def _sgdr(draw):
     first = draw(st.integers(1, 50) | st.integers(1, 10**5))
     mult = draw(st.sampled_from([1, 2, 3]) | st.floats(1.0, 3.0) | st.integers(1, 10**3))
     peak = draw(values)
+    limit = draw(st.none() | st.integers(1, 20))
+    decay = draw(st.floats(0.05, 1.0) if limit is None else st.floats(0.05, 1.0) | st.floats(1.0, 3.0))
+    ratio = draw(st.floats(0.0, 1.0))
+    end = draw(st.sampled_from([dict(end_value=peak * ratio), dict(end_ratio=ratio)]))
     return lrsched.sgdr(
-        peak, first, mult, end_value=peak * draw(st.floats(0.0, 1.0)), cycle_decay=draw(st.floats(0.05, 1.0)),
-        cycle_limit=draw(st.none() | st.integers(1, 20)), shape=draw(st.sampled_from(lrsched.cycles.SGDR_SHAPES)),
-        power=draw(powers), k=draw(st.sampled_from([1.0, 0.5, 2.0, 3.0, 1.7])), warmup_steps=draw(st.integers(0, first - 1)),
+        peak, first, mult, **end, cycle_decay=decay, cycle_limit=limit,
+        shape=draw(st.sampled_from(lrsched.cycles.SGDR_SHAPES)), power=draw(powers),
+        k=draw(st.sampled_from([1.0, 0.5, 2.0, 3.0, 1.7])), warmup_steps=draw(st.integers(0, first - 1)),
+        decay_mode=draw(st.sampled_from(lrsched.cycles.DECAY_MODES)),
     )  # fmt: skip
+
+
+@st.composite
+def _restarts(draw):
+    cycles = []
+    for _ in range(draw(st.integers(1, 4))):
+        w = draw(st.integers(0, 200))
+        cycles.append(dict(peak_value=draw(values), warmup_steps=w, total_steps=w + draw(st.integers(1, 10**4)),
+                           end_value=draw(values), init_value=draw(values), exponent=draw(powers)))  # fmt: skip
+    return lrsched.restarts(cycles)
 
 
 @st.composite
@@ -135,11 +157,14 @@ def _one_cycle(draw):
     three = draw(st.booleans())
     pct = draw(st.floats(0.1, 0.45))
     anneal = draw(st.sampled_from(["cos", "linear"]))
+    final = {}
+    if three and draw(st.booleans()):  # optax's pct_final: anywhere after the first phase
+        final["pct_final"] = draw(st.floats(pct + 1e-3, 0.99).filter(lambda f: int(pct * total) < int(f * total) < total))
     if draw(st.booleans()):
-        return lrsched.one_cycle_momentum(total_steps=total, pct_start=pct, anneal=anneal, three_phase=three)
+        return lrsched.one_cycle_momentum(total_steps=total, pct_start=pct, anneal=anneal, three_phase=three, **final)
     return lrsched.one_cycle(
         max_value=draw(values), total_steps=total, pct_start=pct, anneal=anneal, three_phase=three,
-        div_factor=draw(st.floats(1.0, 100.0)), final_div_factor=draw(st.floats(1.0, 1e4)),
+        div_factor=draw(st.floats(1.0, 100.0)), final_div_factor=draw(st.floats(1.0, 1e4)), **final,
     )  # fmt: skip
 
 
@@ -150,11 +175,14 @@ def _wsd(draw):
     d_steps = d if isinstance(d, int) else -(-d * total // 1)
     w_max = total - int(d_steps)
     w = draw(st.integers(0, max(0, w_max)))
+    peak = draw(values)
+    ends = draw(st.sampled_from(["min_ratio", "end_value"]))
+    end = {"min_ratio": draw(st.floats(0.0, 1.0))} if ends == "min_ratio" else {"end_value": draw(st.floats(0.0, 1.0)) * peak}
     return lrsched.wsd(
-        peak_value=draw(values), total_steps=total, warmup_steps=w, decay_steps=d, init_value=draw(values),
-        warmup_shape=draw(shapes), stable=draw(st.sampled_from(["constant", "rsqrt"])),
+        peak_value=peak, total_steps=total, warmup_steps=w, decay_steps=d, init_value=draw(values),
+        warmup_shape=draw(shapes), stable=draw(st.sampled_from(lrsched.phases.STABLES)),
         decay_shape=draw(st.sampled_from(lrsched.phases.WSD_DECAYS)), power=draw(powers),
-        min_ratio=draw(st.floats(0.0, 1.0)),
+        stable_power=draw(powers), decay_ratio=draw(st.sampled_from([0.5, 0.1]) | st.floats(1e-3, 0.999)), **end,
     )  # fmt: skip
 
 
@@ -252,6 +280,7 @@ by_family = {
     **{name: _of_type(_pieces(), name) for name in ("multistep", "piecewise_constant", "piecewise_linear")},
     "warmup_constant": _warmup_constant,
     "sgdr": sgdr_schedules,
+    "restarts": _restarts(),
     "cosine_restarts": _cosine_restarts(),
     "cyclic": _cyclic(),
     **{name: _of_type(_one_cycle(), name) for name in ("one_cycle", "one_cycle_momentum")},
@@ -262,7 +291,8 @@ by_family = {
     "scale": _of_type(st.builds(lambda a, c: a * c, base, st.floats(0.0, 4.0)), "scale"),
     "repeat": st.builds(lrsched.repeat, base.filter(_repeatable), st.integers(1, 10**5)),
     "noise": _noisy(),
-    "warmup": st.builds(lambda s, w, i, sh: lrsched.warmup(s, w, i, sh), base, st.integers(0, 3_000), values, shapes),
+    "warmup": st.builds(lambda s, w, i, sh, p: lrsched.warmup(s, w, i, sh, prefix=p), base, st.integers(0, 3_000),
+                        values, shapes, st.booleans()),
 }
 
 

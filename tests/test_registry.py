@@ -287,7 +287,8 @@ GET_ERRORS = [
     err("missing-arguments", ("warmup_stable_decay",), dict(peak_value=1.0), TypeError,
         "wsd: missing required arguments 'total_steps', 'warmup_steps' and 'decay_steps'; the name "
         "'warmup_stable_decay' builds wsd; its arguments are peak_value, total_steps, warmup_steps, decay_steps, "
-        "init_value, warmup_shape, stable, timescale, decay_shape, power, min_ratio, num_warmup_steps, "
+        "init_value, warmup_shape, stable, timescale, decay_shape, power, min_ratio, stable_power, decay_ratio, "
+        "end_value, num_warmup_steps, "
         "num_training_steps, num_decay_steps."),
     err("peer-cosine", ("cosine",), dict(peak_value=1.0, warmup_steps=10, total_steps=100), TypeError,
         "cosine: " + _warms_up("init_value, steps, end_value, exponent, k",
@@ -296,7 +297,7 @@ GET_ERRORS = [
         "linear: " + _warms_up("init_value, steps, end_value, transition_begin", "transformers' and Megatron-LM's 'linear'", "",
                                      "warmup_linear")),
     err("peer-polynomial", ("polynomial",), dict(peak_value=1.0, warmup_steps=10, total_steps=100), TypeError,
-        "polynomial: " + _warms_up("init_value, steps, end_value, power, k, transition_begin", "transformers' 'polynomial'", "s",
+        "polynomial: " + _warms_up("init_value, steps, end_value, power, k, transition_begin, cycle", "transformers' 'polynomial'", "s",
                                          "warmup_polynomial")),
     err("peer-constant", ("constant",), dict(peak_value=1.0, warmup_steps=10), TypeError,
         "constant: unknown arguments 'peak_value' and 'warmup_steps'; missing required argument 'value'; timm's and "

@@ -42,6 +42,7 @@ def decay_f(shape, p, power=1.0):
         "minus_sqrt": lambda: 1.0 - math.sqrt(p),
         "exponential": lambda: 2.0 ** (1.0 - p) - 1.0,
         "power": lambda: (1.0 - p) ** power,
+        "1-power": lambda: 1.0 - p**power,
     }[shape]()
 
 
