@@ -1163,12 +1163,27 @@ def fill_poly_cycle(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
         if m == 0:
             return
         length = iparams[q, 0]
+        top = 0
         for i in range(m):
-            t = tb[i]
-            n = (t + length - 1) // length
-            span = (n if n > 1 else 1) * length
-            x[i] = t / span
-            xc[i] = (span - t) / span
+            top = tb[i] if tb[i] > top else top
+        if top < 4503599627370496:  # 2**52: t / L from a float estimate, set right by one integer correction
+            inv = 1.0 / length
+            for i in range(m):
+                t = tb[i]
+                n = int(float(t) * inv)
+                n = n + 1 if n * length < t else n
+                n = n - 1 if (n - 1) * length >= t else n
+                span = (n if n > 1 else 1) * length
+                r = 1.0 / span
+                x[i] = quotient(t, span, r)
+                xc[i] = quotient(span - t, span, r)
+        else:
+            for i in range(m):
+                t = tb[i]
+                n = (t + length - 1) // length
+                span = (n if n > 1 else 1) * length
+                x[i] = t / span
+                xc[i] = (span - t) / span
         any_pow_pair(xc, x, fparams[q, 2], g, gc, work, bits, m)
         _two_point(_target(dst, dst32, j, vb, m), fparams[q, 0], fparams[q, 1], g, gc, m)
         _emit(dst, dst32, j, at, vb, m)

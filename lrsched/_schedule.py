@@ -188,6 +188,25 @@ class Schedule:
         """The lowered form (segment arrays) evaluated by the kernels."""
         return self._program
 
+    @property
+    def horizon(self):
+        """The first step from which the schedule holds its last value for ever (the run's length:
+        timm's ``get_cycle_length()``), or None when it keeps changing or is constant from step 0.
+
+        >>> import lrsched
+        >>> lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100).horizon
+        100
+        >>> lrsched.sgdr(1.0, 10, cycle_limit=3).horizon, lrsched.sgdr(1.0, 10).horizon
+        (30, None)
+        """
+        ends = []
+        for layer in self._program.layers():
+            last = layer[-1]
+            if last.op != Op.CONST:
+                return None
+            ends.append(last.start)
+        return max(ends) if max(ends) > 0 else None
+
     @V.explain_arguments
     def to_dict(self) -> dict:
         """The spec as plain JSON types; ``lrsched.from_dict`` rebuilds an equal schedule."""

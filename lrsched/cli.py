@@ -237,7 +237,7 @@ def _steps(args, run=None, schedules=()):
     if text is None:
         if run.total is not None:
             return run.total
-        ends = [(label, horizon(s)) for label, s in schedules]
+        ends = [(label, s.horizon) for label, s in schedules]
         known = [h for _, h in ends if h is not None]
         if not known:  # overlaid with one that has a horizon, a schedule that keeps changing is drawn as far
             which = f": {ends[0][0]} keeps changing (it has no end value to hold)" if ends else ""
@@ -249,20 +249,6 @@ def _steps(args, run=None, schedules=()):
     if n < 1:
         raise UserError(f"--steps must be a positive integer, got {text}")
     return n
-
-
-def horizon(schedule):
-    """The first step from which ``schedule`` holds its end value for ever, or None (it keeps changing, or
-    is constant from step 0).  Read off the Program: every layer must end in a constant segment."""
-    from ._program import Op
-
-    ends = []
-    for layer in schedule._program.layers():
-        last = layer[-1]
-        if last.op != Op.CONST:
-            return None
-        ends.append(last.start)
-    return max(ends) if ends and max(ends) > 0 else None
 
 
 def _steps_word(text):

@@ -447,7 +447,7 @@ def multistep(*, init_value, milestones, gamma=0.1, switch="at") -> Schedule:
     gamma : float, default 0.1
         > 0.
     switch : {"at", "before", "after"}, default "at"
-        The step a milestone ``m`` applies from: ``m``, ``m - 1`` (then every ``m >= 1``) or ``m + 1``.
+        The step a milestone ``m`` applies from: ``m``, ``m - 1`` (a milestone 0 from step 0, as timm) or ``m + 1``.
 
     Examples
     --------
@@ -471,8 +471,8 @@ def multistep(*, init_value, milestones, gamma=0.1, switch="at") -> Schedule:
         levels = [math.inf]
     if not all(map(math.isfinite, levels)):
         V.fail(fn, "gamma", f"small enough that init_value * gamma**{len(ms)} stays finite", gamma)
-    shift = _switch(fn, "milestones", ms, switch)
-    segments = [Segment(0, Op.CONST, init), *(Segment(m + shift, Op.CONST, v) for m, v in zip(ms, levels[1:]))]
+    shift = _switch(fn, switch)
+    segments = [Segment(0, Op.CONST, init), *(Segment(max(m + shift, 0), Op.CONST, v) for m, v in zip(ms, levels[1:]))]
     extra = {"switch": switch} if shift else {}
     return make(_program(*segments), fn, init_value=init, milestones=ms, gamma=g, **extra)
 
@@ -480,12 +480,9 @@ def multistep(*, init_value, milestones, gamma=0.1, switch="at") -> Schedule:
 SWITCHES = {"at": 0, "before": -1, "after": 1}  # where a boundary b takes effect: b + SWITCHES[switch]
 
 
-def _switch(fn, name, steps, switch):
-    """The shift of the steps where values change (``SWITCHES``); ``"before"`` needs every step >= 1."""
-    shift = SWITCHES[V.choice(fn, "switch", switch, tuple(SWITCHES))]
-    if shift < 0 and steps and steps[0] < 1:
-        V.fail(fn, name, "steps >= 1 with switch='before' (a change one step before step 0)", list(steps))
-    return shift
+def _switch(fn, switch):
+    """The shift of the steps where values change (``SWITCHES``); a change "before" step 0 happens at step 0."""
+    return SWITCHES[V.choice(fn, "switch", switch, tuple(SWITCHES))]
 
 
 @family("piecewise_constant")
@@ -499,11 +496,11 @@ def piecewise_constant(*, boundaries, values, switch="at") -> Schedule:
     Parameters
     ----------
     boundaries : list of int
-        Strictly increasing steps >= 0 (>= 1 with ``switch="before"``).
+        Strictly increasing steps >= 0.
     values : list of float
         One more than ``boundaries``; finite, >= 0.
     switch : {"at", "before", "after"}, default "at"
-        The step a boundary ``b`` switches at: ``b``, ``b - 1`` or ``b + 1``.
+        The step a boundary ``b`` switches at: ``b``, ``b - 1`` (0 for a boundary 0) or ``b + 1``.
 
     Examples
     --------
@@ -525,8 +522,9 @@ def piecewise_constant(*, boundaries, values, switch="at") -> Schedule:
             f"{fn}: `values` must have one more item than `boundaries`, "
             f"got {len(vals)} values and {len(bounds)} boundaries."
         )
-    shift = _switch(fn, "boundaries", bounds, switch)
-    segments = [Segment(0, Op.CONST, vals[0]), *(Segment(b + shift, Op.CONST, v) for b, v in zip(bounds, vals[1:]))]
+    shift = _switch(fn, switch)
+    segments = [Segment(0, Op.CONST, vals[0]),
+                *(Segment(max(b + shift, 0), Op.CONST, v) for b, v in zip(bounds, vals[1:]))]  # fmt: skip
     extra = {"switch": switch} if shift else {}
     return make(_program(*segments), fn, boundaries=bounds, values=vals, **extra)
 

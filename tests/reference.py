@@ -163,10 +163,10 @@ def value(spec, t):
         return g("init_value") * g("gamma") ** (t // g("step_size"))
     if kind == "multistep":  # a milestone m applies from m (at), m - 1 (before) or m + 1 (after)
         shift = {"at": 0, "before": -1, "after": 1}[g("switch", "at")]
-        return g("init_value") * g("gamma") ** sum(1 for m in g("milestones") if t >= m + shift)
+        return g("init_value") * g("gamma") ** sum(1 for m in g("milestones") if t >= max(m + shift, 0))
     if kind == "piecewise_constant":
         shift = {"at": 0, "before": -1, "after": 1}[g("switch", "at")]
-        return g("values")[sum(1 for b in g("boundaries") if t >= b + shift)]
+        return g("values")[sum(1 for b in g("boundaries") if t >= max(b + shift, 0))]
     if kind == "piecewise_linear":
         ks, vs = g("knots"), g("values")
         if t < ks[0]:

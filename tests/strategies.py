@@ -76,12 +76,9 @@ def _pieces(draw):
     steps = sorted(draw(st.lists(st.integers(0, 10**5), min_size=n, max_size=n, unique=True)))
     kind = draw(st.sampled_from(["multistep", "piecewise_constant", "piecewise_linear"]))
     switch = draw(st.sampled_from(["at", "after", "before"]))
-    if switch == "before":
-        steps = [b + 1 for b in steps]
     if kind == "multistep":
-        ms = sorted(draw(st.lists(st.integers(0, 10**5), max_size=6)))
         return lrsched.multistep(
-            init_value=draw(values), milestones=[m + 1 for m in ms] if switch == "before" else ms,
+            init_value=draw(values), milestones=sorted(draw(st.lists(st.integers(0, 10**5), max_size=6))),
             gamma=draw(st.floats(0.01, 2.0)), switch=switch,
         )  # fmt: skip
     vals = draw(st.lists(values, min_size=n + 1, max_size=n + 1))

@@ -214,14 +214,17 @@ def test_steps_default_to_the_total_then_to_the_horizon(tmp_path, capsys):
 
 
 def test_horizon_is_read_off_the_program():
-    from lrsched.cli import horizon
-
-    assert horizon(lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100)) == 100
-    assert horizon(lrsched.sgdr(1.0, 100, cycle_limit=3)) == 300
-    assert horizon(lrsched.step(init_value=1.0, step_size=10, gamma=0.5)) is None
-    assert horizon(lrsched.constant(1.0)) is None
+    assert lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100).horizon == 100
+    assert lrsched.sgdr(1.0, 100, cycle_limit=3).horizon == 300
+    assert lrsched.step(init_value=1.0, step_size=10, gamma=0.5).horizon is None
+    assert lrsched.constant(1.0).horizon is None
+    assert lrsched.polynomial(init_value=1.0, steps=10, cycle=True).horizon is None  # Keras' cycles never end
     noisy = lrsched.noise(lrsched.cosine(init_value=1.0, steps=10), std=0.1, seed=0)
-    assert horizon(noisy) is None  # noise on every step: never constant
+    assert noisy.horizon is None  # noise on every step: never constant
+    both = lrsched.linear(init_value=1.0, steps=30) * lrsched.cosine(init_value=1.0, steps=70)
+    assert both.horizon == 70  # the last layer to settle
+    s = lrsched.warmup_cosine(peak_value=1.0, warmup_steps=10, total_steps=100)
+    assert s.at(s.horizon - 1) != s.at(s.horizon) == s.at(10**12)
 
 
 def test_unwritable_output_and_bad_steps_are_one_line_errors(tmp_path, capsys):

@@ -64,6 +64,8 @@ FACTORY_ARGS = {
     "repeat": dict(schedule=lrsched.linear(init_value=1.0, steps=23, end_value=0.1), period=31),
     "scale": dict(schedule=S1, factor=0.37),
     "sgdr": dict(peak_value=1.0, cycle_steps=11, cycle_mult=2, end_value=0.01, cycle_decay=0.8, warmup_steps=3),
+    "restarts": dict(cycles=[dict(peak_value=1.0, warmup_steps=5, total_steps=40, end_value=0.01),
+                             dict(init_value=0.01, peak_value=0.5, warmup_steps=3, decay_steps=60, exponent=2.0)]),
     "step": dict(init_value=1.0, step_size=9, gamma=0.8),
     "tanh": dict(init_value=1.0, steps=90, end_value=0.05),
     "warmup": dict(schedule=lrsched.exponential(init_value=1.0, decay_rate=0.9, transition_steps=10),

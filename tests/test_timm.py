@@ -513,3 +513,276 @@ def test_hugging_face_trainer_steps_a_step_update_wrapper_and_resumes(tmp_path):
     assert_close(orr, tr, RTOL)
     assert_close(orr, ow[12:], RTOL)
     assert len(set(ow[:, 0].round(12))) > 10
+
+
+# -- the core's timm arguments: wsd's stable and decay functions, warmup(prefix=False),
+#    multistep(switch="before") and the registry's "rsqrt", each against timm's own _get_lr ---------------
+
+import inspect  # noqa: E402
+import json  # noqa: E402
+
+PEAK = 0.1
+TIMM_WSD_DEFAULTS = {k: p.default for k, p in inspect.signature(TS.WSDLRScheduler.__init__).parameters.items()
+                     if p.default is not inspect.Parameter.empty}  # timm's own defaults (decay_ratio=0.1, ...)
+CORE_DECAY_SHAPES = {"linear": "linear", "1-sqrt": "1-sqrt", "cosine": "cosine", "power": "1-power",
+                     "exp": "exponential"}  # timm's decay_fn -> lrsched.wsd's decay_shape  # fmt: skip
+WSD_STABLES = [
+    ("constant", dict(stable_fn="constant")),
+    ("rsqrt", dict(stable_fn="rsqrt")),
+    ("power0.8", dict(stable_fn="power", stable_power=0.8)),
+]
+WSD_DECAYS = [  # timm's defaults where no parameter is given: decay_power=0.5, decay_ratio=0.1
+    ("linear", dict(decay_fn="linear")),
+    ("1-sqrt", dict(decay_fn="1-sqrt")),
+    ("cosine", dict(decay_fn="cosine")),
+    ("power0.5", dict(decay_fn="power")),
+    ("power2", dict(decay_fn="power", decay_power=2.0)),
+    ("power1.3", dict(decay_fn="power", decay_power=1.3)),
+    ("exp0.1", dict(decay_fn="exp")),
+    ("exp0.5", dict(decay_fn="exp", decay_ratio=0.5)),
+]
+
+
+def core_wsd(peak, **timm_kwargs):
+    """lrsched.wsd with the arguments of timm's WSDLRScheduler(**timm_kwargs) (timm's defaults for the rest)."""
+    a = dict(TIMM_WSD_DEFAULTS, **timm_kwargs)
+    return lrsched.wsd(
+        peak_value=peak, total_steps=a["warmup_t"] + a["t_initial"], warmup_steps=a["warmup_t"],
+        decay_steps=a["decay_t"], init_value=a["warmup_lr_init"], end_value=a["lr_min"], stable=a["stable_fn"],
+        stable_power=a["stable_power"], timescale=a["stable_timescale"], decay_shape=CORE_DECAY_SHAPES[a["decay_fn"]],
+        power=a["decay_power"], decay_ratio=a["decay_ratio"],
+    )  # fmt: skip
+
+
+def timm_lrs(name, n, peak=PEAK, **kwargs):
+    """timm's ``_get_lr(t)[0]`` for t in 0 .. n-1, its class built on a one-group SGD at lr = ``peak``."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=peak)
+    sched = getattr(TS, name)(opt, t_in_epochs=False, **kwargs)
+    return np.array([float(sched._get_lr(t)[0]) for t in range(n)])
+
+
+def _wsd_grid():
+    for (sid, st), (did, dec) in ((s, d) for s in WSD_STABLES for d in WSD_DECAYS):
+        for w in (0, 5):
+            for t_initial in (40, 100):
+                for decay_t in (10, 40):
+                    for lr_min in (0.0, 0.02):
+                        for tau in (None, 7):
+                            if st["stable_fn"] != "constant" and w == 0 and tau is None:
+                                continue  # timm refuses: the timescale defaults to warmup_t = 0
+                            kw = dict(st, **dec, warmup_t=w, t_initial=t_initial, decay_t=decay_t, lr_min=lr_min,
+                                      stable_timescale=tau)  # fmt: skip
+                            if w:
+                                kw["warmup_lr_init"] = 0.004
+                            yield pytest.param(kw, id=f"{sid}-{did}-w{w}-T{t_initial}-D{decay_t}-min{lr_min}-tau{tau}")
+
+
+@pytest.mark.parametrize("kw", list(_wsd_grid()))
+def test_core_wsd_is_timm_wsd_get_lr_at_every_step(kw):
+    n = kw["warmup_t"] + kw["t_initial"] + 5
+    theirs = timm_lrs("WSDLRScheduler", n, **kw)
+    ours = core_wsd(PEAK, **kw)(range(n))
+    record("core.wsd vs timm WSDLRScheduler._get_lr", ours, theirs)
+    assert_close(ours, theirs, RTOL, floor=1e-15)
+    # past the end both hold lr_min, exactly; before the decay the warmup reached the peak
+    assert np.all(ours[-5:] == kw["lr_min"]) and np.all(theirs[-5:] == kw["lr_min"])
+    assert ours[kw["warmup_t"]] == theirs[kw["warmup_t"]] == PEAK
+
+
+def _cubic(frac):
+    return (1.0 - frac) ** 3
+
+
+WSD_GROUP_LRS = (0.1, 0.03)
+
+
+def stepped_side_by_side(name, kwargs, ts, group_lrs=WSD_GROUP_LRS):
+    """timm's class and lrsched.timm's, each on its own SGD with one group per lr, stepped with step_update(t)."""
+    out = []
+    for module in (TS, LTM):
+        opt = optimizer(lrs=group_lrs, scales=(None,) * len(group_lrs))
+        sched = build(module, name, opt, kwargs)
+        out.append(drive(sched, opt, ts, per_update=True))
+    record(f"timm.{name} (step_update, 2 groups)", out[1], out[0])
+    return out[0], out[1], sched
+
+
+WSD_BASE = dict(t_initial=60, decay_t=20, lr_min=1e-3, warmup_t=5, warmup_lr_init=1e-3, t_in_epochs=False)
+
+
+@pytest.mark.parametrize("decay", WSD_DECAYS, ids=[d[0] for d in WSD_DECAYS])
+@pytest.mark.parametrize("stable", WSD_STABLES, ids=[s[0] for s in WSD_STABLES])
+def test_lrsched_timm_wsd_takes_the_core_path_and_steps_as_timm(stable, decay):
+    kw = dict(WSD_BASE, **stable[1], **decay[1])
+    ts = list(range(kw["warmup_t"] + kw["t_initial"] + 5))
+    theirs, ours, sched = stepped_side_by_side("WSDLRScheduler", kw, ts)
+    assert ours.shape == (len(ts) + 1, 2)
+    assert_close(ours, theirs, RTOL)
+    assert not np.allclose(ours[:, 0], ours[:, 1])  # two groups, two schedules
+    schedules = sched.schedules["lr"]  # the core path: no AttributeError
+    assert len(schedules) == 2 and all(isinstance(s, lrsched.Schedule) for s in schedules)
+    np.testing.assert_array_equal(np.array([s(ts) for s in schedules]).T, ours[1:])  # what step_update wrote
+
+
+WSD_SLOW = [
+    ("callable-decay-constant", dict(decay_fn=_cubic)),
+    ("callable-decay-rsqrt", dict(stable_fn="rsqrt", decay_fn=_cubic)),
+    ("callable-decay-power", dict(stable_fn="power", stable_power=0.8, decay_fn=_cubic)),
+    ("fractional-timescale-rsqrt", dict(stable_fn="rsqrt", stable_timescale=3.5, decay_fn="linear")),
+]
+
+
+@pytest.mark.parametrize("case", WSD_SLOW, ids=[c[0] for c in WSD_SLOW])
+def test_lrsched_timm_wsd_slow_path_steps_as_timm_without_schedules(case):
+    kw = dict(WSD_BASE, **case[1])
+    ts = list(range(kw["warmup_t"] + kw["t_initial"] + 5))
+    theirs, ours, sched = stepped_side_by_side("WSDLRScheduler", kw, ts)
+    assert_close(ours, theirs, RTOL)
+    assert not np.allclose(ours[:, 0], ours[:, 1])
+    with pytest.raises(AttributeError, match="slow path"):
+        sched.schedules
+
+
+def _warmup_cases():
+    for prefix in (False, True):
+        for w in (1, 5, 20, 30):
+            for t in (20, 50):
+                for init in (0.0, 1e-3):
+                    for lr_min in (0.0, 1e-3):
+                        yield pytest.param(prefix, w, t, init, lr_min,
+                                           id=f"prefix{prefix}-W{w}-T{t}-init{init}-min{lr_min}")  # fmt: skip
+
+
+@pytest.mark.parametrize("prefix, w, t_initial, init, lr_min", list(_warmup_cases()))
+def test_core_warmup_prefix_is_timm_warmup_prefix(prefix, w, t_initial, init, lr_min):
+    n = w + t_initial + 5
+    theirs = timm_lrs("CosineLRScheduler", n, t_initial=t_initial, lr_min=lr_min, warmup_t=w, warmup_lr_init=init,
+                      warmup_prefix=prefix, cycle_limit=1)  # fmt: skip
+    base = lrsched.cosine(init_value=PEAK, steps=t_initial, end_value=lr_min)
+    s = lrsched.warmup(base, w, init, prefix=prefix)
+    ours = s(range(n))
+    record(f"core.warmup(prefix={prefix}) vs timm CosineLRScheduler._get_lr", ours, theirs)
+    # timm's ramp is init + t * (base - init) / W, lrsched's the two-point form: rounding apart
+    assert_close(ours, theirs, RTOL, floor=1e-15)
+    assert ours[0] == theirs[0] == init
+    # after the ramp: the cosine in its own time (prefix=False) or shifted by W (prefix=True), unchanged
+    after = base(range(w, n)) if not prefix else base(range(n - w))
+    np.testing.assert_array_equal(ours[w:], after)
+    # the spec round trip keeps prefix=False (and leaves it out when True, as specs before it)
+    d = s.to_dict()
+    assert d.get("prefix", "absent") == (False if not prefix else "absent")
+    back = lrsched.from_dict(json.loads(json.dumps(d)))
+    assert back == s and back.to_dict() == d
+    np.testing.assert_array_equal(back(range(n)), ours)
+
+
+def test_warmup_prefix_false_and_true_differ_where_timm_s_do():
+    kw = dict(t_initial=20, lr_min=1e-3, warmup_t=5, warmup_lr_init=0.0, cycle_limit=1)
+    base = lrsched.cosine(init_value=PEAK, steps=20, end_value=1e-3)
+    no_prefix, prefixed = (lrsched.warmup(base, 5, 0.0, prefix=p)(range(30)) for p in (False, True))
+    assert not np.allclose(no_prefix, prefixed)
+    assert_close(no_prefix, timm_lrs("CosineLRScheduler", 30, warmup_prefix=False, **kw), RTOL)
+    assert_close(prefixed, timm_lrs("CosineLRScheduler", 30, warmup_prefix=True, **kw), RTOL)
+    assert no_prefix[20] == 1e-3 and prefixed[20] > 1e-3  # without the prefix the cosine ends at its own step 20
+
+
+MULTISTEP = [[10, 20, 20, 45], [1], [1, 1, 1], [3, 4, 5, 30], [2, 2, 7, 7, 7, 9], [50]]
+
+
+@pytest.mark.parametrize("gamma", [0.5, 0.1, 0.3])
+@pytest.mark.parametrize("milestones", MULTISTEP, ids=["-".join(map(str, m)) for m in MULTISTEP])
+def test_core_multistep_before_is_timm_multistep(milestones, gamma):
+    n = max(milestones) + 10
+    theirs = timm_lrs("MultiStepLRScheduler", n, decay_t=milestones, decay_rate=gamma)
+    s = lrsched.multistep(init_value=PEAK, milestones=milestones, gamma=gamma, switch="before")
+    ours = s(range(n))
+    record("core.multistep(switch='before') vs timm MultiStepLRScheduler._get_lr", ours, theirs)
+    np.testing.assert_array_equal(ours, theirs)
+    m = milestones[0]
+    assert ours[m - 1] < PEAK and (m == 1 or ours[m - 2] == PEAK)  # a milestone m applies from step m - 1
+    assert s.to_dict()["switch"] == "before" and lrsched.from_dict(s.to_dict()) == s
+
+
+def test_core_multistep_before_applies_milestone_0_from_step_0_as_timm():
+    """timm's decay_t=[0, 10] already decays at t=0 (0 <= t + 1), as decay_t=[1, 10] does: with switch="before"
+    a milestone 0 applies from step 0, the first step there is."""
+    theirs = timm_lrs("MultiStepLRScheduler", 20, decay_t=[0, 0, 1, 10], decay_rate=0.5)
+    assert theirs[0] == PEAK * 0.5**3
+    ours = lrsched.multistep(init_value=PEAK, milestones=[0, 0, 1, 10], gamma=0.5, switch="before")
+    np.testing.assert_array_equal(ours(range(20)), theirs)
+    assert ours == lrsched.multistep(init_value=PEAK, milestones=[1, 1, 1, 10], gamma=0.5, switch="before")
+
+
+RSQRT = [(50, 5, 10), (100, 10, 30), (40, 8, 32), (30, 1, 1), (200, 20, 40)]
+
+
+@pytest.mark.parametrize("total, w, d", RSQRT, ids=[f"total{t}-W{w}-D{d}" for t, w, d in RSQRT])
+def test_registry_rsqrt_is_timm_rsqrt(total, w, d):
+    s = lrsched.get("rsqrt", peak_value=PEAK, total_steps=total, warmup_steps=w, decay_steps=d)
+    assert s == lrsched.wsd(peak_value=PEAK, total_steps=total, warmup_steps=w, decay_steps=d, stable="rsqrt")
+    n = total + 5
+    ours = s(range(n))
+    theirs = timm_lrs("WSDLRScheduler", n, t_initial=total - w, decay_t=d, stable_fn="rsqrt", decay_fn="linear",
+                      stable_timescale=w, warmup_t=w)  # fmt: skip
+    record("core 'rsqrt' vs timm WSDLRScheduler(stable_fn='rsqrt', decay_fn='linear')", ours, theirs)
+    assert_close(ours, theirs, RTOL, floor=1e-15)
+    assert ours[w] == PEAK and ours[w + 1] < PEAK  # the rsqrt starts falling right after the warmup
+    # timm's factory: sched="rsqrt" is that scheduler (decay_fn "linear", stable_timescale = warmup_t)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=PEAK)
+    factory, epochs = TS.create_scheduler_v2(opt, sched="rsqrt", num_epochs=total, warmup_epochs=w, decay_epochs=d,
+                                             warmup_lr=0.0, min_lr=0.0)  # fmt: skip
+    assert type(factory).__name__ == "WSDLRScheduler" and epochs == total
+    assert (factory.stable_fn, factory.decay_fn, factory.stable_timescale) == ("rsqrt", "linear", w)
+    assert_close(ours, [float(factory._get_lr(t)[0]) for t in range(n)], RTOL, floor=1e-15)
+
+
+def _power_decays(q, lo=1e-3, total=60, d=40):
+    s0 = total - d
+    out = {}
+    for shape in ("power", "1-power"):
+        out[shape] = lrsched.wsd(peak_value=PEAK, total_steps=total, warmup_steps=0, decay_steps=d,
+                                 decay_shape=shape, power=q, end_value=lo)(range(total + 5))  # fmt: skip
+    p = np.clip((np.arange(total + 5) - s0) / d, 0.0, 1.0)
+    by_hand = {"power": lo + (PEAK - lo) * (1 - p) ** q, "1-power": lo + (PEAK - lo) * (1 - p**q)}
+    theirs = timm_lrs("WSDLRScheduler", total + 5, t_initial=total, decay_t=d, decay_fn="power", decay_power=q,
+                      lr_min=lo)  # fmt: skip
+    return out, by_hand, theirs
+
+
+@pytest.mark.parametrize("q", [0.5, 1.0, 1.3, 2.0, 3.0])
+def test_core_power_is_polynomial_and_1_power_is_timm_power(q):
+    ours, by_hand, theirs = _power_decays(q)
+    for shape in ("power", "1-power"):
+        assert_close(ours[shape], by_hand[shape], RTOL, floor=1e-15)
+    record("core wsd(decay_shape='1-power') vs timm decay_fn='power'", ours["1-power"], theirs)
+    assert_close(ours["1-power"], theirs, RTOL, floor=1e-15)
+    rel = np.max(np.abs(ours["power"] - ours["1-power"]) / ours["1-power"])
+    if q == 1.0:
+        assert_close(ours["power"], ours["1-power"], RTOL)  # both linear
+    else:
+        assert rel > 0.1, rel  # the two names are different decays
+        with pytest.raises(AssertionError):
+            assert_close(ours["power"], theirs, 1e-3)  # and the old "power" is not timm's
+
+
+HORIZONS = {
+    "wsd": ("WSDLRScheduler", dict(t_initial=90, decay_t=20, warmup_t=10),
+            lambda: lrsched.wsd(peak_value=PEAK, total_steps=100, warmup_steps=10, decay_steps=20)),
+    "cosine-prefix": ("CosineLRScheduler", dict(t_initial=90, warmup_t=10, warmup_prefix=True, lr_min=1e-5),
+                      lambda: lrsched.warmup(lrsched.cosine(init_value=PEAK, steps=90, end_value=1e-5), 10)),
+    "cosine-cycles": ("CosineLRScheduler", dict(t_initial=20, cycle_mul=2, cycle_limit=3, lr_min=1e-5),
+                      lambda: lrsched.sgdr(PEAK, 20, 2, end_value=1e-5, cycle_limit=3)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(HORIZONS))
+def test_horizon_is_timm_get_cycle_length(case):
+    """``Schedule.horizon`` is the core's answer to timm's ``get_cycle_length()``: where the run ends and the
+    end value holds (timm's cycles of 20, 40, 80 make 140; a warmup prefix adds its steps)."""
+    name, kwargs, make = HORIZONS[case]
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=PEAK)
+    theirs = getattr(TS, name)(opt, t_in_epochs=False, **kwargs)
+    length = theirs.get_cycle_length(kwargs.get("cycle_limit", 1))
+    s = make()
+    assert s.horizon == length
+    assert s.at(length) == s.at(10 * length) == float(theirs._get_lr(length)[0])
