@@ -1153,10 +1153,10 @@ def fill_invpoly(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
     _fill_invpoly(halves_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
 
 
-@kernel(OP_SIGNATURE)
-def fill_poly_cycle(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
-    """POLY_CYCLE: a g + b (1 - g), g = (1 - t / L_t) ** power with L_t = L max(1, ceil(t / L)) (Keras'
-    ``PolynomialDecay(cycle=True)``: each cycle ends at b and the next, longer, starts higher)."""
+@inline
+def _fill_poly_cycle(pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """POLY_CYCLE with ``pair``: a g + b (1 - g), g = (1 - t / L_t) ** power with L_t = L max(1, ceil(t / L))
+    (Keras' ``PolynomialDecay(cycle=True)``: each cycle ends at b and the next, longer, starts higher)."""
     x, xc, g, gc, work, bits, tb, at, vb, state = _block_scratch()
     while True:
         q, m, j = _next_block(runs, row, lo, hi, t0, state, tb, at)
@@ -1184,15 +1184,29 @@ def fill_poly_cycle(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
                 span = (n if n > 1 else 1) * length
                 x[i] = t / span
                 xc[i] = (span - t) / span
-        any_pow_pair(xc, x, fparams[q, 2], g, gc, work, bits, m)
+        pair(xc, x, fparams[q, 2], g, gc, work, bits, m)
         _two_point(_target(dst, dst32, j, vb, m), fparams[q, 0], fparams[q, 1], g, gc, m)
         _emit(dst, dst32, j, at, vb, m)
 
 
 @kernel(OP_SIGNATURE)
-def fill_stable_decay(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
-    """STABLE_DECAY: b + (max(a S, b) - b) D, the decay D multiplying a stable phase S that may still fall
-    (timm's WSD): S = (ts / (t + off + ts)) ** p, D = f_shape(x), x = min(t, L) / L (1 for L = 0); for p = 0,
+def fill_poly_cycle(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """POLY_CYCLE: Keras' cycling polynomial, any power."""
+    _fill_poly_cycle(any_pow_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
+
+
+@kernel(OP_SIGNATURE)
+def fill_poly_cycle_halves(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """POLY_CYCLE_HALVES: POLY_CYCLE with a whole or half power (no log or exp to compile)."""
+    _fill_poly_cycle(halves_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
+
+
+@inline
+def _fill_stable_decay(pair, exp_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """STABLE_DECAY with ``pair`` (the powers) and ``exp_pair`` (the exponential's r ** x).
+
+    b + (max(a S, b) - b) D, the decay D multiplying a stable phase S that may still fall (timm's WSD):
+    S = (ts / (t + off + ts)) ** p, D = f_shape(x), x = min(t, L) / L (1 for L = 0); for p = 0,
     b + (a - b) D, a two-point decay by the shape.
 
     f = [a, b, p, e] (e: the power of "1-power" and "polynomial", the ratio r of "exponential");
@@ -1222,7 +1236,7 @@ def fill_stable_decay(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
                 u = float(tb[i] + off)
                 x[i] = ts / (u + ts)
                 xc[i] = u / (u + ts)
-            any_pow_pair(x, xc, p, g, gc, work, bits, m)
+            pair(x, xc, p, g, gc, work, bits, m)
             for i in range(m):
                 v = a * g[i]
                 top[i] = v if v > b else b
@@ -1251,14 +1265,14 @@ def fill_stable_decay(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
                     g[i] = xc[i] / (1.0 + r)
                     gc[i] = r
             elif shape == 4:
-                any_pow_pair(x, xc, e, gc, g, work, bits, m)
+                pair(x, xc, e, gc, g, work, bits, m)
             elif shape == 5:
-                any_pow_pair(xc, x, e, g, gc, work, bits, m)
+                pair(xc, x, e, g, gc, work, bits, m)
             else:  # (r ** x - r) / (1 - r) and (1 - r ** x) / (1 - r), r ** x = exp(x log r)
                 lr = math.log(e)
                 for i in range(m):
                     work[i] = x[i] * lr
-                exp_pair_neg(work, g, gc, bits, m)
+                exp_pair(work, g, gc, bits, m)
                 s = 1.0 / (1.0 - e)
                 for i in range(m):
                     d = (g[i] - e) * s
@@ -1269,6 +1283,33 @@ def fill_stable_decay(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
         for i in range(m):
             d[i] = top[i] * g[i] + b * gc[i]
         _emit(dst, dst32, j, at, vb, m)
+
+
+@helper
+def exp_pair(y, g, gc, bits, m):
+    """``exp_pair_neg`` compiled once, for the kernels that take it as an argument."""
+    exp_pair_neg(y, g, gc, bits, m)
+
+
+@helper
+def no_exp_pair(y, g, gc, bits, m):
+    """Stands for ``exp_pair`` in a kernel variant whose segments never take an exponential (never called)."""
+    for i in range(m):
+        g[i] = 0.0
+        gc[i] = 1.0
+
+
+@kernel(OP_SIGNATURE)
+def fill_stable_decay(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """STABLE_DECAY: any powers, and the exponential decay."""
+    _fill_stable_decay(any_pow_pair, exp_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
+
+
+@kernel(OP_SIGNATURE)
+def fill_stable_decay_halves(fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
+    """STABLE_DECAY_HALVES: STABLE_DECAY whose powers are whole or half numbers and whose decay is not the
+    exponential (timm's rsqrt with a linear, cosine or 1-sqrt decay): no log or exp to compile."""
+    _fill_stable_decay(halves_pair, no_exp_pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32)
 
 
 @kernel(OP_SIGNATURE)

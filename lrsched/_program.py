@@ -64,6 +64,8 @@ class Op(IntEnum):
     LOGWARM = 24  # two-point, 1 - g = log(t + 1) / log(L)  (DeepSpeed's "log" warmup: b already at t = L - 1)
     POLY_CYCLE = 25  # two-point, g = (1 - t / L_t) ** power, L_t = L max(1, ceil(t / L))  (Keras' cycle=True)
     STABLE_DECAY = 26  # b + (max(a S, b) - b) D: a decay D times a falling stable phase S (timm's WSD)
+    POLY_CYCLE_HALVES = 27  # POLY_CYCLE with a whole or half power
+    STABLE_DECAY_HALVES = 28  # STABLE_DECAY with whole or half powers and no exponential decay
 
 
 # The compiled functions of ``_kernels.py`` each op needs, by name: the one place that says which
@@ -99,6 +101,8 @@ NEEDS = {
     Op.LOGWARM: ("fill_logwarm",),
     Op.POLY_CYCLE: ("fill_poly_cycle",),
     Op.STABLE_DECAY: ("fill_stable_decay",),
+    Op.POLY_CYCLE_HALVES: ("fill_poly_cycle_halves",),
+    Op.STABLE_DECAY_HALVES: ("fill_stable_decay_halves",),
 }
 
 # A cycle's body segments take their runs in batches from the tiler: there a constant needs a kernel too.
@@ -108,10 +112,11 @@ IN_A_CYCLE = {Op.CONST: ("fill_const",)}
 OUTPUTS = {"float32": ("narrow",)}
 
 CYCLES = (Op.CYCLE, Op.CYCLE_PULL)
+POLY_CYCLES = (Op.POLY_CYCLE, Op.POLY_CYCLE_HALVES)  # Keras' cycling polynomial: restarts inside one segment
 NOISES = (Op.NOISE, Op.NOISE_CENTRAL, Op.NOISE_UNIFORM)
 TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2, Op.COSINE_POW, Op.POLY_POW,
              Op.LINEAR_REAL, Op.COSINE_REAL, Op.COSINE_HALVES, Op.POLY_HALVES, Op.LOGWARM,
-             Op.POLY_CYCLE)  # fmt: skip
+             Op.POLY_CYCLE, Op.POLY_CYCLE_HALVES)  # fmt: skip
 
 # shape parameters an op falls back to when a factory gives fewer
 _DEFAULT_SHAPE = {Op.COSINE: (1.0, 1.0), Op.POLY: (1.0, 1.0)}  # (exponent or power, k-decay)
@@ -139,6 +144,11 @@ def _variant(op, f, i):
         return Op.POLY_HALVES if halves(f[2]) and halves(f[3]) else Op.POLY_POW
     if op == Op.INVPOLY and not halves(f[2]):
         raise ValueError(f"INVPOLY takes a whole or half power in (0, 32], not {f[2]!r}")  # factories' bug
+    if op == Op.POLY_CYCLE and halves(f[2]):
+        return Op.POLY_CYCLE_HALVES
+    # shape codes of _kernels.fill_stable_decay: 4 and 5 take the power f[3], 6 is the exponential
+    if op == Op.STABLE_DECAY and (f[2] == 0.0 or halves(f[2])) and i[3] != 6 and (i[3] < 4 or halves(f[3])):
+        return Op.STABLE_DECAY_HALVES
     if op == Op.CYCLE and i[4] & CYCLE_PER_STEP:
         return Op.CYCLE_PULL
     if op == Op.NOISE and i[2] != 0:

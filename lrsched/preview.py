@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._program import CYCLES, Op
+from ._program import CYCLES, POLY_CYCLES
 from .cycles import float_cycle_start
 
 EXACT_LIMIT = 2**22  # up to this many steps, previews read every step
@@ -44,7 +44,7 @@ def sample_steps(schedule, steps: int) -> np.ndarray:
             end = min(layer[k + 1].start if k + 1 < len(layer) else steps, steps)
             if seg.op in CYCLES:
                 edges.update(_cycle_edges(seg, end))
-            elif seg.op == Op.POLY_CYCLE:
+            elif seg.op in POLY_CYCLES:
                 edges.update(poly_restarts(seg, end).tolist())
     points = {0, steps - 1}
     top = sorted(e for e in edges if 0 <= e < steps)

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validate as V
-from ._program import CYCLES, MAX_STEP, TWO_POINT, Op
+from ._program import CYCLES, MAX_STEP, POLY_CYCLES, TWO_POINT, Op
 from ._schedule import Schedule
 from .preview import ALL_CYCLES, EXACT_LIMIT, cycle_index, cycle_start, cycle_starts, poly_restarts, sample_steps, thin
 from .tables import scaled, sum_in_units
@@ -208,7 +208,7 @@ def _structure(program, steps, limit):
                 edges.append(starts)
                 for b in seg.body[1:]:
                     edges.append((starts + b.start)[b.start < lengths])
-            elif seg.op == Op.POLY_CYCLE:  # restarts one step after each multiple of L
+            elif seg.op in POLY_CYCLES:  # restarts one step after each multiple of L
                 starts = poly_restarts(seg, end, limit)
                 cycles.append(starts)
                 edges.append(starts)

@@ -39,6 +39,12 @@ CYCLED = {
                           lrsched.linear(init_value=1e-4, steps=50_000)], boundaries=[400_000, 700_000]),
     "multistep": lrsched.multistep(init_value=1.0, milestones=[10, 300_000, 600_001], gamma=0.5),
     "wsd": lrsched.wsd(peak_value=1.0, total_steps=1_000_000, warmup_steps=0.01, decay_steps=0.1),
+    "wsd-rsqrt-1-power": lrsched.wsd(peak_value=1.0, total_steps=1_000_000, warmup_steps=0.01, decay_steps=0.1,
+                                     stable="rsqrt", decay_shape="1-power", power=1.7),
+    "polynomial-cycle": lrsched.polynomial(init_value=1.0, steps=30_000, power=0.7, end_value=0.01, cycle=True,
+                                           transition_begin=777),  # Keras' restarts inside one segment
+    "sgdr-amplitude": lrsched.sgdr(peak_value=1.0, cycle_steps=30_000, cycle_decay=0.7, end_ratio=0.2,
+                                   decay_mode="amplitude"),
 }
 
 
@@ -52,7 +58,7 @@ def test_sampled_description_agrees_with_the_table(name, monkeypatch):
     for field in ("steps", "start_value", "peak", "peak_at", "end_value", "warmup_end", "restarts"):
         assert getattr(sampled, field) == getattr(exact, field), field
     assert sampled.mean == pytest.approx(exact.mean, rel=1e-4)
-    if not name.startswith(("sgdr", "cyclic", "cosine_restarts")):  # the same warnings, each at the same step
+    if not name.startswith(("sgdr", "cyclic", "cosine_restarts", "polynomial-cycle")):  # the same warnings, each at the same step
         assert [w.split("(first")[-1] for w in sampled.warnings] == [w.split("(first")[-1] for w in exact.warnings]
 
 
