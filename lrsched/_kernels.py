@@ -1166,17 +1166,32 @@ def _fill_poly_cycle(pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
         top = 0
         for i in range(m):
             top = tb[i] if tb[i] > top else top
-        if top < 4503599627370496:  # 2**52: t / L from a float estimate, set right by one integer correction
-            inv = 1.0 / length
+        if top < 4503599627370496:  # below 2**52 every product here is exact in floats (AVX2 has no int64 multiply)
+            lf = float(length)
+            inv = 1.0 / lf
+            spans = work[:m]
+            for i in range(m):  # ceil(t / L) from a float estimate, set right by one correction each way
+                tf = float(tb[i])
+                n = math.floor(tf * inv)
+                n = n + 1.0 if n * lf < tf else n
+                n = n - 1.0 if (n - 1.0) * lf >= tf else n
+                spans[i] = (n if n > 1.0 else 1.0) * lf
+            first = spans[0]
+            others = 0
             for i in range(m):
-                t = tb[i]
-                n = int(float(t) * inv)
-                n = n + 1 if n * length < t else n
-                n = n - 1 if (n - 1) * length >= t else n
-                span = (n if n > 1 else 1) * length
-                r = 1.0 / span
-                x[i] = quotient(t, span, r)
-                xc[i] = quotient(span - t, span, r)
+                others += spans[i] != first
+            if others == 0:  # the block in one cycle (most of them when L >= BLOCK): one reciprocal
+                r = 1.0 / first
+                for i in range(m):
+                    tf = float(tb[i])
+                    x[i] = quotient(tf, first, r)
+                    xc[i] = quotient(first - tf, first, r)
+            else:
+                for i in range(m):
+                    tf = float(tb[i])
+                    span = spans[i]
+                    x[i] = tf / span
+                    xc[i] = (span - tf) / span
         else:
             for i in range(m):
                 t = tb[i]
@@ -1231,6 +1246,10 @@ def _fill_stable_decay(pair, exp_pair, fparams, iparams, row, lo, hi, t0, runs, 
         if p == 0.0:  # a constant stable phase: a decay from a to b (up or down), as the two-point ops
             for i in range(m):
                 top[i] = a
+        elif p == 0.5:  # rsqrt: only S is needed, not 1 - S
+            for i in range(m):
+                v = a * math.sqrt(ts / (float(tb[i] + off) + ts))
+                top[i] = v if v > b else b
         else:
             for i in range(m):
                 u = float(tb[i] + off)

@@ -39,6 +39,13 @@ def families():
                                            gamma=0.99999),
         "one_cycle": lrsched.one_cycle(max_value=1.0, total_steps=N),
         "wsd": lrsched.wsd(peak_value=1.0, total_steps=N, warmup_steps=0.01, decay_steps=0.2, decay_shape="1-sqrt"),
+        "wsd_rsqrt": lrsched.wsd(peak_value=1.0, total_steps=N, warmup_steps=0.01, decay_steps=0.2, stable="rsqrt"),
+        "wsd_timm_exp": lrsched.wsd(peak_value=1.0, total_steps=N, warmup_steps=0.01, decay_steps=0.2,
+                                    decay_shape="exponential", decay_ratio=0.1),
+        "polynomial_cycle": lrsched.polynomial(init_value=1.0, steps=100_000, cycle=True),  # Keras' default power 1
+        "sgdr_amplitude": lrsched.sgdr(1.0, 10_000, 2, end_ratio=0.1, cycle_decay=0.7, decay_mode="amplitude"),
+        "restarts": lrsched.restarts([dict(peak_value=1.0, warmup_steps=1_000, decay_steps=300_000),
+                                      dict(peak_value=0.5, warmup_steps=1_000, decay_steps=700_000)]),
         "repeat": lrsched.repeat(lrsched.warmup_cosine(peak_value=1.0, warmup_steps=100, total_steps=5_000), 5_000),
         "noise": lrsched.noise(lrsched.cosine(init_value=1.0, steps=N), std=0.1, pct=0.5),  # 15% of draws in the tails
         "noise_timm_defaults": lrsched.noise(lrsched.cosine(init_value=1.0, steps=N)),  # std 1, pct 0.67: no tails
