@@ -1613,7 +1613,10 @@ def cycle_runs(fparams, iparams, seg_start, seg_origin, k, t0, n, times, j, runs
                         if si[row, 5] & (1 << x):
                             sf[row, x] *= c
                     elif sf[row, x] != anchor:  # the anchor itself stays exact (SGDR's floor, cyclic's base)
-                        sf[row, x] = anchor * rest_c + sf[row, x] * c
+                        if c > 1.0:  # growing cycles (Keras' m_mul > 1): no 1 - c to cancel
+                            sf[row, x] = anchor + (sf[row, x] - anchor) * c
+                        else:
+                            sf[row, x] = anchor * rest_c + sf[row, x] * c
             slot = b - lo
             at = counts[slot]
             runs[slot, at, 0] = row

@@ -99,7 +99,7 @@ steps = jnp.arange(max(n for _, _, n in cases.values()), dtype=jnp.int64)
 out = {}
 for key, (kind, kw, n) in cases.items():
     values = jax.vmap(make(kind, kw))(steps)
-    assert values.dtype == jnp.float64, (key, values.dtype)
+    assert values.dtype == jnp.float64 or kind == "cosine", (key, values.dtype)  # CosineDecay: float32 (its cos)
     out[key] = [float(v) for v in values[:n]]
 print(json.dumps(out))
 """
@@ -179,13 +179,15 @@ import keras
 keras.config.set_floatx("float64")
 S = keras.optimizers.schedules
 MAKE = {"polynomial": S.PolynomialDecay, "cosine_restarts": S.CosineDecayRestarts,
-        "piecewise": S.PiecewiseConstantDecay}
+        "piecewise": S.PiecewiseConstantDecay, "cosine": S.CosineDecay, "exponential": S.ExponentialDecay,
+        "inverse_time": S.InverseTimeDecay}
 cases = json.loads(sys.argv[1])
 steps = jnp.arange(max(n for _, _, n in cases.values()), dtype=jnp.int64)  # one shape: jax compiles once
 out = {}
 for key, (kind, kw, n) in cases.items():
-    values = MAKE[kind](**kw)(steps)
-    assert values.dtype == jnp.float64, (key, values.dtype)
+    f = MAKE[kind](**kw)
+    values = jax.vmap(f)(steps) if kind == "cosine" else f(steps)  # CosineDecay branches on a scalar step
+    assert values.dtype == jnp.float64 or kind == "cosine", (key, values.dtype)  # CosineDecay: float32 (its cos)
     out[key] = [float(v) for v in values[:n]]
 env = {"version": keras.__version__, "backend": keras.backend.backend(), "floatx": keras.config.floatx(),
        "x64": bool(jax.config.jax_enable_x64)}
@@ -231,6 +233,33 @@ KERAS_PIECEWISE_CASES = {
 }  # fmt: skip
 
 
+# The rest of the README's Keras column: (case) -> (Keras class, its kwargs, the lrsched schedule, steps compared).
+# CosineDecay takes its cosine in float32 as CosineDecayRestarts does: compared to 2e-6 of the peak; the others
+# are float64 throughout.
+KERAS_FAMILY_CASES = {
+    "CosineDecay": ("cosine", dict(initial_learning_rate=0.1, decay_steps=50, alpha=0.1),
+                    lambda: lrsched.cosine(init_value=0.1, steps=50, end_value=0.1 * 0.1), 60),
+    "CosineDecay-warmup": ("cosine", dict(initial_learning_rate=0.0, decay_steps=40, alpha=0.2, warmup_target=1e-3,
+                                          warmup_steps=10),
+                           lambda: lrsched.warmup_cosine(peak_value=1e-3, warmup_steps=10, total_steps=50,
+                                                         end_ratio=0.2), 60),
+    "ExponentialDecay": ("exponential", dict(initial_learning_rate=0.3, decay_steps=7, decay_rate=0.8),
+                         lambda: lrsched.exponential(init_value=0.3, decay_rate=0.8, transition_steps=7), 60),
+    "ExponentialDecay-staircase": ("exponential", dict(initial_learning_rate=0.3, decay_steps=7, decay_rate=0.8,
+                                                       staircase=True),
+                                   lambda: lrsched.step(init_value=0.3, step_size=7, gamma=0.8), 60),
+    "InverseTimeDecay": ("inverse_time", dict(initial_learning_rate=0.5, decay_steps=5, decay_rate=0.3),
+                         lambda: lrsched.inverse_time(init_value=0.5, decay_rate=0.3, decay_steps=5), 60),
+    "InverseTimeDecay-staircase": ("inverse_time", dict(initial_learning_rate=0.5, decay_steps=5, decay_rate=0.3,
+                                                        staircase=True),
+                                   lambda: lrsched.inverse_time(init_value=0.5, decay_rate=0.3, decay_steps=5,
+                                                                staircase=True), 60),
+    "PolynomialDecay": ("polynomial", dict(initial_learning_rate=0.2, decay_steps=30, end_learning_rate=0.01,
+                                           power=2.0),
+                        lambda: lrsched.polynomial(init_value=0.2, steps=30, end_value=0.01, power=2.0), 40),
+}  # fmt: skip
+
+
 def _restart_steps(first, t_mul):
     """Steps compared for a CosineDecayRestarts case: through the start of cycle 5 (6 for t_mul = 1), plus one."""
     cycles = 6 if t_mul == 1 else 5
@@ -246,6 +275,8 @@ def _keras_cases():
         cases["restarts/" + key] = ("cosine_restarts", kw, _restart_steps(first, t_mul))
     for key, (bounds, values) in KERAS_PIECEWISE_CASES.items():
         cases["piecewise/" + key] = ("piecewise", dict(boundaries=bounds, values=values), bounds[-1] + 5)
+    for key, (kind, kw, _, n) in KERAS_FAMILY_CASES.items():
+        cases["family/" + key] = (kind, kw, n)
     return cases
 
 
@@ -700,3 +731,16 @@ OPTAX_CASES = {
 def test_optax_peer_computed_every_case(optax_values):
     assert sorted(optax_values) == sorted({**TRANSITION_CASES, **OPTAX_CASES})
     assert all(all(math.isfinite(v) for v in values) for values in optax_values.values())
+
+
+@pytest.mark.parametrize("case", sorted(KERAS_FAMILY_CASES))
+def test_readme_keras_column_matches_keras(case, keras_values):
+    """Each Keras schedule the README's families table names, as the lrsched factory it names."""
+    kind, kw, make, n = KERAS_FAMILY_CASES[case]
+    expected = np.array(keras_values["values"]["family/" + case])
+    ours = make()(np.arange(n))
+    peak = np.abs(expected).max()
+    if kind == "cosine":  # Keras' float32 cosine
+        np.testing.assert_allclose(ours, expected, rtol=0, atol=2e-6 * peak)
+    else:
+        np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-15 * peak)
