@@ -62,10 +62,11 @@ class Op(IntEnum):
     NOISE_CENTRAL = 22  # NOISE, gaussian whose quantiles stay central (h = f[4] <= 0.425): no log
     NOISE_UNIFORM = 23  # NOISE, uniform (i[2] = 1)
     LOGWARM = 24  # two-point, 1 - g = log(t + 1) / log(L)  (DeepSpeed's "log" warmup: b already at t = L - 1)
-    POLY_CYCLE = 25  # two-point, g = (1 - t / L_t) ** power, L_t = L max(1, ceil(t / L))  (Keras' cycle=True)
+    POLY_CYCLE = 25  # two-point, g = (1 - t / L_t) ** power, L_t = L max(1, ceil(t / L)), power 1 or 2 (Keras' cycle)
     STABLE_DECAY = 26  # b + (max(a S, b) - b) D: a decay D times a falling stable phase S (timm's WSD)
-    POLY_CYCLE_HALVES = 27  # POLY_CYCLE with a whole or half power
+    POLY_CYCLE_HALVES = 27  # POLY_CYCLE with another whole or half power
     STABLE_DECAY_HALVES = 28  # STABLE_DECAY with whole or half powers and no exponential decay
+    POLY_CYCLE_POW = 29  # POLY_CYCLE with any other power
 
 
 # The compiled functions of ``_kernels.py`` each op needs, by name: the one place that says which
@@ -103,6 +104,7 @@ NEEDS = {
     Op.STABLE_DECAY: ("fill_stable_decay",),
     Op.POLY_CYCLE_HALVES: ("fill_poly_cycle_halves",),
     Op.STABLE_DECAY_HALVES: ("fill_stable_decay_halves",),
+    Op.POLY_CYCLE_POW: ("fill_poly_cycle_pow",),
 }
 
 # A cycle's body segments take their runs in batches from the tiler: there a constant needs a kernel too.
@@ -112,11 +114,11 @@ IN_A_CYCLE = {Op.CONST: ("fill_const",)}
 OUTPUTS = {"float32": ("narrow",)}
 
 CYCLES = (Op.CYCLE, Op.CYCLE_PULL)
-POLY_CYCLES = (Op.POLY_CYCLE, Op.POLY_CYCLE_HALVES)  # Keras' cycling polynomial: restarts inside one segment
+POLY_CYCLES = (Op.POLY_CYCLE, Op.POLY_CYCLE_HALVES, Op.POLY_CYCLE_POW)  # Keras' cycling polynomial: restarts inside one segment
 NOISES = (Op.NOISE, Op.NOISE_CENTRAL, Op.NOISE_UNIFORM)
 TWO_POINT = (Op.LINEAR, Op.COSINE, Op.POLY, Op.TANH, Op.EXPWARM, Op.INVPOLY, Op.EXP2, Op.COSINE_POW, Op.POLY_POW,
              Op.LINEAR_REAL, Op.COSINE_REAL, Op.COSINE_HALVES, Op.POLY_HALVES, Op.LOGWARM,
-             Op.POLY_CYCLE, Op.POLY_CYCLE_HALVES)  # fmt: skip
+             Op.POLY_CYCLE, Op.POLY_CYCLE_HALVES, Op.POLY_CYCLE_POW)  # fmt: skip
 
 # shape parameters an op falls back to when a factory gives fewer
 _DEFAULT_SHAPE = {Op.COSINE: (1.0, 1.0), Op.POLY: (1.0, 1.0)}  # (exponent or power, k-decay)
@@ -144,8 +146,8 @@ def _variant(op, f, i):
         return Op.POLY_HALVES if halves(f[2]) and halves(f[3]) else Op.POLY_POW
     if op == Op.INVPOLY and not halves(f[2]):
         raise ValueError(f"INVPOLY takes a whole or half power in (0, 32], not {f[2]!r}")  # factories' bug
-    if op == Op.POLY_CYCLE and halves(f[2]):
-        return Op.POLY_CYCLE_HALVES
+    if op == Op.POLY_CYCLE and f[2] not in (1.0, 2.0):
+        return Op.POLY_CYCLE_HALVES if halves(f[2]) else Op.POLY_CYCLE_POW
     # shape codes of _kernels.fill_stable_decay: 4 and 5 take the power f[3], 6 is the exponential
     if op == Op.STABLE_DECAY and (f[2] == 0.0 or halves(f[2])) and i[3] != 6 and (i[3] < 4 or halves(f[3])):
         return Op.STABLE_DECAY_HALVES

@@ -387,3 +387,21 @@ def test_the_table_command_refuses_float32_overflow_in_one_line(tmp_path, capsys
     err = capsys.readouterr().err
     assert "dtype" in err and "float32" in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("power", [1.0, 2.0, 1.5, 0.7])
+@pytest.mark.parametrize("start", [0, 2**52 - 5, M - 9], ids=["0", "2**52", "2**62"])
+def test_cycling_polynomial_far_out(power, start):
+    """Keras' cycle=True past 2**52, where the cycle is found in integers instead of floats: every kernel variant
+    against the formula in exact rationals, on a run that crosses 2**52 and on its steps one by one."""
+    from fractions import Fraction
+
+    length = 1_000_003
+    s = lrsched.polynomial(init_value=1.0, steps=length, end_value=0.25, power=power, cycle=True)
+    steps = np.arange(start, min(start + 10, M + 1))
+    for t, v in zip(steps.tolist(), s.table(len(steps), start=start).tolist()):
+        span = length * max(1, -(-t // length))
+        u = float(Fraction(span - t, span))
+        want = 0.25 + 0.75 * u**power
+        assert v == pytest.approx(want, rel=1e-13, abs=1e-300), t
+        assert s.at(t) == v

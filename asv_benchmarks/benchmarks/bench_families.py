@@ -20,8 +20,12 @@ def families():
         "cosine": lrsched.cosine(init_value=1.0, steps=N),
         "cosine_k2": lrsched.cosine(init_value=1.0, steps=N, k=2.0),
         "polynomial": lrsched.polynomial(init_value=1.0, steps=N, power=2.5),
+        "polynomial_power1": lrsched.polynomial(init_value=1.0, steps=N),  # torch's and transformers' default power
+        "warmup_polynomial": lrsched.warmup_polynomial(peak_value=1.0, warmup_steps=2_000, total_steps=N),
         "exponential": lrsched.exponential(init_value=1.0, decay_rate=0.5, transition_steps=100_000),
         "inverse_time": lrsched.inverse_time(init_value=1.0, decay_rate=1.0, decay_steps=1_000),
+        "inverse_time_staircase": lrsched.inverse_time(init_value=1.0, decay_rate=1.0, decay_steps=1_000,
+                                                       staircase=True),
         "inverse_sqrt": lrsched.inverse_sqrt(peak_value=1.0, warmup_steps=4_000),
         "tanh": lrsched.tanh(init_value=1.0, steps=N),
         "step": lrsched.step(init_value=1.0, step_size=100_000, gamma=0.5),
