@@ -620,11 +620,14 @@ def _from_dict(d, where, depth, built=None, limits=None):
         if schedule_args.get(key) == "one":
             v = _from_dict(v, at, depth + 1, built, limits)
             parts.append(v)
-        elif schedule_args.get(key) == "list":
+        elif schedule_args.get(key) in ("list", "specs_or_args"):
             if not isinstance(v, list):
                 V.fail(fn, at, "a list of schedule dicts", v, TypeError)
-            v = [_from_dict(x, f"{at}[{k}]", depth + 1, built, limits) for k, x in enumerate(v)]
-            parts += v
+            # "specs_or_args": an item without a "type" is a dict of arguments, as the factory takes it (restarts)
+            args = schedule_args[key] == "specs_or_args"
+            v = [_args_item(x, f"{at}[{k}]") if args and isinstance(x, dict) and "type" not in x
+                 else _from_dict(x, f"{at}[{k}]", depth + 1, built, limits) for k, x in enumerate(v)]  # fmt: skip
+            parts += [x for x in v if isinstance(x, Schedule)]
         else:
             _check_json(fn, at, v)
         kwargs[key] = v
@@ -642,6 +645,16 @@ def _from_dict(d, where, depth, built=None, limits=None):
         limits.made(s, where, kind, bool(schedule_args))
     built[id(d)] = s
     return s
+
+
+def _args_item(x, where):
+    """A spec's dict of arguments (an item of a "specs_or_args" list): string keys, plain JSON values."""
+    for k, v in x.items():
+        if not isinstance(k, str):
+            V.fail("from_dict", where, "a dict of arguments, whose keys are their names (strings)", f"the key {k!r}",
+                   TypeError)  # fmt: skip
+        _check_json("from_dict", f"{where}[{k!r}]", v)
+    return dict(x)
 
 
 def _check_keys(kind, factory, d, where, depth):

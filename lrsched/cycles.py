@@ -215,7 +215,7 @@ def sgdr(
     )  # fmt: skip
 
 
-@family("restarts", schedule_args={"cycles": "list"})
+@family("restarts", schedule_args={"cycles": "specs_or_args"})
 def restarts(cycles) -> Schedule:
     """Warm restarts with one explicit cycle each: optax's ``sgdr_schedule``, value for value.
 

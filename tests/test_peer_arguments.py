@@ -744,3 +744,25 @@ def test_readme_keras_column_matches_keras(case, keras_values):
         np.testing.assert_allclose(ours, expected, rtol=0, atol=2e-6 * peak)
     else:
         np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-15 * peak)
+
+
+def test_restarts_spec_takes_optax_dicts_as_they_are(tmp_path):
+    """A spec file (or a CLI argument) may list the cycles as optax's own dicts, without a "type" each."""
+    import json
+
+    from lrsched.cli import main
+
+    cycles = [dict(init_value=0.0, peak_value=1e-3, warmup_steps=10, decay_steps=200),
+              dict(init_value=1e-5, peak_value=5e-4, warmup_steps=5, decay_steps=300, end_value=1e-5)]  # fmt: skip
+    want = lrsched.restarts(cycles)
+    assert lrsched.from_dict({"type": "restarts", "cycles": cycles}) == want
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({"type": "restarts", "cycles": cycles}))
+    assert lrsched.load(path) == want
+    mixed = {"type": "restarts", "cycles": [want.to_dict()["cycles"][0], cycles[1]]}  # a spec and a dict
+    assert lrsched.from_dict(mixed) == want
+    with pytest.raises(TypeError, match=r"from_dict: `d\['cycles'\]\[1\]\['peak_value'\]` must be plain JSON"):
+        lrsched.from_dict({"type": "restarts", "cycles": [cycles[0], dict(cycles[1], peak_value=object())]})
+    out = tmp_path / "t.npy"
+    assert main(["table", "restarts", f"cycles={json.dumps(cycles)}", "-o", str(out)]) == 0
+    np.testing.assert_array_equal(np.load(out), want.table(500))
