@@ -1169,38 +1169,20 @@ def _fill_poly_cycle(pair, fparams, iparams, row, lo, hi, t0, runs, dst, dst32):
         if m == 0:
             return
         length = iparams[q, 0]
+        lf = float(length)
+        inv = 1.0 / lf
         top = 0
         for i in range(m):
             top = tb[i] if tb[i] > top else top
-        if top < 4503599627370496:  # below 2**52 every product here is exact in floats (AVX2 has no int64 multiply)
-            lf = float(length)
-            inv = 1.0 / lf
-            spans = work[:m]
+        if top < 4503599627370496:  # 2**52
             for i in range(m):
-                spans[i] = _cycle_span(float(tb[i]), lf, inv)
-            first = spans[0]
-            others = 0
-            for i in range(m):
-                others += spans[i] != first
-            if others == 0:  # the block in one cycle (most of them when L >= BLOCK): one reciprocal
-                r = 1.0 / first
-                for i in range(m):
-                    tf = float(tb[i])
-                    x[i] = quotient(tf, first, r)
-                    xc[i] = quotient(first - tf, first, r)
-            else:
-                for i in range(m):
-                    tf = float(tb[i])
-                    span = spans[i]
-                    x[i] = tf / span
-                    xc[i] = (span - tf) / span
+                tf = float(tb[i])
+                span = _cycle_span(tf, lf, inv)
+                x[i] = tf / span
+                xc[i] = (span - tf) / span
         else:
             for i in range(m):
-                t = tb[i]
-                n = (t + length - 1) // length
-                span = (n if n > 1 else 1) * length
-                x[i] = t / span
-                xc[i] = (span - t) / span
+                x[i], xc[i] = _far_fractions(tb[i], length)
         pair(xc, x, fparams[q, 2], g, gc, work, bits, m)
         _two_point(_target(dst, dst32, j, vb, m), fparams[q, 0], fparams[q, 1], g, gc, m)
         _emit(dst, dst32, j, at, vb, m)
@@ -1222,15 +1204,20 @@ def _cycle_span(tf, lf, inv):
     return (n if n > 1.0 else 1.0) * lf
 
 
+@inline
+def _far_fractions(t, length):
+    """(t / L_t, (L_t - t) / L_t) for any t, the cycle and the difference in integers (slow: an int64 division;
+    past 2**52 a float t is not exact)."""
+    n = (t + length - 1) // length
+    span = (n if n > 1 else 1) * length
+    return t / span, (span - t) / span
+
+
 @helper
 def _poly_cycle_far(a, b, square, length, tr, d, d32):
     """POLY_CYCLE's values from step 2**52 on, the cycle in integers (a function of its own: see fill_poly)."""
     for j in range(d.size + d32.size):
-        t = tr + j
-        n = (t + length - 1) // length
-        span = float((n if n > 1 else 1) * length)
-        u = (span - float(t)) / span
-        v = float(t) / span
+        v, u = _far_fractions(tr + j, length)
         put(d, d32, j, a * (u * u) + b * (v * (1.0 + u)) if square else a * u + b * v)
 
 
@@ -1278,8 +1265,8 @@ def _fill_stable_decay(pair, exp_pair, fparams, iparams, row, lo, hi, t0, runs, 
     """STABLE_DECAY with ``pair`` (the powers) and ``exp_pair`` (the exponential's r ** x).
 
     b + (max(a S, b) - b) D, the decay D multiplying a stable phase S that may still fall (timm's WSD):
-    S = (ts / (t + off + ts)) ** p, D = f_shape(x), x = min(t, L) / L (1 for L = 0); for p = 0,
-    b + (a - b) D, a two-point decay by the shape.
+    S = (ts / (t + off + ts)) ** p, D = f_shape(x), x = t / L (1 for L = 0); for p = 0,
+    b + (a - b) D, a two-point decay by the shape.  As every two-point op, it is evaluated for 0 <= t <= L.
 
     f = [a, b, p, e] (e: the power of "1-power" and "polynomial", the ratio r of "exponential");
     i = [L, ts, off, shape] with shape 1 linear 1 - x, 2 cosine (1 + cos(pi x)) / 2, 3 1-sqrt,
@@ -1321,11 +1308,7 @@ def _fill_stable_decay(pair, exp_pair, fparams, iparams, row, lo, hi, t0, runs, 
                 g[i] = 1.0
                 gc[i] = 0.0
         else:
-            inv = 1.0 / length
-            for i in range(m):
-                t = tb[i] if tb[i] < length else length
-                x[i] = quotient(t, length, inv)
-                xc[i] = quotient(length - t, length, inv)
+            _fractions(tb, length, x, xc, m)
             if shape == 1:
                 for i in range(m):
                     g[i] = xc[i]
@@ -1333,8 +1316,7 @@ def _fill_stable_decay(pair, exp_pair, fparams, iparams, row, lo, hi, t0, runs, 
             elif shape == 2:
                 c = math.pi / (2.0 * length)
                 for i in range(m):
-                    t = tb[i] if tb[i] < length else length
-                    g[i], gc[i] = _cos2_sin2(t, length, c)
+                    g[i], gc[i] = _cos2_sin2(tb[i], length, c)
             elif shape == 3:  # 1 - sqrt(x) = (1 - x) / (1 + sqrt(x)): no cancellation near x = 1
                 for i in range(m):
                     r = math.sqrt(x[i])

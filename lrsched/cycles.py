@@ -206,7 +206,7 @@ def sgdr(
                  peaks=mode == "peak", flags=CYCLE_STRETCH)  # fmt: skip
     end_at = _BEYOND if limit is None else _cycles_start(limit, first, m, fmult, period)
     program = _then_hold(cyc, end_at, end)
-    if not math.isfinite(program.bound()):
+    if decay > 1.0 and not math.isfinite(program.bound()):  # only growing cycles can overflow
         V.fail(fn, "cycle_decay", f"small enough that {limit} cycles stay finite", cycle_decay)
     extra = {} if mode == "peak" else {"decay_mode": mode}
     return make(

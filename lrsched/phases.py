@@ -299,20 +299,18 @@ def wsd(
         ends = {"min_ratio": None, "end_value": low}
     s = total - w - d
     if stable == "constant":
-        segments = [Segment(0, Op.CONST, peak), decay_segment(s, dshape, peak, low, d, power, ratio)]
+        body = _program(Segment(0, Op.CONST, peak), decay_segment(s, dshape, peak, low, d, power, ratio),
+                        Segment(s + d, Op.CONST, low))  # fmt: skip
     elif stable == "rsqrt" and low == 0.0:  # S * f: a product of the rsqrt and the decay, ops that compile fast
-        falls = _program(Segment(0, Op.INVSQRT, peak, length=ts))
         decays = _program(Segment(0, Op.CONST, 1.0), decay_segment(s, dshape, 1.0, 0.0, d, power, ratio),
                           Segment(s + d, Op.CONST, 0.0))  # fmt: skip
-        program = _with_warmup(Program.product([falls, decays]), peak, w, init, wshape)
-        segments = None
+        body = Program.product([_program(Segment(0, Op.INVSQRT, peak, length=ts)), decays])
     else:
         p = 0.5 if stable == "rsqrt" else spower
-        segments = [stable_decay(0, dshape, peak, low, 0, p, ts, 0),
-                    stable_decay(s, dshape, peak, low, d, p, ts, s, power, ratio)]  # fmt: skip
-    if segments is not None:
-        segments.append(Segment(s + d, Op.CONST, low))
-        program = _with_warmup(_program(*segments), peak, w, init, wshape)
+        body = _program(stable_decay(0, dshape, peak, low, 0, p, ts, 0),
+                        stable_decay(s, dshape, peak, low, d, p, ts, s, power, ratio),
+                        Segment(s + d, Op.CONST, low))  # fmt: skip
+    program = _with_warmup(body, peak, w, init, wshape)
     extra = {"stable_power": spower} if stable == "power" else {}
     if dshape == "exponential" and ratio != 0.5:
         extra["decay_ratio"] = ratio

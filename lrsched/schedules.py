@@ -471,18 +471,20 @@ def multistep(*, init_value, milestones, gamma=0.1, switch="at") -> Schedule:
         levels = [math.inf]
     if not all(map(math.isfinite, levels)):
         V.fail(fn, "gamma", f"small enough that init_value * gamma**{len(ms)} stays finite", gamma)
-    shift = _switch(fn, switch)
-    segments = [Segment(0, Op.CONST, init), *(Segment(max(m + shift, 0), Op.CONST, v) for m, v in zip(ms, levels[1:]))]
-    extra = {"switch": switch} if shift else {}
-    return make(_program(*segments), fn, init_value=init, milestones=ms, gamma=g, **extra)
+    program, extra = _stairs(fn, ms, levels, switch)
+    return make(program, fn, init_value=init, milestones=ms, gamma=g, **extra)
 
 
 SWITCHES = {"at": 0, "before": -1, "after": 1}  # where a boundary b takes effect: b + SWITCHES[switch]
 
 
-def _switch(fn, switch):
-    """The shift of the steps where values change (``SWITCHES``); a change "before" step 0 happens at step 0."""
-    return SWITCHES[V.choice(fn, "switch", switch, tuple(SWITCHES))]
+def _stairs(fn, steps, values, switch):
+    """``values[0]``, then ``values[k + 1]`` from ``steps[k] + SWITCHES[switch]`` on (a change "before" step 0
+    happens at step 0), and the spec entry of ``switch`` (none for "at")."""
+    shift = SWITCHES[V.choice(fn, "switch", switch, tuple(SWITCHES))]
+    segments = [Segment(0, Op.CONST, values[0]),
+                *(Segment(max(b + shift, 0), Op.CONST, v) for b, v in zip(steps, values[1:]))]  # fmt: skip
+    return _program(*segments), ({"switch": switch} if shift else {})
 
 
 @family("piecewise_constant")
@@ -522,11 +524,8 @@ def piecewise_constant(*, boundaries, values, switch="at") -> Schedule:
             f"{fn}: `values` must have one more item than `boundaries`, "
             f"got {len(vals)} values and {len(bounds)} boundaries."
         )
-    shift = _switch(fn, switch)
-    segments = [Segment(0, Op.CONST, vals[0]),
-                *(Segment(max(b + shift, 0), Op.CONST, v) for b, v in zip(bounds, vals[1:]))]  # fmt: skip
-    extra = {"switch": switch} if shift else {}
-    return make(_program(*segments), fn, boundaries=bounds, values=vals, **extra)
+    program, extra = _stairs(fn, bounds, vals, switch)
+    return make(program, fn, boundaries=bounds, values=vals, **extra)
 
 
 @family("piecewise_linear")

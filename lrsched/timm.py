@@ -756,12 +756,22 @@ class TanhLRScheduler(_Cycles):
 
 
 class _Steps(_TimmScheduler):
-    def _check_steps(self, fn, decay_rate, warmup_t, warmup_lr_init):
+    """StepLRScheduler and MultiStepLRScheduler: timm gives both the same signature and defaults; ``decay_t`` (a
+    step or milestones) is checked by each one's ``_check_decay_t``.  Each class spells its ``__init__`` out: an
+    unknown argument is then explained under the class's own name."""
+
+    _keys = ("decay_t", "decay_rate", "warmup_t", "warmup_lr_init", "warmup_prefix", "warmup_steps")
+
+    def _construct(self, optimizer, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix, t_in_epochs,
+                   noise_range_t, noise_pct, noise_std, noise_seed, initialize):  # fmt: skip
+        fn = type(self).__name__
+        base = self._begin(fn, optimizer, "lr", t_in_epochs, noise_range_t, "normal", noise_pct, noise_std,
+                           noise_seed, initialize)  # fmt: skip
+        self._check_decay_t(fn, decay_t)
         _real(fn, "decay_rate", decay_rate)
         _whole(fn, "warmup_t", warmup_t)
         _real(fn, "warmup_lr_init", warmup_lr_init, minimum=0.0)
-
-    def _setup(self, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix):
+        self._attributes(optimizer, "lr", base, t_in_epochs, noise_range_t, "normal", noise_pct, noise_std, noise_seed)
         self.decay_t, self.decay_rate = decay_t, decay_rate
         self.warmup_t, self.warmup_lr_init, self.warmup_prefix = warmup_t, warmup_lr_init, warmup_prefix
         self.warmup_steps = self._ramp_steps()
@@ -777,19 +787,16 @@ class _Steps(_TimmScheduler):
 class StepLRScheduler(_Steps):
     """timm's ``StepLRScheduler``: ``base * decay_rate ** (t // decay_t)`` after the warmup (a prefix by default)."""
 
-    _keys = ("decay_t", "decay_rate", "warmup_t", "warmup_lr_init", "warmup_prefix", "warmup_steps")
-
     def __init__(
         self, optimizer, decay_t, decay_rate=1.0, warmup_t=0, warmup_lr_init=0.0, warmup_prefix=True,
         t_in_epochs=True, noise_range_t=None, noise_pct=0.67, noise_std=1.0, noise_seed=42, initialize=True,
     ):  # fmt: skip
-        fn = "StepLRScheduler"
-        base = self._begin(fn, optimizer, "lr", t_in_epochs, noise_range_t, "normal", noise_pct, noise_std,
-                           noise_seed, initialize)  # fmt: skip
+        self._construct(optimizer, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix, t_in_epochs,
+                        noise_range_t, noise_pct, noise_std, noise_seed, initialize)  # fmt: skip
+
+    @staticmethod
+    def _check_decay_t(fn, decay_t):
         _real(fn, "decay_t", decay_t, minimum=0.0, low_open=True)
-        self._check_steps(fn, decay_rate, warmup_t, warmup_lr_init)
-        self._attributes(optimizer, "lr", base, t_in_epochs, noise_range_t, "normal", noise_pct, noise_std, noise_seed)
-        self._setup(decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix)
 
     def _decays(self, u):
         return u // self.decay_t
@@ -803,22 +810,19 @@ class StepLRScheduler(_Steps):
 
 class MultiStepLRScheduler(_Steps):
     """timm's ``MultiStepLRScheduler``: ``base * decay_rate ** #{m in decay_t : m <= t + 1}`` (milestone ``m``
-    applies at ``t = m - 1``, timm's convention)."""
-
-    _keys = ("decay_t", "decay_rate", "warmup_t", "warmup_lr_init", "warmup_prefix", "warmup_steps")
+    applies at ``t = m - 1``, timm's convention: the core's ``switch="before"``)."""
 
     def __init__(
         self, optimizer, decay_t, decay_rate=1.0, warmup_t=0, warmup_lr_init=0.0, warmup_prefix=True,
         t_in_epochs=True, noise_range_t=None, noise_pct=0.67, noise_std=1.0, noise_seed=42, initialize=True,
     ):  # fmt: skip
-        fn = "MultiStepLRScheduler"
-        base = self._begin(fn, optimizer, "lr", t_in_epochs, noise_range_t, "normal", noise_pct, noise_std,
-                           noise_seed, initialize)  # fmt: skip
+        self._construct(optimizer, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix, t_in_epochs,
+                        noise_range_t, noise_pct, noise_std, noise_seed, initialize)  # fmt: skip
+
+    @staticmethod
+    def _check_decay_t(fn, decay_t):
         for i, m in enumerate(V.sequence(fn, "decay_t", decay_t)):
             _real(fn, f"decay_t[{i}]", m)
-        self._check_steps(fn, decay_rate, warmup_t, warmup_lr_init)
-        self._attributes(optimizer, "lr", base, t_in_epochs, noise_range_t, "normal", noise_pct, noise_std, noise_seed)
-        self._setup(decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix)
 
     @V.explain_arguments
     def get_curr_decay_steps(self, t):
@@ -831,9 +835,11 @@ class MultiStepLRScheduler(_Steps):
         v, ms, r = float(self.base_values[k]), list(self.decay_t), self.decay_rate
         if any(b < a for a, b in zip(ms, ms[1:])) or not r > 0:
             return None  # bisect on an unsorted list: timm's formula, as it is
-        steps = [max(math.ceil(m) - 1, 0) for m in ms if m - 1 <= MAX_STEP]  # m <= t + 1  <=>  t >= ceil(m) - 1
+        if any(math.ceil(m) == MAX_STEP + 1 for m in ms):
+            return None  # one that applies at 2**62 only: past the core's milestones
+        steps = [max(math.ceil(m), 0) for m in ms if math.ceil(m) <= MAX_STEP]  # m <= t + 1  <=>  t >= ceil(m) - 1
         try:
-            return multistep(init_value=v, milestones=steps, gamma=r)
+            return multistep(init_value=v, milestones=steps, gamma=r, switch="before")
         except ValueError:  # a growth past float range: the formula overflows where timm's does
             return None
 
